@@ -1,0 +1,86 @@
+//! Energy sources behind one trait: RAPL through powercap sysfs (`powercap.rs`), RAPL through
+//! perf_event (`perf.rs`), and a labelled estimate from CPU and wall time (`model.rs`);
+//! `auto.rs` picks the best available one. `window.rs` turns two readings into a window's energy,
+//! divides it among calls and attributes it by CPU share.
+
+use crate::units::Joules;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// Whether an energy figure was read from a hardware counter or estimated by a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quality {
+    Measured,
+    Estimated,
+}
+
+impl Quality {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::Measured => "measured",
+            Quality::Estimated => "estimated",
+        }
+    }
+}
+
+/// One raw reading of a source: a timestamp, one raw counter per domain (in the source's own
+/// units, before wrap correction), and the process's CPU time (self + waited-for children),
+/// which the model source needs and the others may ignore.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub at: Instant,
+    pub counters: Vec<u64>,
+    pub process_cpu: Duration,
+}
+
+/// The energy of the interval between two readings.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowEnergy {
+    pub total: Joules,
+    pub per_domain: Vec<DomainEnergy>,
+    pub duration: Duration,
+    /// The window was long enough that a counter could have wrapped twice unseen.
+    pub missed_wrap_suspected: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainEnergy {
+    pub domain: String,
+    pub joules: Joules,
+    pub raw_start: u64,
+    pub raw_end: u64,
+    pub wrapped: bool,
+}
+
+/// What a source is: name, domains, units and ranges, for `nebula sensors` and metadata.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub name: &'static str,
+    pub quality: Quality,
+    pub domains: Vec<String>,
+    /// Human-readable unit and range of each domain, e.g. "uJ, wraps at 262143328850".
+    pub details: Vec<String>,
+    /// The smallest energy step the counters resolve.
+    pub resolution: Option<Joules>,
+    /// How often the counters update (about 1 ms for RAPL).
+    pub update_interval: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnergyError {
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{what}: permission denied. {fix}")]
+    Permission { what: String, fix: String },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A source of energy readings.
+pub trait EnergySource: Send + Sync {
+    fn info(&self) -> SourceInfo;
+    fn read(&self) -> Result<Reading, EnergyError>;
+    /// The energy between two readings of this source, wraparound corrected.
+    fn between(&self, start: &Reading, end: &Reading) -> WindowEnergy;
+}

@@ -1,0 +1,20 @@
+//! Nebula: measures the time and energy footprint of functions compiled to WebAssembly (WASI)
+//! and run by wasmtime, side by side with the same functions built natively, and serves them over HTTP.
+//!
+//! Layout: `runtime/` (wasm, wasm-cold, native behind one trait), `energy/` (powercap, perf, model
+//! behind one trait), `experiment/` (configs and the orchestrator), `export/` (CSV and JSON files),
+//! `stats/` (summaries, bootstrap intervals, comparisons), `plot/` and `report/` (charts and the HTML
+//! report), `server/` (the FaaS server), `cli/` (the command line).
+
+pub mod cli;
+pub mod energy;
+pub mod experiment;
+pub mod export;
+pub mod plot;
+pub mod record;
+pub mod report;
+pub mod runtime;
+pub mod server;
+pub mod stats;
+pub mod suite;
+pub mod units;

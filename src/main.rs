@@ -1,0 +1,5 @@
+//! The `nebula` command line.
+
+fn main() -> std::process::ExitCode {
+    nebula::cli::main()
+}

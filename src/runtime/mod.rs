@@ -1,0 +1,198 @@
+//! The runtimes that execute one call of a function: `wasm` (warm: cached, pre-instantiated),
+//! `wasm-cold` (compile per call) and `native` (spawn the host build per call), behind [`Runtime`].
+//! Every call is bounded (timeout, memory cap, output cap) and every failure is a [`CallError`]
+//! inside the [`CallOutcome`], never a panic of the host.
+
+use crate::energy::{EnergySource, Reading};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which runtime runs a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RuntimeKind {
+    #[serde(rename = "wasm")]
+    Wasm,
+    #[serde(rename = "wasm-cold")]
+    WasmCold,
+    #[serde(rename = "native")]
+    Native,
+}
+
+impl RuntimeKind {
+    pub const ALL: [RuntimeKind; 3] = [RuntimeKind::Wasm, RuntimeKind::WasmCold, RuntimeKind::Native];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeKind::Wasm => "wasm",
+            RuntimeKind::WasmCold => "wasm-cold",
+            RuntimeKind::Native => "native",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RuntimeKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn is_wasm(self) -> bool {
+        !matches!(self, RuntimeKind::Native)
+    }
+}
+
+impl fmt::Display for RuntimeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Bounds on one call.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub memory_bytes: u64,
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(10),
+            memory_bytes: 512 << 20,
+            output_bytes: 16 << 20,
+        }
+    }
+}
+
+/// What one call gets: stdin, arguments, environment, read-only preopened directories.
+#[derive(Clone, Default)]
+pub struct CallInput {
+    pub stdin: Vec<u8>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// (host path, guest path), always read-only.
+    pub dirs: Vec<(PathBuf, String)>,
+    /// When set, the wasm host reads this source at the kernel markers.
+    pub probe: Option<Arc<dyn EnergySource>>,
+}
+
+/// The phases of one call's wall time. Absent phases are `None`, never zero.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Phases {
+    /// Compiling the module (wasm-cold) or loading it from the cache (first warm call only).
+    pub compile: Option<Duration>,
+    pub instantiate: Option<Duration>,
+    pub execute: Option<Duration>,
+    /// Native: fork/exec until the child was reaped.
+    pub spawn_to_exit: Option<Duration>,
+}
+
+/// The span between the guest's `bench.start` and `bench.end` markers.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    /// From the start of the call to `bench.start`.
+    pub offset: Duration,
+    pub duration: Duration,
+    /// CPU time of the guest thread over the kernel, where known.
+    pub cpu: Option<Duration>,
+    /// Readings of the call's energy probe at the two markers (wasm only).
+    pub readings: Option<(Reading, Reading)>,
+}
+
+/// User and system CPU time.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct CpuTime {
+    pub user: Duration,
+    pub system: Duration,
+}
+
+impl CpuTime {
+    pub fn total(self) -> Duration {
+        self.user + self.system
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
+pub enum CallError {
+    /// The guest trapped (unreachable, out-of-bounds, stack overflow, ...).
+    Trap(String),
+    /// The call ran past its wall-clock limit and was interrupted or killed.
+    Timeout(Duration),
+    /// The guest tried to grow memory past the cap.
+    MemoryLimit(u64),
+    /// The guest wrote more output than the cap.
+    OutputLimit(usize),
+    /// The guest exited with a non-zero status.
+    Exit(i32),
+    /// The native child died from a signal.
+    Signal(i32),
+    /// The module or binary could not be loaded, linked or started.
+    Load(String),
+}
+
+impl CallError {
+    /// A short stable name for CSV columns, metrics labels and HTTP mapping.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Trap(_) => "trap",
+            CallError::Timeout(_) => "timeout",
+            CallError::MemoryLimit(_) => "memory-limit",
+            CallError::OutputLimit(_) => "output-limit",
+            CallError::Exit(_) => "exit",
+            CallError::Signal(_) => "signal",
+            CallError::Load(_) => "load",
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Trap(m) => write!(f, "guest trapped: {m}"),
+            CallError::Timeout(d) => write!(f, "call exceeded its timeout of {d:?}"),
+            CallError::MemoryLimit(b) => write!(f, "guest exceeded the memory cap of {b} bytes"),
+            CallError::OutputLimit(b) => write!(f, "guest wrote more than the output cap of {b} bytes"),
+            CallError::Exit(c) => write!(f, "guest exited with status {c}"),
+            CallError::Signal(s) => write!(f, "native process killed by signal {s}"),
+            CallError::Load(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// Everything one call measured.
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub runtime: RuntimeKind,
+    pub wall: Duration,
+    pub phases: Phases,
+    pub kernel: Option<Kernel>,
+    pub cpu: CpuTime,
+    /// Wasm: the largest linear memory size; native: max RSS.
+    pub peak_memory_bytes: u64,
+    pub exit_code: Option<i32>,
+    pub stdout: Vec<u8>,
+    /// The last few KiB of stderr, for error messages.
+    pub stderr_tail: Vec<u8>,
+    pub error: Option<CallError>,
+}
+
+impl CallOutcome {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// Hex SHA-256 of stdout.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(&self.stdout))
+    }
+}
+
+/// A runtime able to run a prepared function.
+pub trait Runtime: Send + Sync {
+    fn kind(&self) -> RuntimeKind;
+    fn call(&self, input: &CallInput) -> CallOutcome;
+}

@@ -1,0 +1,106 @@
+//! The function suite: what `functions/suite.toml` lists, and where each function's wasm and
+//! native builds live. The manifest is the one place the suite is described.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// One function of the suite, as the manifest describes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    pub name: String,
+    pub description: String,
+    /// What the input means and its valid range.
+    pub input: String,
+    /// A typical input for `nebula invoke`.
+    pub example: String,
+    /// Suggested input sizes, small to large.
+    pub sizes: Vec<String>,
+    /// Whether the function marks its kernel with `bench.start` / `bench.end`.
+    #[serde(default)]
+    pub markers: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    function: Vec<FunctionSpec>,
+}
+
+/// The suite: its manifest and the folder of the functions workspace.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub root: PathBuf,
+    pub functions: Vec<FunctionSpec>,
+}
+
+impl Suite {
+    /// The functions folder: `$NEBULA_FUNCTIONS`, else `functions/` under the current directory,
+    /// else next to the crate this binary was built from.
+    pub fn default_root() -> PathBuf {
+        if let Some(p) = std::env::var_os("NEBULA_FUNCTIONS") {
+            return PathBuf::from(p);
+        }
+        let here = PathBuf::from("functions");
+        if here.join("suite.toml").is_file() {
+            return here;
+        }
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")
+    }
+
+    pub fn load(root: &Path) -> Result<Suite> {
+        let path = root.join("suite.toml");
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "cannot read the suite manifest {}: run nebula from the repository root or set NEBULA_FUNCTIONS",
+                path.display()
+            )
+        })?;
+        let m: Manifest =
+            toml::from_str(&text).with_context(|| format!("invalid suite manifest {}", path.display()))?;
+        Ok(Suite { root: root.to_path_buf(), functions: m.function })
+    }
+
+    pub fn load_default() -> Result<Suite> {
+        Self::load(&Self::default_root())
+    }
+
+    pub fn get(&self, name: &str) -> Result<&FunctionSpec> {
+        match self.functions.iter().find(|f| f.name == name) {
+            Some(f) => Ok(f),
+            None => bail!(
+                "unknown function '{name}': the suite has {}; `nebula functions` lists them",
+                self.names().join(", ")
+            ),
+        }
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.functions.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    /// `functions/target/wasm32-wasip1/release/NAME.wasm`.
+    pub fn wasm_path(&self, name: &str) -> PathBuf {
+        self.root.join("target/wasm32-wasip1/release").join(format!("{name}.wasm"))
+    }
+
+    /// `functions/target/release/NAME`.
+    pub fn native_path(&self, name: &str) -> PathBuf {
+        self.root.join("target/release").join(name)
+    }
+
+    /// The build a runtime needs, or an error that says how to make it.
+    pub fn build_for(&self, name: &str, wasm: bool) -> Result<PathBuf> {
+        self.get(name)?;
+        let p = if wasm { self.wasm_path(name) } else { self.native_path(name) };
+        if !p.is_file() {
+            bail!(
+                "the {} build of '{name}' is missing ({}): run scripts/build-functions.sh",
+                if wasm { "wasm" } else { "native" },
+                p.display()
+            );
+        }
+        Ok(p)
+    }
+}
