@@ -2,6 +2,8 @@
 //! and read back by `nebula plot`, `report` and `compare`. Units are in the column names;
 //! absent values are empty cells (NaN in pandas, NA in R), never zeros.
 
+use crate::runtime::CallOutcome;
+use crate::units::ns;
 use serde::{Deserialize, Serialize};
 
 /// One call, flattened for CSV and JSON.
@@ -53,4 +55,82 @@ pub struct CallRow {
     /// Empty when ok, else the error kind (`trap`, `timeout`, `digest-mismatch`, ...).
     pub error_kind: String,
     pub error: String,
+}
+
+/// Where a call sits in a run: what the outcome alone does not know.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    pub run_id: String,
+    pub function: String,
+    pub input: String,
+    pub concurrency: u32,
+    pub repetition: u32,
+    pub worker: u32,
+    pub start_unix_ns: u64,
+}
+
+impl CallContext {
+    /// `function/input/runtime/cN`.
+    pub fn cell(&self, runtime: &str) -> String {
+        format!(
+            "{}/{}/{}/c{}",
+            self.function, self.input, runtime, self.concurrency
+        )
+    }
+}
+
+impl CallRow {
+    /// The time and outcome columns of a call; the energy columns are filled by the caller
+    /// that measured the window (see `energy::window`).
+    pub fn from_outcome(ctx: &CallContext, o: &CallOutcome) -> CallRow {
+        let runtime = o.runtime.as_str().to_string();
+        CallRow {
+            run_id: ctx.run_id.clone(),
+            cell: ctx.cell(&runtime),
+            function: ctx.function.clone(),
+            runtime,
+            input: ctx.input.clone(),
+            concurrency: ctx.concurrency,
+            repetition: ctx.repetition,
+            worker: ctx.worker,
+            start_unix_ns: ctx.start_unix_ns,
+            wall_ns: ns(o.wall),
+            compile_ns: o.phases.compile.map(ns),
+            instantiate_ns: o.phases.instantiate.map(ns),
+            execute_ns: o.phases.execute.map(ns),
+            spawn_to_exit_ns: o.phases.spawn_to_exit.map(ns),
+            kernel_ns: o.kernel.as_ref().map(|k| ns(k.duration)),
+            cpu_user_ns: ns(o.cpu.user),
+            cpu_system_ns: ns(o.cpu.system),
+            peak_memory_bytes: o.peak_memory_bytes,
+            exit_code: o.exit_code,
+            output_bytes: o.stdout.len() as u64,
+            output_digest: o.digest(),
+            ok: o.ok(),
+            error_kind: o.error.as_ref().map(|e| e.kind().to_string()).unwrap_or_default(),
+            error: o
+                .error
+                .as_ref()
+                .map(|e| error_text(e, &o.stderr_tail))
+                .unwrap_or_default(),
+            ..CallRow::default()
+        }
+    }
+}
+
+/// The error message, with the guest's last stderr line when it said something.
+fn error_text(e: &crate::runtime::CallError, stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    match text.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!("{e}: {}", line.trim()),
+        None => e.to_string(),
+    }
+}
+
+/// Nanoseconds since the Unix epoch, now.
+pub fn unix_now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(ns)
+        .unwrap_or(0)
 }

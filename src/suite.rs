@@ -59,7 +59,10 @@ impl Suite {
         })?;
         let m: Manifest =
             toml::from_str(&text).with_context(|| format!("invalid suite manifest {}", path.display()))?;
-        Ok(Suite { root: root.to_path_buf(), functions: m.function })
+        Ok(Suite {
+            root: root.to_path_buf(),
+            functions: m.function,
+        })
     }
 
     pub fn load_default() -> Result<Suite> {
@@ -82,7 +85,9 @@ impl Suite {
 
     /// `functions/target/wasm32-wasip1/release/NAME.wasm`.
     pub fn wasm_path(&self, name: &str) -> PathBuf {
-        self.root.join("target/wasm32-wasip1/release").join(format!("{name}.wasm"))
+        self.root
+            .join("target/wasm32-wasip1/release")
+            .join(format!("{name}.wasm"))
     }
 
     /// `functions/target/release/NAME`.
@@ -93,7 +98,11 @@ impl Suite {
     /// The build a runtime needs, or an error that says how to make it.
     pub fn build_for(&self, name: &str, wasm: bool) -> Result<PathBuf> {
         self.get(name)?;
-        let p = if wasm { self.wasm_path(name) } else { self.native_path(name) };
+        let p = if wasm {
+            self.wasm_path(name)
+        } else {
+            self.native_path(name)
+        };
         if !p.is_file() {
             bail!(
                 "the {} build of '{name}' is missing ({}): run scripts/build-functions.sh",

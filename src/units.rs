@@ -107,8 +107,73 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// Parse a duration such as `250ms`, `10s`, `2m`, `1h`, `500us` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration: write e.g. 250ms, 10s, 2m"))?;
+    let secs = match unit.trim() {
+        "" | "s" => v,
+        "ms" => v / 1e3,
+        "us" => v / 1e6,
+        "ns" => v / 1e9,
+        "m" | "min" => v * 60.0,
+        "h" => v * 3600.0,
+        u => return Err(format!("unknown unit '{u}' in '{s}': use ns, us, ms, s, m or h")),
+    };
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parse a size such as `512MiB`, `64KiB`, `2GiB`, `1000` (bytes), `10MB`.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size: write e.g. 512MiB, 64KiB, 2GiB"))?;
+    let mult = match unit.trim() {
+        "" | "B" => 1.0,
+        "KiB" | "K" => 1024.0,
+        "MiB" | "M" => 1024.0 * 1024.0,
+        "GiB" | "G" => 1024.0 * 1024.0 * 1024.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        u => return Err(format!("unknown unit '{u}' in '{s}': use B, KiB, MiB or GiB")),
+    };
+    let b = v * mult;
+    if !b.is_finite() || !(0.0..=1.0e15).contains(&b) {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok(b as u64)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_and_sizes_parse() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("fast").unwrap_err().contains("not a duration"));
+        assert!(parse_duration("3 weeks").unwrap_err().contains("unknown unit"));
+        assert_eq!(parse_bytes("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_bytes("64KiB"), Ok(65536));
+        assert_eq!(parse_bytes("100"), Ok(100));
+        assert!(parse_bytes("-1").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -1,7 +1,59 @@
-//! The command line: clap definitions and one file per subcommand.
+//! The command line: clap definitions here, one file per subcommand. `main` prints the whole
+//! error chain and exits 1 (2 for usage errors, from clap).
 
+mod functions;
+mod invoke;
+
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+#[derive(Parser)]
+#[command(
+    name = "nebula",
+    version,
+    about = "Time and energy footprint of WebAssembly functions vs native, and a small FaaS server"
+)]
+pub struct Cli {
+    /// Log format for diagnostics on stderr.
+    #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run one function (or any WASI module) and show what was measured.
+    Invoke(Box<invoke::InvokeArgs>),
+    /// List the function suite: inputs and whether each build exists.
+    Functions(functions::FunctionsArgs),
+}
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    init_tracing(&cli.log_format);
+    let result = match cli.command {
+        Command::Invoke(a) => invoke::run(*a),
+        Command::Functions(a) => functions::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("NEBULA_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

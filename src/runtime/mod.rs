@@ -196,3 +196,46 @@ pub trait Runtime: Send + Sync {
     fn kind(&self) -> RuntimeKind;
     fn call(&self, input: &CallInput) -> CallOutcome;
 }
+
+pub mod cache;
+pub mod cpu;
+pub mod engine;
+pub mod native;
+pub mod store;
+pub mod wasm;
+
+pub use engine::{HostConfig, WasmHost};
+pub use native::NativeFunction;
+pub use wasm::{ColdFunction, WasmFunction};
+
+/// A compile or validation error, explained.
+pub(crate) fn describe_compile_error(e: anyhow::Error) -> anyhow::Error {
+    let msg = format!("{e:#}");
+    anyhow::anyhow!(
+        "not a valid WebAssembly module ({}): Nebula runs WASI preview-1 command modules (.wasm built for wasm32-wasip1)",
+        msg.lines().next().unwrap_or("unknown error")
+    )
+}
+
+/// A link error (an import Nebula does not provide), explained.
+pub(crate) fn describe_link_error(e: anyhow::Error) -> anyhow::Error {
+    let msg = format!("{e:#}");
+    let first = msg.lines().next().unwrap_or("unknown error");
+    anyhow::anyhow!(
+        "the module cannot be linked: {first}. Nebula provides only `wasi_snapshot_preview1` and `bench.start`/`bench.end` (no parameters, no results)"
+    )
+}
+
+/// Load `path` for `kind`: the runtime that will run its calls.
+pub fn prepare(
+    kind: RuntimeKind,
+    host: &Arc<WasmHost>,
+    name: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<Box<dyn Runtime>> {
+    Ok(match kind {
+        RuntimeKind::Wasm => Box::new(WasmFunction::load(host.clone(), name, path)?),
+        RuntimeKind::WasmCold => Box::new(ColdFunction::load(host.clone(), name, path)?),
+        RuntimeKind::Native => Box::new(NativeFunction::new(path, host.limits)?),
+    })
+}

@@ -1,0 +1,227 @@
+//! `nebula invoke`: run a suite function or any WASI command module, print its output and what
+//! one call (or each of `--repeat N` calls) measured; `--json` prints one record per call.
+
+use crate::record::{unix_now_ns, CallContext, CallRow};
+use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Limits, RuntimeKind, WasmHost};
+use crate::suite::Suite;
+use crate::units::{human_duration, parse_bytes, parse_duration};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct InvokeArgs {
+    /// A function of the suite (see `nebula functions`).
+    #[arg(required_unless_present = "module", conflicts_with = "module")]
+    pub function: Option<String>,
+    /// The function's input (its stdin); defaults to the suite's example.
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Any WASI preview-1 command module instead of a suite function.
+    #[arg(long)]
+    pub module: Option<PathBuf>,
+    /// wasm (warm, cached), wasm-cold (compile per call) or native.
+    #[arg(long, default_value = "wasm", value_parser = parse_runtime)]
+    pub runtime: RuntimeKind,
+    /// Number of calls.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub repeat: u32,
+    /// Print one JSON record per call instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// An argument for the module (repeatable).
+    #[arg(long = "arg", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// An environment variable K=V for the module (repeatable).
+    #[arg(long = "env", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// A read-only preopened directory HOST::GUEST (repeatable).
+    #[arg(long = "dir", value_parser = parse_dir)]
+    pub dirs: Vec<(PathBuf, String)>,
+    /// Read stdin from this file instead of --input.
+    #[arg(long, conflicts_with = "input")]
+    pub stdin: Option<PathBuf>,
+    /// Wall-clock limit per call.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Memory cap per call (wasm linear memory).
+    #[arg(long, default_value = "512MiB", value_parser = parse_bytes)]
+    pub memory: u64,
+    /// Cap on captured output per call.
+    #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
+    pub max_output: u64,
+}
+
+pub fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
+    RuntimeKind::parse(s).ok_or_else(|| format!("unknown runtime '{s}': use wasm, wasm-cold or native"))
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("'{s}' is not K=V")),
+    }
+}
+
+fn parse_dir(s: &str) -> Result<(PathBuf, String), String> {
+    match s.split_once("::") {
+        Some((h, g)) if !h.is_empty() && !g.is_empty() => Ok((PathBuf::from(h), g.to_string())),
+        _ => Err(format!("'{s}' is not HOST::GUEST (e.g. ./data::/data)")),
+    }
+}
+
+pub fn run(a: InvokeArgs) -> Result<ExitCode> {
+    let limits = Limits {
+        timeout: a.timeout,
+        memory_bytes: a.memory,
+        output_bytes: usize::try_from(a.max_output).unwrap_or(usize::MAX),
+    };
+    let (name, path, stdin) = resolve(&a)?;
+    let host = WasmHost::new(HostConfig::new(limits))?;
+    let rt = runtime::prepare(a.runtime, &host, &name, &path)?;
+    let input = CallInput {
+        stdin: stdin.clone(),
+        args: a.args.clone(),
+        env: a.env.clone(),
+        dirs: a.dirs.clone(),
+        probe: None,
+    };
+    let mut outcomes = Vec::with_capacity(a.repeat as usize);
+    for i in 0..a.repeat {
+        let start = unix_now_ns();
+        let o = rt.call(&input);
+        let ctx = CallContext {
+            run_id: "invoke".into(),
+            function: name.clone(),
+            input: String::from_utf8_lossy(&stdin).trim().to_string(),
+            concurrency: 1,
+            repetition: i,
+            worker: 0,
+            start_unix_ns: start,
+        };
+        outcomes.push((CallRow::from_outcome(&ctx, &o), o));
+    }
+    if a.json {
+        for (row, o) in &outcomes {
+            let mut v = serde_json::to_value(row)?;
+            v["output"] = serde_json::Value::String(String::from_utf8_lossy(&o.stdout).into_owned());
+            println!("{}", serde_json::to_string(&v)?);
+        }
+    } else {
+        print_text(&name, a.runtime, &outcomes);
+    }
+    let all_ok = outcomes.iter().all(|(_, o)| o.ok());
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The function's name, the build to run and the stdin bytes.
+fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Vec<u8>)> {
+    let read_stdin = |fallback: String| -> Result<Vec<u8>> {
+        match &a.stdin {
+            Some(p) => std::fs::read(p).with_context(|| format!("cannot read --stdin file {}", p.display())),
+            None => Ok(a.input.clone().unwrap_or(fallback).into_bytes()),
+        }
+    };
+    if let Some(m) = &a.module {
+        if a.runtime == RuntimeKind::Native {
+            bail!("--module runs a .wasm module; --runtime native needs a suite function");
+        }
+        if !m.is_file() {
+            bail!("module {} not found: check the path", m.display());
+        }
+        let name = m
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "module".into());
+        return Ok((name, m.clone(), read_stdin(String::new())?));
+    }
+    let name = a.function.clone().unwrap_or_default();
+    let suite = Suite::load_default()?;
+    let spec = suite.get(&name)?;
+    let path = suite.build_for(&name, a.runtime.is_wasm())?;
+    Ok((name, path, read_stdin(spec.example.clone())?))
+}
+
+fn opt(d: Option<u64>) -> String {
+    d.map(|n| human_duration(Duration::from_nanos(n)))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]) {
+    let Some((first_row, first)) = calls.first() else {
+        return;
+    };
+    let status = match &first.error {
+        None => "ok".to_string(),
+        Some(_) => format!("FAILED ({})", first_row.error),
+    };
+    println!("{name} on {runtime}: {status}");
+    let out = String::from_utf8_lossy(&first.stdout);
+    let shown: String = out.chars().take(2000).collect();
+    println!(
+        "output ({} bytes, sha256 {}):\n{}{}",
+        first.stdout.len(),
+        &first_row.output_digest[..16],
+        shown,
+        if shown.len() < out.len() {
+            "\n[... output truncated]"
+        } else {
+            ""
+        }
+    );
+    if !shown.ends_with('\n') {
+        println!();
+    }
+    println!(
+        "{:>5} {:>10} {:>10} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
+        "call",
+        "wall",
+        "compile",
+        "instantiate",
+        "execute",
+        "spawn",
+        "kernel",
+        "cpu usr",
+        "cpu sys",
+        "peak mem"
+    );
+    for (row, _) in calls {
+        println!(
+            "{:>5} {:>10} {:>10} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
+            row.repetition + 1,
+            opt(Some(row.wall_ns)),
+            opt(row.compile_ns),
+            opt(row.instantiate_ns),
+            opt(row.execute_ns),
+            opt(row.spawn_to_exit_ns),
+            opt(row.kernel_ns),
+            opt(Some(row.cpu_user_ns)),
+            opt(Some(row.cpu_system_ns)),
+            format!("{:.1} MiB", row.peak_memory_bytes as f64 / 1048576.0),
+        );
+        if calls.len() > 20 && row.repetition == 9 {
+            println!("{:>5}", "...");
+            break;
+        }
+    }
+    if calls.len() > 1 {
+        let mut walls: Vec<u64> = calls.iter().map(|(r, _)| r.wall_ns).collect();
+        walls.sort_unstable();
+        let q = |p: f64| walls[((walls.len() - 1) as f64 * p).round() as usize];
+        let failed = calls.iter().filter(|(_, o)| !o.ok()).count();
+        println!(
+            "{} calls, {} failed: wall p50 {}, p99 {}, min {}",
+            calls.len(),
+            failed,
+            opt(Some(q(0.5))),
+            opt(Some(q(0.99))),
+            opt(Some(walls[0]))
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! The shared wasmtime host: one `Engine` (pooling allocator, copy-on-write memory images, epoch
+//! interruption), one `Linker` with WASI preview 1 and the `bench` kernel markers, the epoch
+//! ticker thread, and the on-disk cache of precompiled modules.
+
+use super::cache::ModuleCache;
+use super::store::{add_bench_markers, HostState};
+use super::Limits;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, PoolingAllocationConfig};
+
+/// How often the epoch advances: the granularity of wasm timeouts.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Settings of a [`WasmHost`].
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub limits: Limits,
+    /// Instances alive at once (concurrent calls); sizes the pooling allocator.
+    pub max_instances: u32,
+    /// Where precompiled modules are kept.
+    pub cache_dir: PathBuf,
+}
+
+impl HostConfig {
+    pub fn new(limits: Limits) -> HostConfig {
+        HostConfig {
+            limits,
+            max_instances: 64,
+            cache_dir: ModuleCache::default_dir(),
+        }
+    }
+}
+
+/// The engine, the linker and the cache, shared by every wasm function and call.
+pub struct WasmHost {
+    pub engine: Engine,
+    pub linker: Linker<HostState>,
+    pub cache: ModuleCache,
+    pub limits: Limits,
+    stop: Arc<AtomicBool>,
+}
+
+impl WasmHost {
+    pub fn new(cfg: HostConfig) -> Result<Arc<WasmHost>> {
+        let mut pool = PoolingAllocationConfig::default();
+        let slots = cfg.max_instances.max(1);
+        let max_memory = usize::try_from(cfg.limits.memory_bytes).unwrap_or(usize::MAX);
+        // The pool's slots must hold the largest memory a call may grow to (plus one page for
+        // the grow that the limiter refuses, so that refusal is ours, not the pool's).
+        pool.total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots)
+            .total_stacks(slots)
+            .max_memory_size(max_memory.saturating_add(1 << 16));
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .memory_init_cow(true)
+            .parallel_compilation(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("cannot create the wasmtime engine")?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
+            .map_err(anyhow::Error::from)
+            .context("cannot add WASI preview 1 to the linker")?;
+        add_bench_markers(&mut linker)?;
+        let cache = ModuleCache::open(&cfg.cache_dir, &engine)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), stop.clone())?;
+        Ok(Arc::new(WasmHost {
+            engine,
+            linker,
+            cache,
+            limits: cfg.limits,
+            stop,
+        }))
+    }
+
+    /// Epoch ticks for the call timeout (rounded up, at least one).
+    pub fn deadline_ticks(&self) -> u64 {
+        let t = self.limits.timeout.as_nanos() / EPOCH_TICK.as_nanos();
+        (t as u64).saturating_add(1)
+    }
+
+    /// A short version string for metadata: `wasmtime 48.0.8`.
+    pub fn version() -> &'static str {
+        concat!("wasmtime ", "48")
+    }
+}
+
+impl Drop for WasmHost {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("nebula-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .context("cannot start the epoch ticker thread")?;
+    Ok(())
+}

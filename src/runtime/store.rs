@@ -1,0 +1,176 @@
+//! What each wasm call's `Store` holds: its WASI context with in-memory stdio, a resource limiter
+//! that enforces the memory cap and records the peak, and the `bench.start` / `bench.end` kernel
+//! markers with their timestamps, thread CPU times and energy readings.
+
+use super::cpu;
+use super::{CallInput, Kernel};
+use crate::energy::{EnergySource, Reading};
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::{Caller, Linker, ResourceLimiter};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// How much of stderr is kept for error messages.
+pub const STDERR_CAP: usize = 64 << 10;
+
+/// Enforces the memory cap, remembers the largest memory seen and whether a grow was refused.
+pub struct HostLimiter {
+    pub memory_cap: usize,
+    pub peak_memory: usize,
+    pub refused: Option<usize>,
+}
+
+impl ResourceLimiter for HostLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_cap || maximum.is_some_and(|m| desired > m) {
+            self.refused = Some(desired);
+            return Ok(false);
+        }
+        self.peak_memory = self.peak_memory.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // Tables are capped at a million elements: a table bomb fails its grow, it does not OOM the host.
+        Ok(desired <= 1_000_000 && maximum.is_none_or(|m| desired <= m))
+    }
+}
+
+/// One marker: when, the thread's CPU time then, and the probe's reading then.
+pub struct Mark {
+    pub at: Instant,
+    pub cpu_ns: u64,
+    pub reading: Option<Reading>,
+}
+
+/// Timestamps of the kernel markers of one call.
+pub struct Markers {
+    pub call_start: Instant,
+    pub probe: Option<Arc<dyn EnergySource>>,
+    pub start: Option<Mark>,
+    pub end: Option<Mark>,
+}
+
+impl Markers {
+    fn mark(&self) -> Mark {
+        // Read the probe first so that the timestamps bracket the reading's cost inside the kernel
+        // symmetrically: the start mark's cost falls before `at`, the end mark's after.
+        let reading = self.probe.as_ref().and_then(|p| p.read().ok());
+        Mark {
+            at: Instant::now(),
+            cpu_ns: cpu::thread_cpu_ns(),
+            reading,
+        }
+    }
+
+    /// The kernel span, when both markers were seen in order.
+    pub fn kernel(self) -> Option<Kernel> {
+        let (s, e) = (self.start?, self.end?);
+        let duration = e.at.checked_duration_since(s.at)?;
+        let readings = match (s.reading, e.reading) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        };
+        Some(Kernel {
+            offset: s.at.saturating_duration_since(self.call_start),
+            duration,
+            cpu: Some(Duration::from_nanos(e.cpu_ns.saturating_sub(s.cpu_ns))),
+            readings,
+        })
+    }
+}
+
+/// The data of one call's `Store`.
+pub struct HostState {
+    pub wasi: WasiP1Ctx,
+    pub limiter: HostLimiter,
+    pub markers: Markers,
+}
+
+/// The call's stdio pipes, kept to read after the call.
+pub struct Stdio {
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+}
+
+impl HostState {
+    /// A fresh state for one call: stdin from memory, stdout and stderr captured with caps,
+    /// arguments, environment and read-only preopens.
+    pub fn new(
+        input: &CallInput,
+        program: &str,
+        memory_cap: u64,
+        output_cap: usize,
+    ) -> Result<(HostState, Stdio)> {
+        let stdout = MemoryOutputPipe::new(output_cap);
+        let stderr = MemoryOutputPipe::new(STDERR_CAP);
+        let mut b = WasiCtxBuilder::new();
+        b.stdin(MemoryInputPipe::new(input.stdin.clone()))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone());
+        let mut args = Vec::with_capacity(input.args.len() + 1);
+        args.push(program.to_string());
+        args.extend(input.args.iter().cloned());
+        b.args(&args);
+        for (k, v) in &input.env {
+            b.env(k, v);
+        }
+        for (host, guest) in &input.dirs {
+            b.preopened_dir(host, guest, FsPerms::ReadOnly)
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!(
+                        "cannot preopen {} as {guest}: check the path exists and is readable",
+                        host.display()
+                    )
+                })?;
+        }
+        let state = HostState {
+            wasi: b.build_p1(),
+            limiter: HostLimiter {
+                memory_cap: usize::try_from(memory_cap).unwrap_or(usize::MAX),
+                peak_memory: 0,
+                refused: None,
+            },
+            markers: Markers {
+                call_start: Instant::now(),
+                probe: input.probe.clone(),
+                start: None,
+                end: None,
+            },
+        };
+        Ok((state, Stdio { stdout, stderr }))
+    }
+}
+
+/// Provide `bench.start` and `bench.end` (no parameters, no results).
+pub fn add_bench_markers(linker: &mut Linker<HostState>) -> Result<()> {
+    linker
+        .func_wrap("bench", "start", |mut c: Caller<'_, HostState>| {
+            let m = c.data().markers.mark();
+            c.data_mut().markers.start = Some(m);
+        })
+        .map_err(anyhow::Error::from)
+        .context("cannot define bench.start")?;
+    linker
+        .func_wrap("bench", "end", |mut c: Caller<'_, HostState>| {
+            let m = c.data().markers.mark();
+            c.data_mut().markers.end = Some(m);
+        })
+        .map_err(anyhow::Error::from)
+        .context("cannot define bench.end")?;
+    Ok(())
+}

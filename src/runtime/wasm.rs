@@ -1,0 +1,279 @@
+//! The two wasm runtimes. `wasm` (warm): the module is loaded once (from the precompiled cache
+//! when possible) and pre-instantiated; each call gets a fresh `Store`, WASI context and instance.
+//! `wasm-cold`: each call compiles the module from its bytes, as a FaaS cold start does.
+
+use super::cache::{CacheStatus, Loaded};
+use super::engine::WasmHost;
+use super::store::{HostState, Stdio};
+use super::{cpu, describe_compile_error, describe_link_error};
+use super::{CallError, CallInput, CallOutcome, CpuTime, Phases, Runtime, RuntimeKind};
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::{InstancePre, Module, Store, Trap};
+
+/// Marks errors of instantiation (before any guest code ran) as load errors.
+const LOAD_PREFIX: &str = "cannot instantiate the module";
+
+/// A module ready for warm calls.
+pub struct WasmFunction {
+    host: Arc<WasmHost>,
+    name: String,
+    pre: InstancePre<HostState>,
+    /// Hex SHA-256 of the module's bytes.
+    pub sha256: String,
+    /// Whether the module came from the cache, and how long loading it took.
+    pub cache: CacheStatus,
+    pub load_time: Duration,
+}
+
+impl WasmFunction {
+    pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<WasmFunction> {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
+        Self::from_bytes(host, name, &bytes)
+    }
+
+    pub fn from_bytes(host: Arc<WasmHost>, name: &str, bytes: &[u8]) -> Result<WasmFunction> {
+        let Loaded {
+            module,
+            status,
+            took,
+            sha256,
+        } = host.cache.load_or_compile(&host.engine, bytes)?;
+        let pre = host
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| describe_link_error(e.into()))?;
+        Ok(WasmFunction {
+            host,
+            name: name.to_string(),
+            pre,
+            sha256,
+            cache: status,
+            load_time: took,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Runtime for WasmFunction {
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::Wasm
+    }
+
+    fn call(&self, input: &CallInput) -> CallOutcome {
+        let t0 = Instant::now();
+        let cpu0 = cpu::thread();
+        run(
+            &self.host,
+            &self.pre,
+            &self.name,
+            input,
+            RuntimeKind::Wasm,
+            None,
+            t0,
+            cpu0,
+        )
+    }
+}
+
+/// A module compiled afresh on every call.
+pub struct ColdFunction {
+    host: Arc<WasmHost>,
+    name: String,
+    bytes: Arc<[u8]>,
+}
+
+impl ColdFunction {
+    pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<ColdFunction> {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
+        // Validate once up front so that a bad module is a load error, not N failed calls.
+        Module::validate(&host.engine, &bytes).map_err(|e| describe_compile_error(e.into()))?;
+        Ok(ColdFunction {
+            host,
+            name: name.to_string(),
+            bytes: bytes.into(),
+        })
+    }
+}
+
+impl Runtime for ColdFunction {
+    fn kind(&self) -> RuntimeKind {
+        RuntimeKind::WasmCold
+    }
+
+    fn call(&self, input: &CallInput) -> CallOutcome {
+        let t0 = Instant::now();
+        let cpu0 = cpu::thread();
+        let compiled = Module::new(&self.host.engine, &self.bytes)
+            .map_err(|e| describe_compile_error(e.into()))
+            .and_then(|m| {
+                self.host
+                    .linker
+                    .instantiate_pre(&m)
+                    .map_err(|e| describe_link_error(e.into()))
+            });
+        let compile = t0.elapsed();
+        match compiled {
+            Ok(pre) => run(
+                &self.host,
+                &pre,
+                &self.name,
+                input,
+                RuntimeKind::WasmCold,
+                Some(compile),
+                t0,
+                cpu0,
+            ),
+            Err(e) => failed(RuntimeKind::WasmCold, t0, CallError::Load(format!("{e:#}"))),
+        }
+    }
+}
+
+/// An outcome for a call that never ran.
+pub(crate) fn failed(runtime: RuntimeKind, t0: Instant, error: CallError) -> CallOutcome {
+    CallOutcome {
+        runtime,
+        wall: t0.elapsed(),
+        phases: Phases::default(),
+        kernel: None,
+        cpu: CpuTime::default(),
+        peak_memory_bytes: 0,
+        exit_code: None,
+        stdout: Vec::new(),
+        stderr_tail: Vec::new(),
+        error: Some(error),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    host: &WasmHost,
+    pre: &InstancePre<HostState>,
+    name: &str,
+    input: &CallInput,
+    runtime: RuntimeKind,
+    compile: Option<Duration>,
+    t0: Instant,
+    cpu0: CpuTime,
+) -> CallOutcome {
+    let limits = host.limits;
+    let t_inst = Instant::now();
+    let (state, stdio) = match HostState::new(input, name, limits.memory_bytes, limits.output_bytes) {
+        Ok(s) => s,
+        Err(e) => return failed(runtime, t0, CallError::Load(format!("{e:#}"))),
+    };
+    let mut store = Store::new(&host.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(host.deadline_ticks());
+    store.epoch_deadline_trap();
+    let instance = pre.instantiate(&mut store).map_err(|e| e.context(LOAD_PREFIX));
+    let instantiate = t_inst.elapsed();
+    let t_exec = Instant::now();
+    let result = instance.and_then(|i| {
+        let start = i.get_typed_func::<(), ()>(&mut store, "_start").map_err(|_| {
+            wasmtime::format_err!(
+                "{LOAD_PREFIX}: the module has no `_start` export: Nebula runs WASI command modules (a Rust `main` built for wasm32-wasip1)"
+            )
+        })?;
+        start.call(&mut store, ())
+    });
+    let execute = t_exec.elapsed();
+    let wall = t0.elapsed();
+    let cpu1 = cpu::thread();
+    let data = store.into_data();
+    let (exit_code, error) = classify(
+        result,
+        &data,
+        &stdio,
+        limits.memory_bytes,
+        limits.output_bytes,
+        limits.timeout,
+    );
+    let Stdio { stdout, stderr } = stdio;
+    CallOutcome {
+        runtime,
+        wall,
+        phases: Phases {
+            compile,
+            instantiate: Some(instantiate),
+            execute: Some(execute),
+            spawn_to_exit: None,
+        },
+        kernel: data.markers.kernel(),
+        cpu: CpuTime {
+            user: cpu1.user.saturating_sub(cpu0.user),
+            system: cpu1.system.saturating_sub(cpu0.system),
+        },
+        peak_memory_bytes: data.limiter.peak_memory as u64,
+        exit_code,
+        stdout: stdout.contents().to_vec(),
+        stderr_tail: tail(&stderr.contents(), 4096),
+        error,
+    }
+}
+
+fn tail(b: &[u8], n: usize) -> Vec<u8> {
+    b[b.len().saturating_sub(n)..].to_vec()
+}
+
+/// Turn the result of `_start` into an exit code and an error kind.
+fn classify(
+    result: wasmtime::Result<()>,
+    data: &HostState,
+    stdio: &Stdio,
+    memory_cap: u64,
+    output_cap: usize,
+    timeout: Duration,
+) -> (Option<i32>, Option<CallError>) {
+    // A guest whose output reached the cap had writes refused (short writes, then errors),
+    // even if it went on to exit cleanly: its output is truncated.
+    let full = stdio.stdout.contents().len() >= output_cap;
+    let e = match result {
+        Ok(()) if full => return (Some(0), Some(CallError::OutputLimit(output_cap))),
+        Ok(()) => return (Some(0), None),
+        Err(e) => e,
+    };
+    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return match exit.0 {
+            0 => (Some(0), None),
+            c => (Some(c), Some(CallError::Exit(c))),
+        };
+    }
+    let trap = e.downcast_ref::<Trap>().copied();
+    if trap == Some(Trap::Interrupt) {
+        return (None, Some(CallError::Timeout(timeout)));
+    }
+    if data.limiter.refused.is_some() {
+        return (None, Some(CallError::MemoryLimit(memory_cap)));
+    }
+    let message = first_line(&e);
+    if full || message.contains("beyond capacity") {
+        return (None, Some(CallError::OutputLimit(output_cap)));
+    }
+    match trap {
+        Some(t) => (None, Some(CallError::Trap(t.to_string()))),
+        None if message.starts_with(LOAD_PREFIX) => (None, Some(CallError::Load(message))),
+        None => (None, Some(CallError::Trap(message))),
+    }
+}
+
+/// The outermost message and the root cause, without the wasm backtrace lines.
+fn first_line(e: &wasmtime::Error) -> String {
+    let top = e.to_string();
+    let top = top.lines().next().unwrap_or("unknown error");
+    let root = e.root_cause().to_string();
+    if e.chain().count() > 1 && !top.starts_with("error while executing") {
+        format!("{top}: {root}")
+    } else if e.chain().count() > 1 {
+        root
+    } else {
+        top.to_string()
+    }
+}
