@@ -377,3 +377,24 @@ fn a_long_window_is_flagged_as_possibly_hiding_a_wrap() {
     let pc = Powercap::open(&fixture("near-wrap")).unwrap();
     assert!(!pc.between(&a, &b).missed_wrap_suspected);
 }
+
+#[test]
+fn kernel_layout_with_top_level_links_to_sub_zones_is_not_double_counted() {
+    // The kernel lists sub-zones at the top of /sys/class/powercap too (as links).
+    let (_d, root) = copy_fixture("two-socket-dram");
+    std::os::unix::fs::symlink(
+        root.join("intel-rapl:0/intel-rapl:0:1"),
+        root.join("intel-rapl:0:1"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        root.join("intel-rapl:1/intel-rapl:1:0"),
+        root.join("intel-rapl:1:0"),
+    )
+    .unwrap();
+    let pc = Powercap::open(&root).unwrap();
+    assert_eq!(pc.zones().len(), 6);
+    assert_eq!(pc.domains_label(), "package-0+dram-0+package-1+dram-1");
+    let r = pc.read().unwrap();
+    assert_eq!(r.counters, vec![1000000, 200000, 3000000, 500000]);
+}

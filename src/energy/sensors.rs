@@ -173,7 +173,7 @@ pub fn survey(opts: &EnergyOptions) -> SensorsReport {
         (
             "model",
             format!(
-                "model, because neither powercap nor perf is available ({})",
+                "neither powercap nor perf is available, so the model estimates ({})",
                 opts.model.describe()
             ),
         )
