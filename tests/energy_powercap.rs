@@ -4,9 +4,7 @@
 
 use nebula::energy::cpu::busy_for;
 use nebula::energy::powercap::{self, DomainSet, Powercap, PowercapOptions, RealFs, SysfsReader};
-use nebula::energy::window::{
-    kernel_energy, split_by_cpu, split_mean, window_done, KernelEnergy, Meter,
-};
+use nebula::energy::window::{kernel_energy, split_by_cpu, split_mean, window_done, KernelEnergy, Meter};
 use nebula::energy::{EnergyError, EnergySource, Quality};
 use nebula::units::{Joules, Watts};
 use std::io;
@@ -56,11 +54,7 @@ fn two_sockets_with_dram_sum_packages_and_dram_once() {
     assert!(pc.selected_zones().all(|z| !z.mmio));
     let info = pc.info();
     assert_eq!(info.quality, Quality::Measured);
-    assert!(
-        info.details[0].contains("262143328850"),
-        "{:?}",
-        info.details
-    );
+    assert!(info.details[0].contains("262143328850"), "{:?}", info.details);
     assert_eq!(info.update_interval, Some(Duration::from_millis(1)));
 }
 
@@ -152,10 +146,7 @@ fn missing_tree_says_no_rapl_and_how_to_get_it() {
 #[test]
 fn root_comes_from_flag_then_env_then_default() {
     std::env::set_var(powercap::ENV_ROOT, "/tmp/elsewhere");
-    assert_eq!(
-        powercap::resolve_root(None),
-        PathBuf::from("/tmp/elsewhere")
-    );
+    assert_eq!(powercap::resolve_root(None), PathBuf::from("/tmp/elsewhere"));
     assert_eq!(
         powercap::resolve_root(Some(Path::new("/flag"))),
         PathBuf::from("/flag")
@@ -232,17 +223,9 @@ fn check_tracks_writer(fixture_name: &str, step_uj: u64, expect_wrap: bool) {
     let mut reads = 0;
     while !writer.handle.is_finished() {
         busy_for(Duration::from_millis(1)); // a "call"
-        let lo: Vec<u64> = writer
-            .written
-            .iter()
-            .map(|a| a.load(Ordering::SeqCst))
-            .collect();
+        let lo: Vec<u64> = writer.written.iter().map(|a| a.load(Ordering::SeqCst)).collect();
         let r = pc.read().unwrap();
-        let hi: Vec<u64> = writer
-            .started
-            .iter()
-            .map(|a| a.load(Ordering::SeqCst))
-            .collect();
+        let hi: Vec<u64> = writer.started.iter().map(|a| a.load(Ordering::SeqCst)).collect();
         let w = pc.between(&prev, &r);
         for (k, d) in w.per_domain.iter().enumerate() {
             cumulative[k] += d.joules.value();
@@ -263,11 +246,7 @@ fn check_tracks_writer(fixture_name: &str, step_uj: u64, expect_wrap: bool) {
     writer.handle.join().unwrap();
     let end = pc.read().unwrap();
     let total = pc.between(&start, &end);
-    let written: u64 = writer
-        .written
-        .iter()
-        .map(|a| a.load(Ordering::SeqCst))
-        .sum();
+    let written: u64 = writer.written.iter().map(|a| a.load(Ordering::SeqCst)).sum();
     let step = Joules::from_microjoules(step_uj).value();
     assert!(
         (total.total.value() - Joules::from_microjoules(written).value()).abs() < step,
@@ -303,11 +282,7 @@ fn a_window_of_calls_divides_to_the_written_energy() {
     std::thread::sleep(Duration::from_millis(5));
     // Freeze: take the window while the writer runs, then stop and compare with what it wrote
     // between the two readings.
-    let before: Vec<u64> = writer
-        .written
-        .iter()
-        .map(|a| a.load(Ordering::SeqCst))
-        .collect();
+    let before: Vec<u64> = writer.written.iter().map(|a| a.load(Ordering::SeqCst)).collect();
     let open = meter.open().unwrap();
     let begin = std::time::Instant::now();
     let mut calls = 0;
@@ -315,17 +290,9 @@ fn a_window_of_calls_divides_to_the_written_energy() {
         busy_for(Duration::from_millis(2));
         calls += 1;
     }
-    let after_lo: Vec<u64> = writer
-        .written
-        .iter()
-        .map(|a| a.load(Ordering::SeqCst))
-        .collect();
+    let after_lo: Vec<u64> = writer.written.iter().map(|a| a.load(Ordering::SeqCst)).collect();
     let w = meter.close(&open).unwrap();
-    let after_hi: Vec<u64> = writer
-        .started
-        .iter()
-        .map(|a| a.load(Ordering::SeqCst))
-        .collect();
+    let after_hi: Vec<u64> = writer.started.iter().map(|a| a.load(Ordering::SeqCst)).collect();
     writer.stop.store(true, Ordering::SeqCst);
     writer.handle.join().unwrap();
     let lo: u64 = after_lo.iter().sum::<u64>() - before.iter().sum::<u64>();
@@ -356,10 +323,7 @@ fn kernel_energy_needs_ten_updates() {
     let mut late = b.clone();
     late.at = a.at + Duration::from_millis(20);
     late.counters = vec![a.counters[0] + 1_000_000];
-    assert_eq!(
-        kernel_energy(&pc, &a, &late),
-        KernelEnergy::Resolved(Joules(1.0))
-    );
+    assert_eq!(kernel_energy(&pc, &a, &late), KernelEnergy::Resolved(Joules(1.0)));
 }
 
 #[test]

@@ -17,10 +17,7 @@ fn survey_of_this_machine_is_plain_about_rapl() {
     let text = report.to_string();
     eprintln!("{text}");
     assert_eq!(report.sources.len(), 3);
-    assert!(report
-        .sources
-        .iter()
-        .any(|s| s.name == "model" && s.available));
+    assert!(report.sources.iter().any(|s| s.name == "model" && s.available));
     if !machine_has_rapl() && std::env::var_os("NEBULA_POWERCAP_ROOT").is_none() {
         assert!(!report.rapl_present);
         assert_eq!(report.auto_picks, "model");

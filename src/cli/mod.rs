@@ -1,8 +1,10 @@
 //! The command line: clap definitions here, one file per subcommand. `main` prints the whole
 //! error chain and exits 1 (2 for usage errors, from clap).
 
+mod energy_args;
 mod functions;
 mod invoke;
+mod sensors;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +29,8 @@ pub enum Command {
     Invoke(Box<invoke::InvokeArgs>),
     /// List the function suite: inputs and whether each build exists.
     Functions(functions::FunctionsArgs),
+    /// List the energy sources: available or not, why, and how to fix what is missing.
+    Sensors(sensors::SensorsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -35,6 +39,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Invoke(a) => invoke::run(*a),
         Command::Functions(a) => functions::run(a),
+        Command::Sensors(a) => sensors::run(a),
     };
     match result {
         Ok(code) => code,

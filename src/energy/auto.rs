@@ -240,11 +240,7 @@ mod tests {
         };
         let s = select(&opts).unwrap();
         assert_eq!(s.source.info().name, "powercap");
-        assert!(
-            s.why.contains("package-0+dram-0+package-1+dram-1"),
-            "{}",
-            s.why
-        );
+        assert!(s.why.contains("package-0+dram-0+package-1+dram-1"), "{}", s.why);
     }
 
     #[test]

@@ -79,6 +79,11 @@ pub fn process_cpu_clock() -> Duration {
     clock(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
+/// CLOCK_MONOTONIC in nanoseconds: the clock the native kernel markers are written in.
+pub fn monotonic_ns() -> u64 {
+    u64::try_from(clock(libc::CLOCK_MONOTONIC).as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Spin the calling thread for `d` of wall time (used to give counters something to count).
 pub fn busy_for(d: Duration) -> u64 {
     let start = std::time::Instant::now();
@@ -104,11 +109,7 @@ mod tests {
         let t1 = thread_cpu_clock();
         let r1 = thread_cpu();
         let p1 = process_cpu();
-        assert!(
-            t1 - t0 >= Duration::from_millis(10),
-            "thread clock {:?}",
-            t1 - t0
-        );
+        assert!(t1 - t0 >= Duration::from_millis(10), "thread clock {:?}", t1 - t0);
         assert!(r1.total() > r0.total());
         assert!(p1.total() >= p0.total());
         assert!(process_and_children_cpu().total() >= p1.total());

@@ -4,6 +4,7 @@
 //! divides it among calls and attributes it by CPU share. `cpu.rs` reads thread and process CPU
 //! time; `sensors.rs` surveys every source for `nebula sensors`.
 
+pub mod attribute;
 pub mod auto;
 pub mod cpu;
 pub mod model;

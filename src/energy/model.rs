@@ -12,9 +12,7 @@
 //! figures as an order of magnitude (CodeCarbon reports -60 %..+190 % for similar models) and
 //! override them in the config (`[energy.model]`) when you have a better figure.
 
-use super::{
-    cpu, DomainEnergy, EnergyError, EnergySource, Quality, Reading, SourceInfo, WindowEnergy,
-};
+use super::{cpu, DomainEnergy, EnergyError, EnergySource, Quality, Reading, SourceInfo, WindowEnergy};
 use crate::units::{Joules, Watts};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
@@ -69,7 +67,10 @@ impl Model {
     pub fn describe(&self) -> String {
         format!(
             "idle {} + {} per busy core (Cloud Carbon Footprint AWS averages {} W idle / {} W busy per vCPU)",
-            self.idle_watts, self.active_watts_per_core, CCF_AWS_MIN_WATTS_PER_VCPU, CCF_AWS_MAX_WATTS_PER_VCPU
+            self.idle_watts,
+            self.active_watts_per_core,
+            CCF_AWS_MIN_WATTS_PER_VCPU,
+            CCF_AWS_MAX_WATTS_PER_VCPU
         )
     }
 }
@@ -147,10 +148,7 @@ mod tests {
     fn config_fills_missing_fields_with_defaults() {
         let m: Model = toml::from_str("idle_watts = 5.0").unwrap();
         assert_eq!(m.idle_watts, Watts(5.0));
-        assert_eq!(
-            m.active_watts_per_core,
-            Model::default().active_watts_per_core
-        );
+        assert_eq!(m.active_watts_per_core, Model::default().active_watts_per_core);
         assert!(toml::from_str::<Model>("idle = 1.0").is_err());
     }
 

@@ -125,11 +125,7 @@ pub fn parse_cpu_list(text: &str) -> Vec<u32> {
 
 /// The value of `perf_event_paranoid`, if readable.
 pub fn paranoid(paths: &PerfPaths) -> Option<i32> {
-    std::fs::read_to_string(&paths.paranoid)
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    std::fs::read_to_string(&paths.paranoid).ok()?.trim().parse().ok()
 }
 
 /// The first cpu of each package, from `cpu*/topology/physical_package_id`; falls back to the
@@ -146,8 +142,7 @@ pub fn package_cpus(paths: &PerfPaths) -> Vec<(u32, u32)> {
             else {
                 continue;
             };
-            let Ok(pkg) = std::fs::read_to_string(e.path().join("topology/physical_package_id"))
-            else {
+            let Ok(pkg) = std::fs::read_to_string(e.path().join("topology/physical_package_id")) else {
                 continue;
             };
             let Ok(pkg) = pkg.trim().parse::<u32>() else {
@@ -202,10 +197,7 @@ pub fn discover(paths: &PerfPaths) -> Result<PerfPlan, EnergyError> {
         }
         let text = read_trim(&ev)?;
         let config = parse_event_config(&text).ok_or_else(|| {
-            EnergyError::Io(format!(
-                "{} holds {text:?}, expected `event=0x..`",
-                ev.display()
-            ))
+            EnergyError::Io(format!("{} holds {text:?}, expected `event=0x..`", ev.display()))
         })?;
         let scale_path = paths.pmu.join("events").join(format!("{name}.scale"));
         let scale_text = read_trim(&scale_path)?;
@@ -492,15 +484,8 @@ mod tests {
         let plan = discover(&fixture("two-socket")).unwrap();
         assert_eq!(plan.pmu_type, 4242);
         assert_eq!(plan.packages, vec![(0, 0), (1, 2)]);
-        let labels: Vec<_> = plan
-            .counters
-            .iter()
-            .map(|c| (c.label.as_str(), c.cpu))
-            .collect();
-        assert_eq!(
-            labels,
-            [("pkg-0", 0), ("ram-0", 0), ("pkg-1", 2), ("ram-1", 2)]
-        );
+        let labels: Vec<_> = plan.counters.iter().map(|c| (c.label.as_str(), c.cpu)).collect();
+        assert_eq!(labels, [("pkg-0", 0), ("ram-0", 0), ("pkg-1", 2), ("ram-1", 2)]);
         let pkg = &plan.events[plan.counters[0].event];
         assert_eq!(pkg.config, 2);
         assert!((pkg.scale - 2f64.powi(-32)).abs() < 1e-20);
@@ -524,9 +509,7 @@ mod tests {
     #[test]
     fn permission_error_names_paranoid_and_fix() {
         let msg = permission_error(Some(2)).to_string();
-        assert!(
-            msg.contains("paranoid is 2") && msg.contains("CAP_PERFMON") && msg.contains("sysctl")
-        );
+        assert!(msg.contains("paranoid is 2") && msg.contains("CAP_PERFMON") && msg.contains("sysctl"));
     }
 
     #[test]

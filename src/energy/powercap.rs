@@ -279,9 +279,7 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
     let mut top_socket: BTreeMap<(bool, u32), Option<u32>> = BTreeMap::new();
     for ((mmio, index), (id, path)) in found {
         let name_path = path.join("name");
-        let name = reader
-            .read(&name_path)
-            .map_err(|e| io_error(&name_path, &e))?;
+        let name = reader.read(&name_path).map_err(|e| io_error(&name_path, &e))?;
         let name = name.trim().to_string();
         let kind = DomainKind::from_name(&name);
         let range_path = path.join("max_energy_range_uj");
@@ -569,10 +567,7 @@ mod tests {
             zone("intel-rapl-mmio:0", "package-0", Some(0), true, vec![0]),
         ];
         let s = select(&zones, DomainSet::Auto).unwrap();
-        assert_eq!(
-            labels(&zones, &s),
-            ["package-0", "dram-0", "package-1", "dram-1"]
-        );
+        assert_eq!(labels(&zones, &s), ["package-0", "dram-0", "package-1", "dram-1"]);
         assert!(s.iter().all(|&i| !zones[i].mmio));
     }
 
@@ -601,13 +596,7 @@ mod tests {
 
     #[test]
     fn mmio_only_package_is_used() {
-        let zones = vec![zone(
-            "intel-rapl-mmio:0",
-            "package-0",
-            Some(0),
-            true,
-            vec![0],
-        )];
+        let zones = vec![zone("intel-rapl-mmio:0", "package-0", Some(0), true, vec![0])];
         assert_eq!(
             labels(&zones, &select(&zones, DomainSet::Auto).unwrap()),
             ["package-0"]

@@ -203,11 +203,7 @@ impl fmt::Display for SensorsReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Energy sources")?;
         for s in &self.sources {
-            let state = if s.available {
-                "available"
-            } else {
-                "NOT AVAILABLE"
-            };
+            let state = if s.available { "available" } else { "NOT AVAILABLE" };
             writeln!(f, "\n  {:<9} {}  ({})", s.name, state, s.location)?;
             if let Some(r) = &s.reason {
                 writeln!(f, "    why:     {r}")?;
@@ -221,11 +217,7 @@ impl fmt::Display for SensorsReport {
             }
             for z in &s.zones {
                 let used = if z.used { "used" } else { "not summed" };
-                writeln!(
-                    f,
-                    "    zone:    {} = {} ({}, {used})",
-                    z.id, z.name, z.label
-                )?;
+                writeln!(f, "    zone:    {} = {} ({}, {used})", z.id, z.name, z.label)?;
             }
             for d in &s.details {
                 writeln!(f, "    detail:  {d}")?;
@@ -289,12 +281,7 @@ mod tests {
             .collect();
         assert_eq!(
             used,
-            [
-                "intel-rapl:0",
-                "intel-rapl:0:1",
-                "intel-rapl:1",
-                "intel-rapl:1:0"
-            ]
+            ["intel-rapl:0", "intel-rapl:0:1", "intel-rapl:1", "intel-rapl:1:0"]
         );
         assert!(r.to_string().contains("MEASURED"));
     }

@@ -4,8 +4,9 @@
 //! CPU time and max RSS. Kernel markers arrive as lines on an inherited pipe (`NEBULA_MARKER_FD`).
 
 use super::wasm::failed;
-use super::{cpu, CallError, CallInput, CallOutcome, Kernel, Phases, Runtime, RuntimeKind};
 use super::{store::STDERR_CAP, Limits};
+use super::{CallError, CallInput, CallOutcome, Kernel, Phases, Runtime, RuntimeKind};
+use crate::energy::cpu;
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
