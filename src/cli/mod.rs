@@ -4,6 +4,7 @@
 mod energy_args;
 mod functions;
 mod invoke;
+mod run;
 mod sensors;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,8 @@ pub enum Command {
     Invoke(Box<invoke::InvokeArgs>),
     /// List the function suite: inputs and whether each build exists.
     Functions(functions::FunctionsArgs),
+    /// Run an experiment config (or --resume an interrupted run).
+    Run(run::RunArgs),
     /// List the energy sources: available or not, why, and how to fix what is missing.
     Sensors(sensors::SensorsArgs),
 }
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Invoke(a) => invoke::run(*a),
         Command::Functions(a) => functions::run(a),
         Command::Sensors(a) => sensors::run(a),
+        Command::Run(a) => run::run(a),
     };
     match result {
         Ok(code) => code,
