@@ -75,11 +75,10 @@ pub fn execute(
         .filter(|v| !done.is_done(&cells[v.cell].id(), *v))
         .collect();
     let bar = progress_bar(opts.progress, todo.len() as u64, meta.windows_done as u64);
-    let mut window_id = done.next_window_id;
     let mut warmed: HashSet<usize> = HashSet::new();
     let mut calls_total = 0u64;
     let started = Instant::now();
-    for v in todo {
+    for (window_id, v) in (done.next_window_id..).zip(todo) {
         if opts.interrupted.load(Ordering::Relaxed) {
             break;
         }
@@ -122,7 +121,6 @@ pub fn execute(
         );
         writers.window(&rows, &wrows)?;
         calls_total += rows.len() as u64;
-        window_id += 1;
         meta.windows_done += 1;
         bar.inc(1);
         let rate = calls_total as f64 / started.elapsed().as_secs_f64().max(1e-9);
