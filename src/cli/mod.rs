@@ -1,6 +1,7 @@
 //! The command line: clap definitions here, one file per subcommand. `main` prints the whole
 //! error chain and exits 1 (2 for usage errors, from clap).
 
+mod bench;
 mod energy_args;
 mod functions;
 mod invoke;
@@ -32,6 +33,8 @@ pub enum Command {
     Functions(functions::FunctionsArgs),
     /// Run an experiment config (or --resume an interrupted run).
     Run(run::RunArgs),
+    /// Per-call latency of each runtime next to a bare wasmtime loop and a bare spawn loop.
+    Bench(bench::BenchArgs),
     /// List the energy sources: available or not, why, and how to fix what is missing.
     Sensors(sensors::SensorsArgs),
 }
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Functions(a) => functions::run(a),
         Command::Sensors(a) => sensors::run(a),
         Command::Run(a) => run::run(a),
+        Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,
