@@ -28,7 +28,10 @@ fn alloc_zeroed(bytes: usize) -> Result<Vec<u8>, String> {
 }
 
 fn touch_and_sum(mib: usize) -> Result<u64, String> {
-    let mut buf = alloc_zeroed(mib * 1024 * 1024)?;
+    let bytes = mib
+        .checked_mul(1024 * 1024)
+        .ok_or_else(|| format!("cannot allocate {mib} MiB: larger than the address space"))?;
+    let mut buf = alloc_zeroed(bytes)?;
     for (page, chunk) in buf.chunks_mut(PAGE).enumerate() {
         chunk[0] = (page % 251) as u8;
     }
@@ -71,5 +74,9 @@ mod tests {
     fn bad_input() {
         assert!(memory("4097").is_err());
         assert!(memory("1.5").is_err());
+        // More than the address space (wasm32) must be an error, never a silent wrap.
+        if usize::BITS == 32 {
+            assert!(memory("4096").is_err());
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! `noop`: ignores its input and prints nothing. The overhead baseline (process or instance
-//! start, stdin read, exit) that the other functions are compared against.
+//! start, stdin read, exit) that the other functions are compared against. It has no kernel
+//! markers (`markers = false` in suite.toml), so its wasm build does not import `bench`.
 
 fn noop(_input: &str) -> Result<String, String> {
-    nebula_guest::kernel(|| ());
     Ok(String::new())
 }
 
