@@ -30,7 +30,10 @@ pub fn run(f: fn(&str) -> Result<String, String>) {
     match f(input.trim()) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+            if let Err(e) = stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
                 fail(&format!("cannot write the output to stdout: {e}"));
             }
         }
@@ -156,7 +159,8 @@ mod markers {
             let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
             if n > 0 {
                 buf = &buf[n as usize..];
-            } else if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            } else if n < 0
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
             {
                 continue;
             } else {
@@ -245,6 +249,14 @@ mod tests {
     }
 
     #[test]
+    fn splitmix64_suite_seed() {
+        // Computed independently (Python re-implementation).
+        let mut g = SplitMix64::new(SEED);
+        assert_eq!(g.next_u64(), 0xb3df_c871_ccc5_6112);
+        assert_eq!(g.next_u64(), 0xa9b2_41d1_4206_3038);
+    }
+
+    #[test]
     fn next_f64_in_unit_interval() {
         let mut g = SplitMix64::new(SEED);
         for _ in 0..10_000 {
@@ -272,7 +284,16 @@ mod tests {
             parse_u64("abc", "n", 1, 186),
             Err("input must be an integer n in 1..=186 (got \"abc\")".to_string())
         );
-        for bad in ["", "0", "187", "-1", "+5", "1.5", "1e3", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "0",
+            "187",
+            "-1",
+            "+5",
+            "1.5",
+            "1e3",
+            "99999999999999999999999",
+        ] {
             assert!(parse_u64(bad, "n", 1, 186).is_err(), "{bad:?}");
         }
     }

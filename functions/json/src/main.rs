@@ -21,7 +21,7 @@ fn record(i: u64) -> Record {
         name: format!("item-{i}"),
         value: i as f64 * 1.5,
         tags: vec![format!("t{}", i % 7), format!("t{}", i % 11)],
-        active: i % 2 == 0,
+        active: i.is_multiple_of(2),
     }
 }
 

@@ -51,13 +51,29 @@ mod tests {
     }
 
     #[test]
+    fn matches_python_hashlib() {
+        // Independent: SplitMix64 re-implemented in Python, hashed with hashlib.sha256.
+        assert_eq!(
+            sha256("1"),
+            Ok("9fbc526cb0aa5ee773c6cb4d8873ba2d8e70d5397e554960ba3ecb8b1d2f8039\n".to_string())
+        );
+        assert_eq!(
+            sha256("16"),
+            Ok("fe9f84ec85c8897221425c3f8d590c955c96d6c608e480257c75d4de0662a96d\n".to_string())
+        );
+    }
+
+    #[test]
     fn data_layout() {
         let d = data(1).unwrap();
         assert_eq!(d.len(), 1024);
         let mut g = SplitMix64::new(SEED);
         let first = g.next_u64();
         assert_eq!(d[..8], first.to_le_bytes());
-        assert_eq!(u64::from_le_bytes(d[8..16].try_into().unwrap()), g.next_u64());
+        assert_eq!(
+            u64::from_le_bytes(d[8..16].try_into().unwrap()),
+            g.next_u64()
+        );
     }
 
     #[test]
