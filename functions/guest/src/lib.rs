@@ -39,6 +39,7 @@ pub fn run(f: fn(&str) -> Result<String, String>) {
         }
         Err(message) => fail(&message),
     }
+    markers::report_peak_memory();
 }
 
 /// Prints `error: MESSAGE` to stderr and exits with status 2.
@@ -117,6 +118,9 @@ mod markers {
         // SAFETY: host functions with no parameters and no results (`bench.end`).
         unsafe { bench_end() }
     }
+
+    /// The wasm host measures linear memory itself.
+    pub fn report_peak_memory() {}
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -152,7 +156,10 @@ mod markers {
     }
 
     fn emit(fd: libc::c_int, what: &str, mono: u64, cpu: u64) {
-        let line = format!("{what} {mono} {cpu}\n");
+        emit_line(fd, &format!("{what} {mono} {cpu}\n"));
+    }
+
+    fn emit_line(fd: libc::c_int, line: &str) {
         let mut buf = line.as_bytes();
         while !buf.is_empty() {
             // SAFETY: `buf` is a valid byte slice; a bad fd only makes write fail.
@@ -166,6 +173,20 @@ mod markers {
             } else {
                 return;
             }
+        }
+    }
+
+    /// Write `rss_hwm KIB` (this process's VmHWM from /proc/self/status): the host's wait4
+    /// max RSS would also count the parent's pages shared at spawn.
+    pub fn report_peak_memory() {
+        let Some(fd) = marker_fd() else { return };
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+        if let Some(kib) = kib {
+            emit_line(fd, &format!("rss_hwm {kib}\n"));
         }
     }
 
