@@ -29,6 +29,16 @@ proptest! {
     }
 
     #[test]
+    fn median_ci_contains_median_with_heavy_ties(
+        xs in prop::collection::vec((0..4i32).prop_map(f64::from), 1..25),
+        seed in any::<u64>(),
+    ) {
+        let ci = median_ci(&xs, RESAMPLES, seed).expect("non-empty");
+        let m = median(&xs).expect("non-empty");
+        prop_assert!(ci.lo <= m && m <= ci.hi, "{ci:?} misses median {m} of {xs:?}");
+    }
+
+    #[test]
     fn constant_sample_has_degenerate_ci(x in -1.0e9..1.0e9f64, n in 1usize..50, seed in any::<u64>()) {
         let ci = median_ci(&vec![x; n], RESAMPLES, seed).expect("non-empty");
         prop_assert_eq!((ci.lo, ci.hi), (x, x));

@@ -38,8 +38,8 @@ pub fn sorted_finite(xs: &[f64]) -> Vec<f64> {
     v
 }
 
-/// Type-7 quantile of an already sorted, finite, non-empty sample; `p` is clamped to [0, 1].
-/// Returns `None` for an empty slice.
+/// Type-7 quantile of an already sorted, finite sample; `p` is clamped to [0, 1].
+/// Returns `None` for an empty slice or a NaN `p` (a single value is returned for any `p`).
 pub fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     let n = sorted.len();
     let first = *sorted.first()?;
