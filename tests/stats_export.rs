@@ -9,14 +9,7 @@ const RESAMPLES: usize = 1000;
 const SEED: u64 = 42;
 
 /// An ok call with the given wall time and energy, one window per call, 1 ms apart.
-fn call(
-    function: &str,
-    input: &str,
-    runtime: &str,
-    rep: u32,
-    wall_ns: u64,
-    energy_j: f64,
-) -> CallRow {
+fn call(function: &str, input: &str, runtime: &str, rep: u32, wall_ns: u64, energy_j: f64) -> CallRow {
     CallRow {
         run_id: "r1".into(),
         cell: format!("{function}/{input}/{runtime}/c1"),
@@ -178,10 +171,7 @@ fn planted_doubling_is_found_and_equal_samples_are_not() {
 
 #[test]
 fn missing_runtime_and_disagreeing_digests() {
-    let mut rows: Vec<CallRow> = planted()
-        .into_iter()
-        .filter(|r| r.runtime != "native")
-        .collect();
+    let mut rows: Vec<CallRow> = planted().into_iter().filter(|r| r.runtime != "native").collect();
     rows[3].output_digest = "def".into();
     let r = &compare_cells(&rows, RESAMPLES, SEED)[0];
     assert_eq!(r.n_native, 0);
@@ -199,10 +189,7 @@ fn missing_runtime_and_disagreeing_digests() {
 #[test]
 fn deterministic_for_a_seed() {
     let rows = planted();
-    assert_eq!(
-        summarize_cells(&rows, 200, 7),
-        summarize_cells(&rows, 200, 7)
-    );
+    assert_eq!(summarize_cells(&rows, 200, 7), summarize_cells(&rows, 200, 7));
     assert_eq!(compare_cells(&rows, 200, 7), compare_cells(&rows, 200, 7));
 }
 
@@ -230,10 +217,7 @@ fn calls_round_trip_and_files_are_written() {
         "energy_net_ci_hi_j",
         "throughput_calls_per_s",
     ] {
-        assert!(
-            header.split(',').any(|c| c == col),
-            "{col} missing from {header}"
-        );
+        assert!(header.split(',').any(|c| c == col), "{col} missing from {header}");
     }
     assert_eq!(text.lines().count(), 4);
 

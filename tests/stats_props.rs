@@ -1,8 +1,6 @@
 //! Property tests of `nebula::stats`: bootstrap intervals, ratios and quantiles.
 
-use nebula::stats::{
-    mann_whitney, median, median_ci, quantile, ratio_ci, summarize, tukey_outliers,
-};
+use nebula::stats::{mann_whitney, median, median_ci, quantile, ratio_ci, summarize, tukey_outliers};
 use proptest::prelude::*;
 
 const RESAMPLES: usize = 300;

@@ -14,13 +14,19 @@ use wasmtime_wasi::WasiCtxBuilder;
 /// Per-call wall times of `n` calls of a bare wasmtime loop over `wasm` with `stdin`.
 pub fn bare_wasmtime(wasm: &Path, stdin: &[u8], n: usize) -> Result<Vec<Duration>> {
     let mut config = Config::new();
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(PoolingAllocationConfig::default()));
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(
+        PoolingAllocationConfig::default(),
+    ));
     let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
     let module = Module::from_file(&engine, wasm).map_err(anyhow::Error::from)?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| s).map_err(anyhow::Error::from)?;
-    linker.func_wrap("bench", "start", || {}).map_err(anyhow::Error::from)?;
-    linker.func_wrap("bench", "end", || {}).map_err(anyhow::Error::from)?;
+    linker
+        .func_wrap("bench", "start", || {})
+        .map_err(anyhow::Error::from)?;
+    linker
+        .func_wrap("bench", "end", || {})
+        .map_err(anyhow::Error::from)?;
     let pre = linker.instantiate_pre(&module).map_err(anyhow::Error::from)?;
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
@@ -32,8 +38,13 @@ pub fn bare_wasmtime(wasm: &Path, stdin: &[u8], n: usize) -> Result<Vec<Duration
             .build_p1();
         let mut store = Store::new(&engine, wasi);
         let inst = pre.instantiate(&mut store).map_err(anyhow::Error::from)?;
-        let start = inst.get_typed_func::<(), ()>(&mut store, "_start").map_err(anyhow::Error::from)?;
-        start.call(&mut store, ()).map_err(anyhow::Error::from).context("bare loop call failed")?;
+        let start = inst
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .map_err(anyhow::Error::from)?;
+        start
+            .call(&mut store, ())
+            .map_err(anyhow::Error::from)
+            .context("bare loop call failed")?;
         std::hint::black_box(out.contents());
         times.push(t.elapsed());
     }

@@ -8,8 +8,7 @@ use std::path::Path;
 /// Every row of `calls.csv` at `path`. A row that does not parse is an error naming the file,
 /// its line and the reason.
 pub fn read_calls(path: &Path) -> Result<Vec<CallRow>> {
-    let mut rd =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rd = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     rd.deserialize::<CallRow>()
         .enumerate()
         .map(|(i, row)| {

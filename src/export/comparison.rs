@@ -3,10 +3,10 @@
 //! Mann–Whitney p-value and a significance flag, plus whether the outputs agreed.
 //!
 //! Ratios are of medians over ok calls: `wasm / native` and `wasm-cold / wasm`. Energy is the
-//! gross per-call energy (`energy_gross_j`). A ratio is significant when its interval excludes 1
+//! gross per-call energy (`energy_gross_j`, one mean value per measurement window). A ratio is significant when its interval excludes 1
 //! and the p-value is below 0.05 (`stats::change`). Missing ratios are empty cells.
 
-use super::summary::{distinct_joined, energy_gross, natural_cmp, ok_values, wall};
+use super::summary::{distinct_joined, energy_gross, natural_cmp, ok_values, wall, window_values};
 use crate::record::CallRow;
 use crate::stats::change;
 use serde::{Deserialize, Serialize};
@@ -90,10 +90,7 @@ fn digest_agreement(rows: &[CallRow]) -> BTreeMap<(&str, &str), bool> {
             .or_default()
             .insert(r.output_digest.as_str());
     }
-    digests
-        .into_iter()
-        .map(|(k, d)| (k, d.len() == 1))
-        .collect()
+    digests.into_iter().map(|(k, d)| (k, d.len() == 1)).collect()
 }
 
 /// One comparison row per (function, input, concurrency), ordered by function, input (natural
@@ -129,26 +126,17 @@ fn comparison_row(
     resamples: usize,
     seed: u64,
 ) -> ComparisonRow {
-    let of = |runtime: &str| -> Vec<&CallRow> {
-        rs.iter()
-            .copied()
-            .filter(|r| r.runtime == runtime)
-            .collect()
-    };
+    let of =
+        |runtime: &str| -> Vec<&CallRow> { rs.iter().copied().filter(|r| r.runtime == runtime).collect() };
     let (wasm, native, cold) = (of(WASM), of(NATIVE), of(WASM_COLD));
     let count = |v: &[&CallRow]| v.iter().filter(|r| r.ok).count();
     let lat = |num: &[&CallRow], den: &[&CallRow]| {
-        ratio_cols(
-            &ok_values(num, wall),
-            &ok_values(den, wall),
-            resamples,
-            seed,
-        )
+        ratio_cols(&ok_values(num, wall), &ok_values(den, wall), resamples, seed)
     };
     let en = |num: &[&CallRow], den: &[&CallRow]| {
         ratio_cols(
-            &ok_values(num, energy_gross),
-            &ok_values(den, energy_gross),
+            &window_values(num, energy_gross),
+            &window_values(den, energy_gross),
             resamples,
             seed,
         )

@@ -16,8 +16,7 @@ use std::path::Path;
 /// Writes `rows` to `path` as CSV with a header row from the serde field names. With no rows the
 /// file is empty (the header comes from the first row).
 pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     for r in rows {
         w.serialize(r)
             .with_context(|| format!("cannot write a row to {}", path.display()))?;

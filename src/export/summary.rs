@@ -136,10 +136,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn trim_zeros(digits: &[u8]) -> &[u8] {
-    let first = digits
-        .iter()
-        .position(|&d| d != b'0')
-        .unwrap_or(digits.len());
+    let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
     &digits[first..]
 }
 
@@ -217,6 +214,25 @@ pub(crate) fn ok_values(rows: &[&CallRow], metric: fn(&CallRow) -> Option<f64>) 
         .collect()
 }
 
+/// Values of an energy metric, one per measurement window: the mean over the window's ok calls.
+/// Calls of one window share one energy reading (divided evenly or by CPU share), so they are
+/// not independent samples; bootstrapping over calls would make the intervals too narrow.
+pub(crate) fn window_values(rows: &[&CallRow], metric: fn(&CallRow) -> Option<f64>) -> Vec<f64> {
+    let mut by_window: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
+    for v in rows
+        .iter()
+        .filter(|r| r.ok)
+        .filter_map(|r| Some((r.window_id, metric(r)?)))
+    {
+        if v.1.is_finite() {
+            let e = by_window.entry(v.0).or_default();
+            e.0 += v.1;
+            e.1 += 1;
+        }
+    }
+    by_window.values().map(|(sum, n)| sum / *n as f64).collect()
+}
+
 /// One summary row per cell, ordered by function, input (natural order), runtime, concurrency.
 /// Every interval uses `resamples` bootstrap resamples drawn from `seed`, so the file is
 /// reproducible.
@@ -239,12 +255,13 @@ pub fn summarize_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<Sum
 
 fn summary_row(k: &CellKey<'_>, rs: &[&CallRow], resamples: usize, seed: u64) -> SummaryRow {
     let stats = |m: fn(&CallRow) -> Option<f64>| metric_stats(&ok_values(rs, m), resamples, seed);
+    let per_window = |m: fn(&CallRow) -> Option<f64>| metric_stats(&window_values(rs, m), resamples, seed);
     let (w, kn, c, g, nt) = (
         stats(wall),
         stats(kernel),
         stats(cpu),
-        stats(energy_gross),
-        stats(energy_net),
+        per_window(energy_gross),
+        per_window(energy_net),
     );
     let n = rs.iter().filter(|r| r.ok).count();
     SummaryRow {

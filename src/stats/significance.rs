@@ -155,11 +155,7 @@ mod tests {
             (-1.0, 1.842700792949715),
         ];
         for (x, want) in cases {
-            assert!(
-                close(erfc(x), want, 1e-13),
-                "erfc({x}) = {} != {want}",
-                erfc(x)
-            );
+            assert!(close(erfc(x), want, 1e-13), "erfc({x}) = {} != {want}", erfc(x));
         }
         assert!(close(normal_two_sided_p(1.959963984540054), 0.05, 1e-12));
     }
@@ -201,25 +197,10 @@ mod tests {
 
     #[test]
     fn tukey_flags_far_values() {
-        let xs = [
-            1.0,
-            2.0,
-            3.0,
-            4.0,
-            5.0,
-            6.0,
-            7.0,
-            8.0,
-            100.0,
-            f64::NAN,
-            -50.0,
-        ];
+        let xs = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 100.0, f64::NAN, -50.0];
         let f = tukey_fences(&xs).expect("non-empty");
         // Finite sorted: -50,1..8,100 (10 values): q1 = 2.25, q3 = 6.75, IQR = 4.5.
-        assert!(
-            close(f.lo, -4.5, 1e-12) && close(f.hi, 13.5, 1e-12),
-            "{f:?}"
-        );
+        assert!(close(f.lo, -4.5, 1e-12) && close(f.hi, 13.5, 1e-12), "{f:?}");
         let flags = tukey_outliers(&xs);
         let flagged: Vec<usize> = (0..xs.len()).filter(|&i| flags[i]).collect();
         assert_eq!(flagged, vec![8, 10]);
