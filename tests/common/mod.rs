@@ -55,3 +55,33 @@ pub fn host(dir: &std::path::Path, timeout_ms: u64, memory: u64) -> Arc<WasmHost
     cfg.max_instances = 8;
     WasmHost::new(cfg).expect("host")
 }
+
+/// The suite's data generator, written again here so tests can regenerate a function's data.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub const SEED: u64 = 0x4E45_4255_4C41;
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    }
+}
+
+/// The suite, with a clear failure when its builds are missing.
+pub fn suite() -> nebula::suite::Suite {
+    let s = nebula::suite::Suite::load_default().expect("functions/suite.toml");
+    for f in &s.functions {
+        assert!(
+            s.wasm_path(&f.name).is_file() && s.native_path(&f.name).is_file(),
+            "the builds of '{}' are missing: run scripts/build-functions.sh first",
+            f.name
+        );
+    }
+    s
+}
