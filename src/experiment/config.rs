@@ -190,39 +190,42 @@ pub fn parse(file: &str, text: &str, overrides: &[String], suite: &Suite) -> Res
             fix: fix.to_string(),
         }
     };
-    let mut value: toml::Table = toml::from_str(text).map_err(|e| {
-        let line = e
+    // Deserialize the text itself first: its errors carry a span, so the line and key.
+    let direct: Result<Config, toml::de::Error> = toml::from_str(text);
+    if let Err(e) = &direct {
+        let span_line = e
             .span()
             .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-        ConfigError {
+        let line_text = span_line.and_then(|l| text.lines().nth(l - 1)).unwrap_or("");
+        let m = e.message();
+        let about_a_key = ["unknown field", "missing field", "duplicate key"]
+            .iter()
+            .any(|p| m.contains(p));
+        let named = if about_a_key { offending_key(m) } else { None };
+        // An unknown key's span is its whole table: find the key's own line instead.
+        let line = named.as_deref().and_then(|k| locate(text, k, "")).or(span_line);
+        let key = named
+            .or_else(|| line_text.split_once('=').map(|(k, _)| k.trim().to_string()))
+            .unwrap_or_else(|| "(syntax)".into());
+        return Err(ConfigError {
             file: file.to_string(),
             line: line.map(|l| format!(":{l}")).unwrap_or_default(),
-            key: "(syntax)".into(),
-            problem: e.message().to_string(),
-            fix: "write valid TOML: key = value, strings in quotes, [[function]] tables".into(),
-        }
-    })?;
+            key,
+            problem: m.replace('\n', " "),
+            fix: "see experiments/README.md for every key, its type and its default".into(),
+        });
+    }
+    let mut value: toml::Table = toml::from_str(text).unwrap_or_default();
     for o in overrides {
-        apply_override(&mut value, o).map_err(|p| ConfigError {
-            file: "--set".into(),
-            line: String::new(),
-            key: o.clone(),
-            problem: p,
-            fix: "write --set key=value, e.g. --set repetitions=5 or --set energy.source=model".into(),
-        })?;
+        apply_override(&mut value, o).map_err(|p| set_error(o, p))?;
     }
     let after = toml::to_string(&value).unwrap_or_default();
-    let config: Config = toml::Value::Table(value)
-        .try_into()
-        .map_err(|e: toml::de::Error| {
-            let msg = e.message().to_string();
-            let key = offending_key(&msg).unwrap_or_else(|| "(config)".into());
-            err(
-                &key,
-                msg,
-                "see experiments/README.md for every key, its type and its default",
-            )
-        })?;
+    let config: Config = match (direct, overrides.is_empty()) {
+        (Ok(c), true) => c,
+        _ => toml::Value::Table(value)
+            .try_into()
+            .map_err(|e: toml::de::Error| set_error(&overrides.join(" "), e.message().to_string()))?,
+    };
     validate(config, after, suite, &err)
 }
 
@@ -481,6 +484,16 @@ fn expand_functions(
         ));
     }
     Ok(out)
+}
+
+fn set_error(o: &str, problem: String) -> ConfigError {
+    ConfigError {
+        file: "--set".into(),
+        line: String::new(),
+        key: o.to_string(),
+        problem,
+        fix: "write --set key=value, e.g. --set repetitions=5 or --set energy.source=model".into(),
+    }
 }
 
 /// Apply `a.b=value` to the table; the value is TOML (`5`, `[1,2]`, `"x"`) or else a bare string.

@@ -1,0 +1,142 @@
+//! Config errors are refused before anything runs, each naming the file, line, key and fix;
+//! sizes expand as lists, ranges and geometric steps; overrides apply.
+
+mod common;
+
+use nebula::experiment::config::parse;
+use nebula::experiment::matrix::cells;
+
+const BASE: &str = r#"name = "t"
+repetitions = 3
+runtimes = ["wasm", "native"]
+
+[[function]]
+name = "fibonacci"
+sizes = [10, "20"]
+"#;
+
+fn err(text: &str, overrides: &[&str]) -> String {
+    let suite = common::suite();
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    match parse("exp.toml", text, &o, &suite) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_good_config_expands_into_cells() {
+    let suite = common::suite();
+    let plan = parse("exp.toml", BASE, &[], &suite).unwrap();
+    let c = cells(&plan);
+    assert_eq!(c.len(), 4, "2 inputs x 2 runtimes x 1 concurrency");
+    assert_eq!(c[0].id(), "fibonacci/10/wasm/c1");
+    assert_eq!(c[3].id(), "fibonacci/20/native/c1");
+    let ranged = BASE.replace(
+        "sizes = [10, \"20\"]",
+        "range = { from = 10, to = 40, step = 10 }",
+    );
+    let plan = parse("exp.toml", &ranged, &["concurrency=[1,2]".into()], &suite).unwrap();
+    assert_eq!(plan.functions[0].1, vec!["10", "20", "30", "40"]);
+    assert_eq!(cells(&plan).len(), 16);
+    let geo = BASE.replace(
+        "sizes = [10, \"20\"]",
+        "geometric = { from = 1, to = 100, factor = 3 }",
+    );
+    let plan = parse(
+        "exp.toml",
+        &geo,
+        &["repetitions=7".into(), "energy.source=model".into()],
+        &suite,
+    )
+    .unwrap();
+    assert_eq!(plan.functions[0].1, vec!["1", "3", "9", "27", "81"]);
+    assert_eq!(plan.config.repetitions, 7);
+    assert!(
+        plan.toml.contains("repetitions = 7"),
+        "overrides are recorded in the config kept with the run"
+    );
+    let all = parse(
+        "exp.toml",
+        "name = \"a\"\nall_functions = true\nmax_suite_sizes = 1\n",
+        &[],
+        &suite,
+    )
+    .unwrap();
+    assert_eq!(all.functions.len(), suite.functions.len());
+    assert!(all.functions.iter().all(|(_, s)| s.len() == 1));
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_name_the_line_and_key() {
+    let e = err(&BASE.replace("repetitions = 3", "repetitons = 3"), &[]);
+    assert!(
+        e.starts_with("exp.toml:2: repetitons:") && e.contains("unknown field"),
+        "{e}"
+    );
+    let e = err(&BASE.replace("repetitions = 3", "repetitions = \"ten\""), &[]);
+    assert!(
+        e.starts_with("exp.toml:2: repetitions: invalid type") && e.contains("Fix:"),
+        "{e}"
+    );
+    let e = err(&BASE.replace("sizes = [10, \"20\"]", "sizez = [10]"), &[]);
+    assert!(e.starts_with("exp.toml:7: sizez:"), "{e}");
+    let e = err("name = \"x\"\n[[function]\n", &[]);
+    assert!(e.starts_with("exp.toml:2: (syntax)"), "{e}");
+    let e = err(BASE, &["repetitions=\"ten\""]);
+    assert!(e.starts_with("--set: repetitions=\"ten\": invalid type"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_and_unknown_functions_are_refused() {
+    let e = err(&BASE.replace("repetitions = 3", "repetitions = 0"), &[]);
+    assert!(
+        e.starts_with("exp.toml:2: repetitions: 0 is out of range") && e.contains("use 1 to 100000"),
+        "{e}"
+    );
+    let e = err(&BASE.replace("name = \"fibonacci\"", "name = \"fibonaci\""), &[]);
+    assert!(
+        e.starts_with("exp.toml:6: name: unknown function 'fibonaci'") && e.contains("fibonacci-recursive"),
+        "{e}"
+    );
+    let e = err(
+        &BASE.replace("[\"wasm\", \"native\"]", "[\"wasm\", \"docker\"]"),
+        &[],
+    );
+    assert!(
+        e.starts_with("exp.toml:3: runtimes: unknown runtime 'docker'"),
+        "{e}"
+    );
+    let e = err(BASE, &["timeout=soon"]);
+    assert!(e.contains("timeout") && e.contains("not a duration"), "{e}");
+    let e = err(BASE, &["concurrency=[0]"]);
+    assert!(e.contains("concurrency") && e.contains("1..1024"), "{e}");
+    let e = err(BASE, &["energy.source=wallplug"]);
+    assert!(
+        e.contains("unknown energy source 'wallplug'") && e.contains("auto, powercap, perf or model"),
+        "{e}"
+    );
+    let e = err(BASE, &["novalue"]);
+    assert!(e.starts_with("--set: novalue:") && e.contains("key=value"), "{e}");
+    let e = err(
+        &BASE.replace("sizes = [10, \"20\"]", "range = { from = 5, to = 1, step = 1 }"),
+        &[],
+    );
+    assert!(e.contains("range") && e.contains("is empty"), "{e}");
+}
+
+#[test]
+fn a_missing_build_is_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(common::suite().root.join("suite.toml")).unwrap();
+    std::fs::write(tmp.path().join("suite.toml"), manifest).unwrap();
+    let empty = nebula::suite::Suite::load(tmp.path()).unwrap();
+    let e = parse("exp.toml", BASE, &[], &empty)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        e.contains("build of 'fibonacci' is missing") && e.contains("scripts/build-functions.sh"),
+        "{e}"
+    );
+}
