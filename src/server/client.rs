@@ -198,16 +198,60 @@ async fn connection_loop(
     Ok(out)
 }
 
-/// `GET base+path` on a fresh connection: status and body.
-pub async fn get(base: &str, path: &str) -> Result<(u16, Bytes)> {
+/// A whole response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).with_context(|| format!("not JSON: {}", self.text()))
+    }
+}
+
+/// One request on a fresh connection.
+pub async fn send(
+    base: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Result<Reply> {
     let authority = authority(base)?;
     let mut s = connect(&authority).await?;
-    let req = Request::get(path)
-        .header(hyper::header::HOST, authority.as_str())
-        .body(Full::new(Bytes::new()))?;
-    let resp = s.send_request(req).await?;
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, authority.as_str());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = s.send_request(req.body(Full::new(body.into()))?).await?;
     let status = resp.status().as_u16();
-    Ok((status, resp.into_body().collect().await?.to_bytes()))
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await?.to_bytes();
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `GET base+path` on a fresh connection: status and body.
+pub async fn get(base: &str, path: &str) -> Result<(u16, Bytes)> {
+    let r = send(base, Method::GET, path, &[], Bytes::new()).await?;
+    Ok((r.status, r.body))
 }
 
 /// A server running in this process on its own tokio runtime (its own worker threads and a
