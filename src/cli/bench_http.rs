@@ -1,6 +1,7 @@
 //! `nebula bench-http`: requests per second and p50/p99 latency of functions served over HTTP
 //! at several concurrency levels, next to a bare axum handler measured in the same run.
 
+use crate::energy::auto::EnergyOptions;
 use crate::server::bench::{self, BenchPlan};
 use crate::server::{spawn_local_server, ServerConfig};
 use crate::suite::Suite;
@@ -63,7 +64,7 @@ pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
             let root = Suite::default_root();
             c.suite_root = Some(root);
             c.csv_path = None;
-            c.meter = super::serve::meter("auto")?;
+            c.meter = super::serve::meter(&EnergyOptions::default())?;
             Some(spawn_local_server(c)?)
         }
     };

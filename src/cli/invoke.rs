@@ -1,6 +1,10 @@
 //! `nebula invoke`: run a suite function or any WASI command module, print its output and what
 //! one call (or each of `--repeat N` calls) measured; `--json` prints one record per call.
 
+use super::energy_args::EnergyArgs;
+use crate::energy::attribute::{attribute, fill_row};
+use crate::energy::auto::select;
+use crate::energy::window::Meter;
 use crate::record::{unix_now_ns, CallContext, CallRow};
 use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Limits, RuntimeKind, WasmHost};
 use crate::suite::Suite;
@@ -52,6 +56,11 @@ pub struct InvokeArgs {
     /// Cap on captured output per call.
     #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
     pub max_output: u64,
+    #[command(flatten)]
+    pub energy: EnergyArgs,
+    /// Measure idle power for this long first, to report net energy.
+    #[arg(long, value_parser = parse_duration)]
+    pub baseline: Option<Duration>,
 }
 
 pub fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
@@ -81,17 +90,24 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
     let (name, path, stdin) = resolve(&a)?;
     let host = WasmHost::new(HostConfig::new(limits))?;
     let rt = runtime::prepare(a.runtime, &host, &name, &path)?;
+    let selected = select(&a.energy.options())?;
+    let mut meter = Meter::new(selected.source.clone())?;
+    if let Some(d) = a.baseline {
+        meter.measure_idle(d)?;
+    }
     let input = CallInput {
         stdin: stdin.clone(),
         args: a.args.clone(),
         env: a.env.clone(),
         dirs: a.dirs.clone(),
-        probe: None,
+        probe: Some(selected.source.clone()),
     };
     let mut outcomes = Vec::with_capacity(a.repeat as usize);
     for i in 0..a.repeat {
         let start = unix_now_ns();
+        let before = meter.open()?;
         let o = rt.call(&input);
+        let window = meter.close(&before)?;
         let ctx = CallContext {
             run_id: "invoke".into(),
             function: name.clone(),
@@ -101,7 +117,11 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
             worker: 0,
             start_unix_ns: start,
         };
-        outcomes.push((CallRow::from_outcome(&ctx, &o), o));
+        let mut row = CallRow::from_outcome(&ctx, &o);
+        if let Some(e) = attribute(&meter, &window, &[&o], false).first() {
+            fill_row(&mut row, &meter, e, u64::from(i), 1);
+        }
+        outcomes.push((row, o));
     }
     if a.json {
         for (row, o) in &outcomes {
@@ -111,6 +131,7 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
         }
     } else {
         print_text(&name, a.runtime, &outcomes);
+        print_energy(&meter, &selected.why, &outcomes);
     }
     let all_ok = outcomes.iter().all(|(_, o)| o.ok());
     Ok(if all_ok {
@@ -222,6 +243,37 @@ fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]
             opt(Some(q(0.5))),
             opt(Some(q(0.99))),
             opt(Some(walls[0]))
+        );
+    }
+}
+
+fn print_energy(meter: &Meter, why: &str, calls: &[(CallRow, CallOutcome)]) {
+    let info = meter.source.info();
+    let label = match info.quality {
+        crate::energy::Quality::Measured => "MEASURED",
+        crate::energy::Quality::Estimated => "ESTIMATED (model, not a measurement)",
+    };
+    let mut gross: Vec<f64> = calls.iter().filter_map(|(r, _)| r.energy_gross_j).collect();
+    gross.sort_by(f64::total_cmp);
+    let Some(median) = gross.get(gross.len() / 2) else {
+        return;
+    };
+    println!(
+        "energy per call: {} median, {label}; source {} ({why})",
+        crate::units::Joules(*median),
+        info.name
+    );
+    if let Some(k) = calls.first().and_then(|(r, _)| r.kernel_energy_j) {
+        println!("kernel energy (first call): {}", crate::units::Joules(k));
+    }
+    match calls.first().and_then(|(r, _)| r.energy_net_j) {
+        Some(n) => println!("net of idle baseline (first call): {}", crate::units::Joules(n)),
+        None => println!("net energy: no idle baseline measured (use --baseline 2s)"),
+    }
+    if info.quality == crate::energy::Quality::Measured {
+        println!(
+            "note: RAPL counters update about every millisecond; a single short call is below their \
+             resolution. `nebula run` repeats calls inside windows of at least 100 ms."
         );
     }
 }

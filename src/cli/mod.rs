@@ -2,8 +2,11 @@
 //! error chain and exits 1 (2 for usage errors, from clap).
 
 mod bench_http;
+mod energy_args;
 mod functions;
 mod invoke;
+mod run;
+mod sensors;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +32,10 @@ pub enum Command {
     Invoke(Box<invoke::InvokeArgs>),
     /// List the function suite: inputs and whether each build exists.
     Functions(functions::FunctionsArgs),
+    /// Run an experiment config (or --resume an interrupted run).
+    Run(run::RunArgs),
+    /// List the energy sources: available or not, why, and how to fix what is missing.
+    Sensors(sensors::SensorsArgs),
     /// Serve the functions over HTTP (FaaS), measuring every call.
     Serve(Box<serve::ServeArgs>),
     /// Requests/s and latency over HTTP vs a bare axum handler.
@@ -47,6 +54,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Invoke(a) => invoke::run(*a),
         Command::Functions(a) => functions::run(a),
+        Command::Sensors(a) => sensors::run(a),
+        Command::Run(a) => run::run(a),
         Command::Serve(a) => serve::run(*a),
         Command::BenchHttp(a) => bench_http::run(a),
     };

@@ -2,6 +2,9 @@
 //! runs) is sized to `--max-inflight`. SIGINT/SIGTERM stop accepting, let the calls in flight
 //! finish, flush the CSV and exit 0.
 
+use super::energy_args::EnergyArgs;
+use crate::energy::auto::{select, EnergyOptions};
+use crate::energy::Quality;
 use crate::runtime::Limits;
 use crate::server::{self, Meter, ServerConfig};
 use crate::suite::Suite;
@@ -38,9 +41,8 @@ pub struct ServeArgs {
     /// Where calls are appended (default results/serve-<timestamp>/calls.csv).
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// Energy source: auto, powercap, perf or model.
-    #[arg(long, default_value = "auto")]
-    pub energy: String,
+    #[command(flatten)]
+    pub energy: EnergyArgs,
 }
 
 fn cores() -> usize {
@@ -70,17 +72,23 @@ pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
     );
     let root = Suite::default_root();
     c.suite_root = root.join("suite.toml").is_file().then_some(root);
-    c.meter = meter(&a.energy)?;
+    c.meter = meter(&a.energy.options())?;
     Ok(c)
 }
 
-/// The per-call energy meter for `--energy`.
-pub fn meter(choice: &str) -> Result<Meter> {
-    match choice {
-        "auto" | "powercap" | "perf" | "model" => {
-            Ok(Meter::unavailable("the energy layer is not in this build"))
-        }
-        other => anyhow::bail!("unknown energy source '{other}': use auto, powercap, perf or model"),
+/// The per-call energy meter for these options: the model's per-call estimate when the
+/// chosen source is an estimate, else the measured source read around each call.
+pub fn meter(opts: &EnergyOptions) -> Result<Meter> {
+    let selected = select(opts)?;
+    tracing::info!("energy: {}", selected.why);
+    if selected.source.info().quality == Quality::Estimated {
+        let model = opts.model;
+        Ok(Meter::model(
+            move |wall, cpu| model.estimate(wall, cpu),
+            model.describe(),
+        ))
+    } else {
+        Ok(Meter::measured(selected.source))
     }
 }
 

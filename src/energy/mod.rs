@@ -1,7 +1,17 @@
 //! Energy sources behind one trait: RAPL through powercap sysfs (`powercap.rs`), RAPL through
 //! perf_event (`perf.rs`), and a labelled estimate from CPU and wall time (`model.rs`);
 //! `auto.rs` picks the best available one. `window.rs` turns two readings into a window's energy,
-//! divides it among calls and attributes it by CPU share.
+//! divides it among calls and attributes it by CPU share. `cpu.rs` reads thread and process CPU
+//! time; `sensors.rs` surveys every source for `nebula sensors`.
+
+pub mod attribute;
+pub mod auto;
+pub mod cpu;
+pub mod model;
+pub mod perf;
+pub mod powercap;
+pub mod sensors;
+pub mod window;
 
 use crate::units::Joules;
 use serde::{Deserialize, Serialize};
@@ -20,6 +30,28 @@ impl Quality {
         match self {
             Quality::Measured => "measured",
             Quality::Estimated => "estimated",
+        }
+    }
+}
+
+/// How a window's energy reached one call (the `energy_split` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    /// The window held exactly this call.
+    Direct,
+    /// The window's energy divided evenly among its sequential calls.
+    Mean,
+    /// Attributed by the call's share of the window's CPU time (concurrent calls).
+    CpuShare,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Direct => "direct",
+            Split::Mean => "mean",
+            Split::CpuShare => "cpu-share",
         }
     }
 }
@@ -75,6 +107,28 @@ pub enum EnergyError {
     Permission { what: String, fix: String },
     #[error("{0}")]
     Io(String),
+    /// The source is absent on this machine; `fix` says what would make it available.
+    #[error("{what}. {fix}")]
+    Missing { what: String, fix: String },
+}
+
+impl EnergyError {
+    /// What went wrong, without the fix.
+    pub fn reason(&self) -> String {
+        match self {
+            EnergyError::Unavailable(m) | EnergyError::Io(m) => m.clone(),
+            EnergyError::Permission { what, .. } => format!("{what}: permission denied"),
+            EnergyError::Missing { what, .. } => what.clone(),
+        }
+    }
+
+    /// How to fix it, where known.
+    pub fn fix(&self) -> Option<&str> {
+        match self {
+            EnergyError::Permission { fix, .. } | EnergyError::Missing { fix, .. } => Some(fix),
+            EnergyError::Unavailable(_) | EnergyError::Io(_) => None,
+        }
+    }
 }
 
 /// A source of energy readings.

@@ -60,7 +60,8 @@ impl WasmHost {
         config
             .epoch_interruption(true)
             .memory_init_cow(true)
-            .parallel_compilation(true)
+            // Compile on the calling thread: a cold call's CPU time then includes its compilation.
+            .parallel_compilation(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
@@ -90,7 +91,7 @@ impl WasmHost {
 
     /// A short version string for metadata: `wasmtime 48.0.8`.
     pub fn version() -> &'static str {
-        concat!("wasmtime ", "48")
+        concat!("wasmtime ", env!("NEBULA_WASMTIME_VERSION"))
     }
 }
 

@@ -198,7 +198,6 @@ pub trait Runtime: Send + Sync {
 }
 
 pub mod cache;
-pub mod cpu;
 pub mod engine;
 pub mod native;
 pub mod store;

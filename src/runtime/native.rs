@@ -4,8 +4,9 @@
 //! CPU time and max RSS. Kernel markers arrive as lines on an inherited pipe (`NEBULA_MARKER_FD`).
 
 use super::wasm::failed;
-use super::{cpu, CallError, CallInput, CallOutcome, Kernel, Phases, Runtime, RuntimeKind};
 use super::{store::STDERR_CAP, Limits};
+use super::{CallError, CallInput, CallOutcome, Kernel, Phases, Runtime, RuntimeKind};
+use crate::energy::cpu;
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -129,6 +130,7 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
     // The Child handle no longer owns a live process: wait4 reaped it.
     std::mem::forget(child);
     let wall = t0.elapsed();
+    let report = read_markers(&marker_r, call_mono);
 
     let (exit_code, mut error) = decode_status(status);
     if late {
@@ -147,9 +149,11 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
             spawn_to_exit: Some(spawn_to_exit),
             ..Phases::default()
         },
-        kernel: read_markers(&marker_r, call_mono, t0),
+        kernel: report.kernel,
         cpu: cpu::from_rusage(&ru),
-        peak_memory_bytes: (ru.ru_maxrss.max(0) as u64) * 1024,
+        // The guest's own VmHWM when it reports one; else ru_maxrss, which Linux inflates with
+        // the parent's resident set for children started by (v)fork.
+        peak_memory_bytes: report.peak_rss.unwrap_or((ru.ru_maxrss.max(0) as u64) * 1024),
         exit_code,
         stdout: out,
         stderr_tail: err,
@@ -269,41 +273,56 @@ fn decode_status(status: libc::c_int) -> (Option<i32>, Option<CallError>) {
     }
 }
 
-/// Parse `start MONO_NS CPU_NS` / `end MONO_NS CPU_NS` lines from the marker pipe.
-fn read_markers(fd: &OwnedFd, call_mono: u64, _t0: Instant) -> Option<Kernel> {
-    let mut buf = [0u8; 512];
-    // SAFETY: non-blocking read into our buffer; the child has exited.
+/// What a native guest reported on the marker pipe.
+#[derive(Debug, Default)]
+pub(crate) struct GuestReport {
+    pub kernel: Option<Kernel>,
+    /// The guest's own peak resident set (`rss_hwm KIB`, from its /proc/self/status VmHWM).
+    pub peak_rss: Option<u64>,
+}
+
+/// Read the marker pipe; the child has exited, so what it wrote is all there.
+fn read_markers(fd: &OwnedFd, call_mono: u64) -> GuestReport {
+    let mut buf = [0u8; 1024];
+    // SAFETY: non-blocking read into our buffer.
     let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
     if n <= 0 {
-        return None;
+        return GuestReport::default();
     }
     parse_markers(&buf[..n as usize], call_mono)
 }
 
-pub(crate) fn parse_markers(text: &[u8], call_mono: u64) -> Option<Kernel> {
-    let text = std::str::from_utf8(text).ok()?;
-    let mut start = None;
-    let mut end = None;
+/// Parse `start MONO_NS CPU_NS`, `end MONO_NS CPU_NS` and `rss_hwm KIB` lines; malformed lines
+/// are ignored (a guest cannot make the host fail).
+pub(crate) fn parse_markers(text: &[u8], call_mono: u64) -> GuestReport {
+    let text = String::from_utf8_lossy(text);
+    let (mut start, mut end, mut rss) = (None, None, None);
     for line in text.lines() {
-        let mut it = line.split_ascii_whitespace();
-        let (tag, mono, cpu) = (
-            it.next()?,
-            it.next()?.parse::<u64>().ok()?,
-            it.next()?.parse::<u64>().ok()?,
-        );
-        match tag {
-            "start" => start = Some((mono, cpu)),
-            "end" => end = Some((mono, cpu)),
+        let f: Vec<u64> = line
+            .split_ascii_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        match (line.split_ascii_whitespace().next(), f.as_slice()) {
+            (Some("start"), [mono, cpu]) => start = Some((*mono, *cpu)),
+            (Some("end"), [mono, cpu]) => end = Some((*mono, *cpu)),
+            (Some("rss_hwm"), [kib]) => rss = kib.checked_mul(1024),
             _ => {}
         }
     }
-    let ((m0, c0), (m1, c1)) = (start?, end?);
-    Some(Kernel {
-        offset: Duration::from_nanos(m0.saturating_sub(call_mono)),
-        duration: Duration::from_nanos(m1.checked_sub(m0)?),
-        cpu: Some(Duration::from_nanos(c1.saturating_sub(c0))),
-        readings: None,
-    })
+    let kernel = match (start, end) {
+        (Some((m0, c0)), Some((m1, c1))) if m1 >= m0 => Some(Kernel {
+            offset: Duration::from_nanos(m0.saturating_sub(call_mono)),
+            duration: Duration::from_nanos(m1 - m0),
+            cpu: Some(Duration::from_nanos(c1.saturating_sub(c0))),
+            readings: None,
+        }),
+        _ => None,
+    };
+    GuestReport {
+        kernel,
+        peak_rss: rss,
+    }
 }
 
 #[cfg(test)]
@@ -312,16 +331,19 @@ mod tests {
 
     #[test]
     fn markers_parse_into_a_kernel_span() {
-        let k = parse_markers(b"start 1500 10\nend 4500 2010\n", 1000).expect("kernel");
+        let r = parse_markers(b"start 1500 10\nend 4500 2010\nrss_hwm 2048\n", 1000);
+        let k = r.kernel.expect("kernel");
         assert_eq!(k.offset, Duration::from_nanos(500));
         assert_eq!(k.duration, Duration::from_nanos(3000));
         assert_eq!(k.cpu, Some(Duration::from_nanos(2000)));
-        assert!(parse_markers(b"start 1500 10\n", 1000).is_none());
+        assert_eq!(r.peak_rss, Some(2048 * 1024));
+        assert!(parse_markers(b"start 1500 10\n", 1000).kernel.is_none());
         assert!(
-            parse_markers(b"end 10 1\nstart 20 2\n", 0).is_none(),
+            parse_markers(b"end 10 1\nstart 20 2\n", 0).kernel.is_none(),
             "end before start"
         );
-        assert!(parse_markers(b"garbage", 0).is_none());
+        let junk = parse_markers(b"garbage\nstart x y\nrss_hwm 99999999999999999999\n", 0);
+        assert!(junk.kernel.is_none() && junk.peak_rss.is_none());
     }
 
     #[test]

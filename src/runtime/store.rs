@@ -2,8 +2,8 @@
 //! that enforces the memory cap and records the peak, and the `bench.start` / `bench.end` kernel
 //! markers with their timestamps, thread CPU times and energy readings.
 
-use super::cpu;
 use super::{CallInput, Kernel};
+use crate::energy::cpu;
 use crate::energy::{EnergySource, Reading};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -71,7 +71,7 @@ impl Markers {
         let reading = self.probe.as_ref().and_then(|p| p.read().ok());
         Mark {
             at: Instant::now(),
-            cpu_ns: cpu::thread_cpu_ns(),
+            cpu_ns: cpu::thread_cpu_clock().as_nanos() as u64,
             reading,
         }
     }

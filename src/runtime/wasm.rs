@@ -5,8 +5,9 @@
 use super::cache::{CacheStatus, Loaded};
 use super::engine::WasmHost;
 use super::store::{HostState, Stdio};
-use super::{cpu, describe_compile_error, describe_link_error};
+use super::{describe_compile_error, describe_link_error};
 use super::{CallError, CallInput, CallOutcome, CpuTime, Phases, Runtime, RuntimeKind};
+use crate::energy::cpu;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -73,7 +74,7 @@ impl Runtime for WasmFunction {
 
     fn call(&self, input: &CallInput) -> CallOutcome {
         let t0 = Instant::now();
-        let cpu0 = cpu::thread();
+        let cpu0 = cpu::thread_cpu();
         run(
             &self.host,
             &self.pre,
@@ -115,7 +116,7 @@ impl Runtime for ColdFunction {
 
     fn call(&self, input: &CallInput) -> CallOutcome {
         let t0 = Instant::now();
-        let cpu0 = cpu::thread();
+        let cpu0 = cpu::thread_cpu();
         let compiled = Module::new(&self.host.engine, &self.bytes)
             .map_err(|e| describe_compile_error(e.into()))
             .and_then(|m| {
@@ -191,7 +192,7 @@ fn run(
     });
     let execute = t_exec.elapsed();
     let wall = t0.elapsed();
-    let cpu1 = cpu::thread();
+    let cpu1 = cpu::thread_cpu();
     let data = store.into_data();
     let (exit_code, error) = classify(
         result,

@@ -1,0 +1,177 @@
+//! `metadata.json`: the machine (CPU, cores, kernel, governor, turbo), the energy source with its
+//! domains, units, ranges, idle power and read cost, the versions (wasmtime, rustc, Nebula's git
+//! commit, the functions' build profile), the full config and its hash, times and status.
+
+use crate::energy::window::Meter;
+use crate::energy::SourceInfo;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Metadata {
+    pub run_id: String,
+    pub name: String,
+    /// `running`, `complete` or `interrupted`.
+    pub status: String,
+    pub started: String,
+    pub ended: Option<String>,
+    pub resumed: Vec<String>,
+    pub machine: Machine,
+    pub energy: EnergyMeta,
+    pub versions: Versions,
+    pub config_sha256: String,
+    pub config_toml: String,
+    pub cells: usize,
+    pub windows_planned: usize,
+    pub windows_done: usize,
+    pub digest_mismatches: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub logical_cores: usize,
+    pub kernel: String,
+    pub hostname: String,
+    pub governor: Option<String>,
+    pub turbo: Option<String>,
+    pub virtualized: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnergyMeta {
+    pub source: String,
+    pub label: String,
+    pub why: String,
+    pub rejected: Vec<(String, String)>,
+    pub domains: Vec<String>,
+    pub details: Vec<String>,
+    pub idle_watts: Option<f64>,
+    pub read_cost_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Versions {
+    pub nebula: String,
+    pub nebula_git_commit: String,
+    pub wasmtime: String,
+    pub rustc: String,
+    pub functions_profile: String,
+}
+
+fn read_trim(p: &str) -> Option<String> {
+    std::fs::read_to_string(p)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl Machine {
+    pub fn probe() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let field = |name: &str| {
+            cpuinfo
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        };
+        let turbo = read_trim("/sys/devices/system/cpu/intel_pstate/no_turbo")
+            .map(|v| {
+                if v == "0" {
+                    "on".to_string()
+                } else {
+                    "off".to_string()
+                }
+            })
+            .or_else(|| {
+                read_trim("/sys/devices/system/cpu/cpufreq/boost").map(|v| {
+                    if v == "1" {
+                        "on".to_string()
+                    } else {
+                        "off".to_string()
+                    }
+                })
+            });
+        Machine {
+            cpu_model: field("model name").unwrap_or_else(|| "unknown".into()),
+            logical_cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            kernel: read_trim("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
+            hostname: read_trim("/proc/sys/kernel/hostname").unwrap_or_default(),
+            governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+            turbo,
+            virtualized: field("flags").map(|f| f.split_whitespace().any(|x| x == "hypervisor")),
+        }
+    }
+}
+
+impl EnergyMeta {
+    pub fn new(meter: &Meter, why: &str, rejected: &[(&'static str, String)]) -> EnergyMeta {
+        let SourceInfo {
+            name,
+            quality,
+            domains,
+            details,
+            ..
+        } = meter.source.info();
+        EnergyMeta {
+            source: name.to_string(),
+            label: quality.as_str().to_string(),
+            why: why.to_string(),
+            rejected: rejected.iter().map(|(n, r)| (n.to_string(), r.clone())).collect(),
+            domains,
+            details,
+            idle_watts: meter.idle.map(|w| w.value()),
+            read_cost_ns: crate::units::ns(meter.read_cost),
+        }
+    }
+}
+
+impl Versions {
+    pub fn current(functions_root: &Path) -> Versions {
+        let manifest = std::fs::read_to_string(functions_root.join("Cargo.toml")).unwrap_or_default();
+        let profile = manifest
+            .split("[profile.release]")
+            .nth(1)
+            .map(|s| s.split("\n[").next().unwrap_or("").trim().replace('\n', "; "))
+            .unwrap_or_else(|| "default release profile".into());
+        Versions {
+            nebula: env!("CARGO_PKG_VERSION").to_string(),
+            nebula_git_commit: env!("NEBULA_GIT_COMMIT").to_string(),
+            wasmtime: env!("NEBULA_WASMTIME_VERSION").to_string(),
+            rustc: env!("NEBULA_RUSTC_VERSION").to_string(),
+            functions_profile: profile,
+        }
+    }
+}
+
+pub fn config_hash(toml: &str) -> String {
+    hex::encode(Sha256::digest(toml.as_bytes()))
+}
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Write metadata.json atomically.
+pub fn write(dir: &Path, m: &Metadata) -> Result<()> {
+    let tmp = dir.join("metadata.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(m)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, dir.join("metadata.json")).context("cannot replace metadata.json")?;
+    Ok(())
+}
+
+pub fn read(dir: &Path) -> Result<Metadata> {
+    let p = dir.join("metadata.json");
+    let text = std::fs::read_to_string(&p).with_context(|| {
+        format!(
+            "cannot read {}: is {} a Nebula results directory?",
+            p.display(),
+            dir.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid Nebula metadata", p.display()))
+}

@@ -1,0 +1,175 @@
+//! The run's CSV files, written as the run goes: `calls.csv` (one row per call) and
+//! `windows.csv` (one row per energy window and domain, with the raw counter readings). Each
+//! window's rows are written together and flushed, so a killed run leaves whole windows up to
+//! its last one; `recover` drops a window cut short and tells `--resume` what is done.
+
+use super::matrix::Visit;
+use crate::record::CallRow;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+/// One row of `windows.csv`: a window's energy in one domain, with its raw readings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowRow {
+    pub run_id: String,
+    pub window_id: u64,
+    pub cell: String,
+    pub function: String,
+    pub runtime: String,
+    pub input: String,
+    pub concurrency: u32,
+    pub repetition: u32,
+    pub start_unix_ns: u64,
+    pub duration_ns: u64,
+    pub calls: u32,
+    pub ok_calls: u32,
+    /// The window's whole energy (all domains of the source).
+    pub energy_j: Option<f64>,
+    pub energy_source: String,
+    /// `measured`, `estimated` or `unavailable` (the source failed to read).
+    pub energy_label: String,
+    pub idle_watts: Option<f64>,
+    pub domain: String,
+    pub raw_start: Option<u64>,
+    pub raw_end: Option<u64>,
+    pub domain_j: Option<f64>,
+    pub wrapped: bool,
+    pub missed_wrap_suspected: bool,
+    /// Process CPU time (self + children) over the window.
+    pub process_cpu_ns: u64,
+}
+
+/// Appending writers for the two per-call files.
+pub struct Writers {
+    calls: csv::Writer<File>,
+    windows: csv::Writer<File>,
+}
+
+fn appender(path: &Path) -> Result<csv::Writer<File>> {
+    let exists = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
+    let f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "cannot write {}: check the results directory is writable",
+                path.display()
+            )
+        })?;
+    Ok(csv::WriterBuilder::new().has_headers(!exists).from_writer(f))
+}
+
+impl Writers {
+    pub fn open(dir: &Path) -> Result<Writers> {
+        Ok(Writers {
+            calls: appender(&dir.join("calls.csv"))?,
+            windows: appender(&dir.join("windows.csv"))?,
+        })
+    }
+
+    /// Write one window's rows and flush both files.
+    pub fn window(&mut self, calls: &[CallRow], windows: &[WindowRow]) -> Result<()> {
+        for r in calls {
+            self.calls
+                .serialize(r)
+                .context("cannot write calls.csv (disk full?)")?;
+        }
+        for w in windows {
+            self.windows
+                .serialize(w)
+                .context("cannot write windows.csv (disk full?)")?;
+        }
+        self.calls
+            .flush()
+            .context("cannot flush calls.csv (disk full?)")?;
+        self.windows
+            .flush()
+            .context("cannot flush windows.csv (disk full?)")?;
+        Ok(())
+    }
+}
+
+/// What an earlier, interrupted run of this directory finished.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    pub done: HashSet<(String, u32)>,
+    pub next_window_id: u64,
+    pub dropped_rows: usize,
+}
+
+impl Recovered {
+    pub fn is_done(&self, cell_id: &str, v: Visit) -> bool {
+        self.done.contains(&(cell_id.to_string(), v.repetition))
+    }
+}
+
+/// Read what a run left behind, keep only whole windows (every call row present, and its
+/// window row), rewrite both files with just those rows, and report what is done.
+pub fn recover(dir: &Path) -> Result<Recovered> {
+    let calls_path = dir.join("calls.csv");
+    let windows_path = dir.join("windows.csv");
+    let calls: Vec<CallRow> = read_lenient(&calls_path)?;
+    let windows: Vec<WindowRow> = read_lenient(&windows_path)?;
+    let mut count: HashMap<u64, u32> = HashMap::new();
+    for r in &calls {
+        *count.entry(r.window_id).or_default() += 1;
+    }
+    let have_window: HashSet<u64> = windows.iter().map(|w| w.window_id).collect();
+    let whole: HashSet<u64> = calls
+        .iter()
+        .filter(|r| count.get(&r.window_id) == Some(&r.calls_in_window) && have_window.contains(&r.window_id))
+        .map(|r| r.window_id)
+        .collect();
+    let keep_calls: Vec<&CallRow> = calls.iter().filter(|r| whole.contains(&r.window_id)).collect();
+    let keep_windows: Vec<&WindowRow> = windows.iter().filter(|w| whole.contains(&w.window_id)).collect();
+    let dropped_rows = calls.len() - keep_calls.len() + windows.len() - keep_windows.len();
+    rewrite(&calls_path, &keep_calls)?;
+    rewrite(&windows_path, &keep_windows)?;
+    Ok(Recovered {
+        done: keep_calls
+            .iter()
+            .map(|r| (r.cell.clone(), r.repetition))
+            .collect(),
+        next_window_id: calls
+            .iter()
+            .map(|r| r.window_id + 1)
+            .chain(windows.iter().map(|w| w.window_id + 1))
+            .max()
+            .unwrap_or(0),
+        dropped_rows,
+    })
+}
+
+/// Rows of a CSV file up to the first one that does not parse (a row cut short by a kill).
+fn read_lenient<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(rd.deserialize().map_while(|r| r.ok()).collect())
+}
+
+fn rewrite<T: Serialize>(path: &Path, rows: &[&T]) -> Result<()> {
+    let tmp: PathBuf = path.with_extension("csv.tmp");
+    {
+        let mut w =
+            csv::Writer::from_path(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        for r in rows {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+    }
+    if rows.is_empty() {
+        // An empty file (no header) lets the appender write the header again.
+        std::fs::write(&tmp, b"")?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}

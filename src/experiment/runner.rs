@@ -1,0 +1,423 @@
+//! The orchestrator: prepares every runtime, checks that wasm and native agree on every output,
+//! measures the idle baseline, then runs the schedule window by window (N workers for
+//! concurrency N), attributes each window's energy to its calls and writes their rows.
+//! Nothing is printed inside a measured window; Ctrl-C stops after the window in flight.
+
+use super::config::Plan;
+use super::matrix::{self, Cell, Visit};
+use super::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
+use super::output::{Recovered, WindowRow, Writers};
+use crate::energy::attribute::{attribute, fill_row};
+use crate::energy::auto::select;
+use crate::energy::cpu;
+use crate::energy::window::{window_done, Meter};
+use crate::energy::WindowEnergy;
+use crate::record::{unix_now_ns, CallContext, CallRow};
+use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Runtime, RuntimeKind, WasmHost};
+use crate::suite::Suite;
+use crate::units::ns;
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How the run behaves at the terminal.
+#[derive(Clone)]
+pub struct Options {
+    pub progress: bool,
+    /// Set by Ctrl-C: stop after the window in flight.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+type Runtimes = HashMap<(String, RuntimeKind), Box<dyn Runtime>>;
+
+/// One call of a window, with who made it and when.
+struct Call {
+    worker: u32,
+    start_unix_ns: u64,
+    outcome: CallOutcome,
+}
+
+/// Run (or finish) the plan in `dir`; returns the final metadata.
+pub fn execute(
+    plan: &Plan,
+    suite: &Suite,
+    dir: &Path,
+    mut meta: Metadata,
+    done: Recovered,
+    opts: &Options,
+) -> Result<Metadata> {
+    let cells = matrix::cells(plan);
+    let schedule = matrix::schedule(cells.len(), plan.config.repetitions, plan.config.seed);
+    let selected = select(&plan.energy).context("cannot use the configured energy source")?;
+    let mut meter = Meter::new(selected.source.clone())?;
+    let max_c = plan.config.concurrency.iter().copied().max().unwrap_or(1);
+    let mut host_cfg = HostConfig::new(plan.limits);
+    host_cfg.max_instances = max_c.saturating_mul(2).saturating_add(4);
+    let host = WasmHost::new(host_cfg)?;
+    let runtimes = prepare(plan, suite, &host)?;
+    let reference = reference_digests(plan, &runtimes, &mut meta)?;
+    if !plan.idle_baseline.is_zero() {
+        meter
+            .measure_idle(plan.idle_baseline)
+            .context("cannot measure the idle baseline")?;
+    }
+    meta.energy = EnergyMeta::new(&meter, &selected.why, &selected.rejected);
+    meta.status = "running".into();
+    metadata::write(dir, &meta)?;
+
+    let mut writers = Writers::open(dir)?;
+    let todo: Vec<Visit> = schedule
+        .into_iter()
+        .filter(|v| !done.is_done(&cells[v.cell].id(), *v))
+        .collect();
+    let bar = progress_bar(opts.progress, todo.len() as u64, meta.windows_done as u64);
+    let mut warmed: HashSet<usize> = HashSet::new();
+    let mut calls_total = 0u64;
+    let started = Instant::now();
+    for (window_id, v) in (done.next_window_id..).zip(todo) {
+        if opts.interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        let cell = &cells[v.cell];
+        let rt = runtimes
+            .get(&(cell.function.clone(), cell.runtime))
+            .context("internal: a cell has no prepared runtime")?;
+        let input = CallInput {
+            stdin: cell.input.clone().into_bytes(),
+            ..CallInput::default()
+        };
+        if warmed.insert(cell.index) {
+            for _ in 0..plan.config.warmup {
+                rt.call(&input);
+            }
+        }
+        let (calls, window, window_start, cpu_ns) =
+            run_window(plan, &meter, rt.as_ref(), &input, cell.concurrency);
+        let key = (cell.function.clone(), cell.input.clone());
+        let rows = call_rows(
+            &meta.run_id,
+            cell,
+            v,
+            &calls,
+            &meter,
+            window.as_ref(),
+            window_id,
+            reference.get(&key),
+        );
+        let wrows = window_rows(
+            &meta.run_id,
+            cell,
+            v,
+            &rows,
+            &meter,
+            window.as_ref(),
+            window_id,
+            window_start,
+            cpu_ns,
+        );
+        writers.window(&rows, &wrows)?;
+        calls_total += rows.len() as u64;
+        meta.windows_done += 1;
+        bar.inc(1);
+        let rate = calls_total as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!("{calls_total} calls, {rate:.0} calls/s"));
+        if !plan.cooldown.is_zero() {
+            std::thread::sleep(plan.cooldown);
+        }
+    }
+    bar.finish_and_clear();
+    meta.status = if meta.windows_done >= meta.windows_planned {
+        "complete".into()
+    } else {
+        "interrupted".into()
+    };
+    meta.ended = Some(metadata::now_rfc3339());
+    metadata::write(dir, &meta)?;
+    Ok(meta)
+}
+
+fn progress_bar(show: bool, len: u64, done: u64) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len + done);
+    bar.set_position(done);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} windows  {msg}  {elapsed} elapsed, ~{eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Load every (function, runtime) once: modules are compiled (or taken from the cache) here,
+/// before anything is measured.
+fn prepare(plan: &Plan, suite: &Suite, host: &Arc<WasmHost>) -> Result<Runtimes> {
+    let mut out = Runtimes::new();
+    for (f, _) in &plan.functions {
+        for &rt in &plan.runtimes {
+            let path = suite.build_for(f, rt.is_wasm())?;
+            let r =
+                runtime::prepare(rt, host, f, &path).with_context(|| format!("cannot load {f} for {rt}"))?;
+            out.insert((f.clone(), rt), r);
+        }
+    }
+    Ok(out)
+}
+
+/// Run every (function, input) once on each runtime before measuring: a failing input stops the
+/// run here, and outputs that differ between runtimes are recorded. The reference output is the
+/// native one where native is in the run, else the first runtime's.
+fn reference_digests(
+    plan: &Plan,
+    rts: &Runtimes,
+    meta: &mut Metadata,
+) -> Result<HashMap<(String, String), String>> {
+    let mut reference = HashMap::new();
+    for (f, inputs) in &plan.functions {
+        for input in inputs {
+            let call = CallInput {
+                stdin: input.clone().into_bytes(),
+                ..CallInput::default()
+            };
+            let mut digests: Vec<(RuntimeKind, String)> = Vec::new();
+            for &rt in &plan.runtimes {
+                let Some(r) = rts.get(&(f.clone(), rt)) else {
+                    continue;
+                };
+                let o = r.call(&call);
+                if let Some(e) = &o.error {
+                    let stderr = String::from_utf8_lossy(&o.stderr_tail);
+                    bail!(
+                        "function '{f}' with input '{input}' fails on {rt}: {e} {}. Fix the sizes of '{f}' in the config (see `nebula functions` for its valid input)",
+                        stderr.trim()
+                    );
+                }
+                digests.push((rt, o.digest()));
+            }
+            let reference_digest = digests
+                .iter()
+                .find(|(rt, _)| *rt == RuntimeKind::Native)
+                .or(digests.first())
+                .map(|(_, d)| d.clone())
+                .unwrap_or_default();
+            for (rt, d) in &digests {
+                if *d != reference_digest {
+                    meta.digest_mismatches
+                        .push(format!("{f}({input}): {rt} output differs from the reference"));
+                }
+            }
+            reference.insert((f.clone(), input.clone()), reference_digest);
+        }
+    }
+    Ok(reference)
+}
+
+/// One measurement window: calls (from `concurrency` workers) until it lasts `min_window` or
+/// reaches `window_calls`. Returns the calls, the window's energy (None when the source failed),
+/// its wall-clock start and the process CPU time it spanned.
+fn run_window(
+    plan: &Plan,
+    meter: &Meter,
+    rt: &dyn Runtime,
+    input: &CallInput,
+    concurrency: u32,
+) -> (Vec<Call>, Option<WindowEnergy>, u64, u64) {
+    let min = plan.min_window;
+    let max_calls = plan.config.window_calls.map(|n| n as usize);
+    let start_unix = unix_now_ns();
+    let cpu0 = cpu::process_and_children_cpu().total();
+    let t0 = Instant::now();
+    let opened = meter.open();
+    let calls: Vec<Call> = if concurrency <= 1 {
+        let mut calls = Vec::new();
+        loop {
+            let start_unix_ns = unix_now_ns();
+            let outcome = rt.call(input);
+            calls.push(Call {
+                worker: 0,
+                start_unix_ns,
+                outcome,
+            });
+            if window_done(t0.elapsed(), calls.len(), min, max_calls) {
+                break calls;
+            }
+        }
+    } else {
+        let per_worker = max_calls.map(|n| n.div_ceil(concurrency as usize));
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..concurrency)
+                .map(|worker| {
+                    s.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let start_unix_ns = unix_now_ns();
+                            let outcome = rt.call(input);
+                            mine.push(Call {
+                                worker,
+                                start_unix_ns,
+                                outcome,
+                            });
+                            if window_done(t0.elapsed(), mine.len(), min, per_worker) {
+                                break mine;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let window = opened.and_then(|r| meter.close(&r)).ok();
+    let cpu_ns = ns(cpu::process_and_children_cpu().total().saturating_sub(cpu0));
+    (calls, window, start_unix, cpu_ns)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn call_rows(
+    run_id: &str,
+    cell: &Cell,
+    v: Visit,
+    calls: &[Call],
+    meter: &Meter,
+    window: Option<&WindowEnergy>,
+    window_id: u64,
+    reference: Option<&String>,
+) -> Vec<CallRow> {
+    let outcomes: Vec<&CallOutcome> = calls.iter().map(|c| &c.outcome).collect();
+    let energy = window
+        .map(|w| attribute(meter, w, &outcomes, cell.concurrency > 1))
+        .unwrap_or_default();
+    let n = calls.len() as u32;
+    calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ctx = CallContext {
+                run_id: run_id.to_string(),
+                function: cell.function.clone(),
+                input: cell.input.clone(),
+                concurrency: cell.concurrency,
+                repetition: v.repetition,
+                worker: c.worker,
+                start_unix_ns: c.start_unix_ns,
+            };
+            let mut row = CallRow::from_outcome(&ctx, &c.outcome);
+            match energy.get(i) {
+                Some(e) => fill_row(&mut row, meter, e, window_id, n),
+                None => {
+                    row.energy_source = meter.source.info().name.to_string();
+                    row.energy_label = "unavailable".into();
+                    row.window_id = window_id;
+                    row.calls_in_window = n;
+                }
+            }
+            if let Some(r) = reference.filter(|r| row.ok && **r != row.output_digest) {
+                row.ok = false;
+                row.error_kind = "digest-mismatch".into();
+                row.error = format!(
+                    "output sha256 {} differs from the reference {}",
+                    &row.output_digest[..16],
+                    &r[..16.min(r.len())]
+                );
+            }
+            row
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn window_rows(
+    run_id: &str,
+    cell: &Cell,
+    v: Visit,
+    rows: &[CallRow],
+    meter: &Meter,
+    window: Option<&WindowEnergy>,
+    window_id: u64,
+    start_unix_ns: u64,
+    process_cpu_ns: u64,
+) -> Vec<WindowRow> {
+    let info = meter.source.info();
+    let base = WindowRow {
+        run_id: run_id.to_string(),
+        window_id,
+        cell: cell.id(),
+        function: cell.function.clone(),
+        runtime: cell.runtime.as_str().to_string(),
+        input: cell.input.clone(),
+        concurrency: cell.concurrency,
+        repetition: v.repetition,
+        start_unix_ns,
+        duration_ns: window.map(|w| ns(w.duration)).unwrap_or(0),
+        calls: rows.len() as u32,
+        ok_calls: rows.iter().filter(|r| r.ok).count() as u32,
+        energy_j: window.map(|w| w.total.value()),
+        energy_source: info.name.to_string(),
+        energy_label: if window.is_some() {
+            info.quality.as_str().to_string()
+        } else {
+            "unavailable".into()
+        },
+        idle_watts: meter.idle.map(|w| w.value()),
+        domain: info.domains.join("+"),
+        missed_wrap_suspected: window.is_some_and(|w| w.missed_wrap_suspected),
+        process_cpu_ns,
+        ..WindowRow::default()
+    };
+    match window {
+        Some(w) if !w.per_domain.is_empty() => w
+            .per_domain
+            .iter()
+            .map(|d| WindowRow {
+                domain: d.domain.clone(),
+                raw_start: Some(d.raw_start),
+                raw_end: Some(d.raw_end),
+                domain_j: Some(d.joules.value()),
+                wrapped: d.wrapped,
+                ..base.clone()
+            })
+            .collect(),
+        _ => vec![WindowRow {
+            domain_j: base.energy_j,
+            ..base
+        }],
+    }
+}
+
+/// A fresh metadata record for a new run.
+pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
+    let cells = matrix::cells(plan).len();
+    Metadata {
+        run_id: run_id.to_string(),
+        name: plan.config.name.clone(),
+        status: "starting".into(),
+        started: metadata::now_rfc3339(),
+        ended: None,
+        resumed: Vec::new(),
+        machine: Machine::probe(),
+        energy: EnergyMeta {
+            source: String::new(),
+            label: String::new(),
+            why: String::new(),
+            rejected: Vec::new(),
+            domains: Vec::new(),
+            details: Vec::new(),
+            idle_watts: None,
+            read_cost_ns: 0,
+        },
+        versions: Versions::current(&suite.root),
+        config_sha256: metadata::config_hash(&plan.toml),
+        config_toml: plan.toml.clone(),
+        cells,
+        windows_planned: cells * plan.config.repetitions as usize,
+        windows_done: 0,
+        digest_mismatches: Vec::new(),
+    }
+}
