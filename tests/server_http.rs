@@ -68,6 +68,7 @@ async fn every_suite_function_answers_on_wasm_and_native() {
     }
     let fib = s.invoke("fibonacci", "", "10").await;
     assert!(fib.text().contains("34"), "fibonacci 10: {}", fib.text());
+    calls += 1;
     let mut s = s;
     s.stop();
     assert_eq!(rows(&s.csv_path()).len(), calls);
@@ -415,4 +416,35 @@ async fn graceful_shutdown_loses_no_row() {
     let rows = rows(&s.csv_path());
     assert_eq!(rows.len(), answered, "one row per answered call");
     assert!(rows.iter().all(|r| r.ok && r.kernel_ns.is_some()));
+}
+
+/// Slots are reused between calls: each call must still see the module's initial memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_sees_fresh_memory() {
+    let s = start(|_| {});
+    let m = wat(r#"(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 2)
+      (data (i32.const 16) "A")
+      (func (export "_start")
+        ;; out[32] = mem[16]; out[33] = '0' + mem[65600]
+        (i32.store8 (i32.const 32) (i32.load8_u (i32.const 16)))
+        (i32.store8 (i32.const 33) (i32.add (i32.const 48) (i32.load8_u (i32.const 65600))))
+        (i32.store (i32.const 0) (i32.const 32))
+        (i32.store (i32.const 4) (i32.const 2))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+        ;; dirty both pages for the next call
+        (i32.store8 (i32.const 16) (i32.const 66))
+        (i32.store8 (i32.const 65600) (i32.const 5))))"#);
+    assert_eq!(s.put("fresh", m, None).await.status, 201);
+    let samples = nebula::server::drive(&s.url, "fresh", b"", 4, 200)
+        .await
+        .expect("drive");
+    assert_eq!(samples.len(), 200);
+    for x in &samples {
+        assert_eq!(x.status, 200);
+    }
+    for _ in 0..5 {
+        assert_eq!(s.invoke("fresh", "", "").await.text(), "A0");
+    }
 }

@@ -1,6 +1,7 @@
 //! The server's calls.csv: one writer thread fed through a channel, writing [`CallRow`]s in the
-//! schema of the orchestrator's `calls.csv` and flushing after every row, so that a killed
-//! server leaves only whole rows and `nebula plot` can draw a serving session.
+//! schema of the orchestrator's `calls.csv` and flushing as soon as its queue is empty (after
+//! every row unless a burst is queued), so that a killed server leaves only whole rows and
+//! `nebula plot` can draw a serving session.
 
 use crate::record::CallRow;
 use anyhow::{Context, Result};
@@ -72,25 +73,38 @@ impl CsvLog {
 fn writer(file: std::fs::File, rx: mpsc::Receiver<Msg>, path: &str) {
     let mut w = csv::Writer::from_writer(file);
     let mut failed = false;
-    for msg in rx {
-        match msg {
-            Msg::Row(row) => {
-                let r = w
-                    .serialize(&*row)
-                    .and_then(|()| w.flush().map_err(csv::Error::from));
-                if let Err(e) = r {
-                    if !failed {
-                        tracing::error!("cannot write the calls CSV {path}: {e}");
+    // Rows are written as they come; the buffer is flushed whenever the queue is empty (so
+    // after every row when calls are sparse, after a burst under load), and only whole rows
+    // ever reach the file.
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Row(row) => {
+                    if let Err(e) = w.serialize(&*row) {
+                        report(&mut failed, path, &e);
                     }
-                    failed = true;
+                }
+                Msg::Close(done) => {
+                    if let Err(e) = w.flush() {
+                        report(&mut failed, path, &e.into());
+                    }
+                    let _ = done.send(());
+                    return;
                 }
             }
-            Msg::Close(done) => {
-                let _ = w.flush();
-                let _ = done.send(());
-                return;
-            }
+            next = rx.try_recv().ok();
+        }
+        if let Err(e) = w.flush() {
+            report(&mut failed, path, &e.into());
         }
     }
     let _ = w.flush();
+}
+
+fn report(failed: &mut bool, path: &str, e: &csv::Error) {
+    if !*failed {
+        tracing::error!("cannot write the calls CSV {path}: {e}");
+    }
+    *failed = true;
 }
