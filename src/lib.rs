@@ -6,6 +6,7 @@
 //! `stats/` (summaries, bootstrap intervals, comparisons), `plot/` and `report/` (charts and the HTML
 //! report), `server/` (the FaaS server), `cli/` (the command line).
 
+pub mod bench;
 pub mod cli;
 pub mod energy;
 pub mod experiment;

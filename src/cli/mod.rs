@@ -1,6 +1,7 @@
 //! The command line: clap definitions here, one file per subcommand. `main` prints the whole
 //! error chain and exits 1 (2 for usage errors, from clap).
 
+mod bench;
 mod bench_http;
 mod energy_args;
 mod functions;
@@ -34,6 +35,8 @@ pub enum Command {
     Functions(functions::FunctionsArgs),
     /// Run an experiment config (or --resume an interrupted run).
     Run(run::RunArgs),
+    /// Per-call latency of each runtime next to a bare wasmtime loop and a bare spawn loop.
+    Bench(bench::BenchArgs),
     /// List the energy sources: available or not, why, and how to fix what is missing.
     Sensors(sensors::SensorsArgs),
     /// Serve the functions over HTTP (FaaS), measuring every call.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Functions(a) => functions::run(a),
         Command::Sensors(a) => sensors::run(a),
         Command::Run(a) => run::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Serve(a) => serve::run(*a),
         Command::BenchHttp(a) => bench_http::run(a),
     };

@@ -1,10 +1,88 @@
-//! After a run: the summary and comparison tables, the charts and the printed summary.
+//! After a run: `summary.csv` and `comparison.csv` from `calls.csv`, and the short table printed
+//! at the end (per function and input: wasm vs native latency and energy).
 
 use super::metadata::Metadata;
+use crate::export::comparison::{compare_cells, ComparisonRow};
+use crate::export::summary::{summarize_cells, SummaryRow};
+use crate::export::{calls::read_calls, write_comparison, write_summary};
+use crate::stats::DEFAULT_RESAMPLES;
+use crate::units::{human_duration, Joules};
 use anyhow::Result;
 use std::path::Path;
+use std::time::Duration;
 
-/// Write summary.csv, comparison.csv and the charts of a results directory; print a summary.
-pub fn finish(_dir: &Path, _meta: &Metadata, _print: bool) -> Result<()> {
+/// Write summary.csv and comparison.csv of a results directory; print the summary table.
+pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
+    let rows = read_calls(&dir.join("calls.csv"))?;
+    let seed = seed_of(meta);
+    let summary = summarize_cells(&rows, DEFAULT_RESAMPLES, seed);
+    let comparison = compare_cells(&rows, DEFAULT_RESAMPLES, seed);
+    write_summary(&dir.join("summary.csv"), &summary)?;
+    write_comparison(&dir.join("comparison.csv"), &comparison)?;
+    if print {
+        print_table(&summary, &comparison, meta);
+    }
     Ok(())
+}
+
+/// The config's seed, so that the bootstrap intervals are reproducible with the run.
+fn seed_of(meta: &Metadata) -> u64 {
+    toml::from_str::<toml::Table>(&meta.config_toml)
+        .ok()
+        .and_then(|t| t.get("seed").and_then(|v| v.as_integer()))
+        .map(|s| s as u64)
+        .unwrap_or(42)
+}
+
+fn median(summary: &[SummaryRow], f: &str, input: &str, runtime: &str) -> (Option<f64>, Option<f64>) {
+    summary
+        .iter()
+        .find(|s| s.function == f && s.input == input && s.runtime == runtime && s.concurrency == 1)
+        .map(|s| (s.wall_median_ns, s.energy_gross_median_j))
+        .unwrap_or((None, None))
+}
+
+fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Metadata) {
+    let label = if meta.energy.label == "measured" {
+        "measured"
+    } else {
+        "ESTIMATED by the model"
+    };
+    println!(
+        "\nmedian per call (energy {label}, source {}):",
+        meta.energy.source
+    );
+    println!(
+        "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}",
+        "function", "input", "wasm", "native", "ratio", "wasm E", "native E", "ratio"
+    );
+    let t = |v: Option<f64>| {
+        v.map(|n| human_duration(Duration::from_nanos(n as u64)))
+            .unwrap_or("-".into())
+    };
+    let e = |v: Option<f64>| v.map(|j| Joules(j).to_string()).unwrap_or("-".into());
+    let r = |v: Option<f64>, sig: Option<bool>| match v {
+        Some(x) => format!("{x:.2}{}", if sig == Some(true) { "*" } else { "" }),
+        None => "-".into(),
+    };
+    for c in comparison.iter().filter(|c| c.concurrency == 1) {
+        let (wl, we) = median(summary, &c.function, &c.input, "wasm");
+        let (nl, ne) = median(summary, &c.function, &c.input, "native");
+        println!(
+            "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}{}",
+            c.function,
+            c.input,
+            t(wl),
+            t(nl),
+            r(c.wasm_native_latency_ratio, c.wasm_native_latency_significant),
+            e(we),
+            e(ne),
+            r(c.wasm_native_energy_ratio, c.wasm_native_energy_significant),
+            if c.digests_agree { "" } else { "  OUTPUTS DIFFER" }
+        );
+    }
+    println!("ratio = wasm / native; * = 95% bootstrap CI excludes 1 and Mann-Whitney p < 0.05");
+    if !meta.digest_mismatches.is_empty() {
+        println!("output mismatches: {}", meta.digest_mismatches.join("; "));
+    }
 }

@@ -1,1 +1,15 @@
-//! stats (being built).
+//! Statistics on samples of measurements (`&[f64]`): descriptive summaries, bootstrap intervals
+//! for medians and ratios, the Mann–Whitney test, Tukey outliers, and run-to-run changes.
+//! Everything here is a pure function; resampling is seeded and reproducible.
+
+pub mod bootstrap;
+pub mod change;
+pub mod describe;
+pub mod significance;
+
+pub use bootstrap::{median_ci, ratio_ci, Interval, Ratio, DEFAULT_RESAMPLES, LEVEL};
+pub use change::{change, Change, ALPHA};
+pub use describe::{mean, median, quantile, quantile_sorted, sorted_finite, summarize, Summary};
+pub use significance::{
+    erfc, mann_whitney, normal_two_sided_p, tukey_fences, tukey_outliers, Fences, MannWhitney,
+};

@@ -1,0 +1,180 @@
+//! `comparison.csv`: one row per (function, input, concurrency) with the Wasm/native ratios of
+//! latency and energy and the cold/warm Wasm ratios, each with a bootstrap 95% interval, a
+//! Mann–Whitney p-value and a significance flag, plus whether the outputs agreed.
+//!
+//! Ratios are of medians over ok calls: `wasm / native` and `wasm-cold / wasm`. Energy is the
+//! gross per-call energy (`energy_gross_j`, one mean value per measurement window). A ratio is significant when its interval excludes 1
+//! and the p-value is below 0.05 (`stats::change`). Missing ratios are empty cells.
+
+use super::summary::{distinct_joined, energy_gross, natural_cmp, ok_values, wall, window_values};
+use crate::record::CallRow;
+use crate::stats::change;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Runtime names as they appear in `calls.csv`.
+pub const WASM: &str = "wasm";
+pub const WASM_COLD: &str = "wasm-cold";
+pub const NATIVE: &str = "native";
+
+/// One row of `comparison.csv`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonRow {
+    pub function: String,
+    pub input: String,
+    pub concurrency: u32,
+    /// Ok calls per runtime.
+    pub n_wasm: usize,
+    pub n_native: usize,
+    pub n_cold: usize,
+    /// `median(wasm wall) / median(native wall)`.
+    pub wasm_native_latency_ratio: Option<f64>,
+    pub wasm_native_latency_ci_lo: Option<f64>,
+    pub wasm_native_latency_ci_hi: Option<f64>,
+    pub wasm_native_latency_p_value: Option<f64>,
+    pub wasm_native_latency_significant: Option<bool>,
+    /// `median(wasm energy) / median(native energy)`, gross energy per call.
+    pub wasm_native_energy_ratio: Option<f64>,
+    pub wasm_native_energy_ci_lo: Option<f64>,
+    pub wasm_native_energy_ci_hi: Option<f64>,
+    pub wasm_native_energy_p_value: Option<f64>,
+    pub wasm_native_energy_significant: Option<bool>,
+    /// `median(wasm-cold wall) / median(wasm wall)`.
+    pub cold_warm_latency_ratio: Option<f64>,
+    pub cold_warm_latency_ci_lo: Option<f64>,
+    pub cold_warm_latency_ci_hi: Option<f64>,
+    pub cold_warm_latency_p_value: Option<f64>,
+    pub cold_warm_latency_significant: Option<bool>,
+    /// `median(wasm-cold energy) / median(wasm energy)`.
+    pub cold_warm_energy_ratio: Option<f64>,
+    pub cold_warm_energy_ci_lo: Option<f64>,
+    pub cold_warm_energy_ci_hi: Option<f64>,
+    pub cold_warm_energy_p_value: Option<f64>,
+    pub cold_warm_energy_significant: Option<bool>,
+    /// True when there is at least one ok call of this function and input (any runtime, any
+    /// concurrency) and all of them have the same `output_digest`.
+    pub digests_agree: bool,
+    /// Distinct energy labels of the rows compared, joined by `+`.
+    pub energy_label: String,
+}
+
+/// A ratio's columns: estimate, interval, p-value, significance.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct RatioCols {
+    ratio: Option<f64>,
+    lo: Option<f64>,
+    hi: Option<f64>,
+    p: Option<f64>,
+    significant: Option<bool>,
+}
+
+fn ratio_cols(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> RatioCols {
+    match change(den, num, resamples, seed) {
+        Some(c) => RatioCols {
+            ratio: Some(c.ratio.estimate),
+            lo: Some(c.ratio.ci.lo),
+            hi: Some(c.ratio.ci.hi),
+            p: Some(c.p_value),
+            significant: Some(c.significant),
+        },
+        None => RatioCols::default(),
+    }
+}
+
+/// Whether all ok rows of each (function, input) share one output digest.
+fn digest_agreement(rows: &[CallRow]) -> BTreeMap<(&str, &str), bool> {
+    let mut digests: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.ok) {
+        digests
+            .entry((r.function.as_str(), r.input.as_str()))
+            .or_default()
+            .insert(r.output_digest.as_str());
+    }
+    digests.into_iter().map(|(k, d)| (k, d.len() == 1)).collect()
+}
+
+/// One comparison row per (function, input, concurrency), ordered by function, input (natural
+/// order), concurrency. Every interval uses `resamples` resamples drawn from `seed`.
+pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<ComparisonRow> {
+    let mut groups: BTreeMap<(&str, &str, u32), Vec<&CallRow>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.function.as_str(), r.input.as_str(), r.concurrency))
+            .or_default()
+            .push(r);
+    }
+    let agree = digest_agreement(rows);
+    let mut keys: Vec<(&str, &str, u32)> = groups.keys().copied().collect();
+    keys.sort_by(|a, b| {
+        a.0.cmp(b.0)
+            .then_with(|| natural_cmp(a.1, b.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
+    keys.into_iter()
+        .map(|k| {
+            let rs = groups.get(&k).map(Vec::as_slice).unwrap_or_default();
+            let digests_agree = agree.get(&(k.0, k.1)).copied().unwrap_or(false);
+            comparison_row(k, rs, digests_agree, resamples, seed)
+        })
+        .collect()
+}
+
+fn comparison_row(
+    (function, input, concurrency): (&str, &str, u32),
+    rs: &[&CallRow],
+    digests_agree: bool,
+    resamples: usize,
+    seed: u64,
+) -> ComparisonRow {
+    let of =
+        |runtime: &str| -> Vec<&CallRow> { rs.iter().copied().filter(|r| r.runtime == runtime).collect() };
+    let (wasm, native, cold) = (of(WASM), of(NATIVE), of(WASM_COLD));
+    let count = |v: &[&CallRow]| v.iter().filter(|r| r.ok).count();
+    let lat = |num: &[&CallRow], den: &[&CallRow]| {
+        ratio_cols(&ok_values(num, wall), &ok_values(den, wall), resamples, seed)
+    };
+    let en = |num: &[&CallRow], den: &[&CallRow]| {
+        ratio_cols(
+            &window_values(num, energy_gross),
+            &window_values(den, energy_gross),
+            resamples,
+            seed,
+        )
+    };
+    let (wl, we, cl, ce) = (
+        lat(&wasm, &native),
+        en(&wasm, &native),
+        lat(&cold, &wasm),
+        en(&cold, &wasm),
+    );
+    ComparisonRow {
+        function: function.to_string(),
+        input: input.to_string(),
+        concurrency,
+        n_wasm: count(&wasm),
+        n_native: count(&native),
+        n_cold: count(&cold),
+        wasm_native_latency_ratio: wl.ratio,
+        wasm_native_latency_ci_lo: wl.lo,
+        wasm_native_latency_ci_hi: wl.hi,
+        wasm_native_latency_p_value: wl.p,
+        wasm_native_latency_significant: wl.significant,
+        wasm_native_energy_ratio: we.ratio,
+        wasm_native_energy_ci_lo: we.lo,
+        wasm_native_energy_ci_hi: we.hi,
+        wasm_native_energy_p_value: we.p,
+        wasm_native_energy_significant: we.significant,
+        cold_warm_latency_ratio: cl.ratio,
+        cold_warm_latency_ci_lo: cl.lo,
+        cold_warm_latency_ci_hi: cl.hi,
+        cold_warm_latency_p_value: cl.p,
+        cold_warm_latency_significant: cl.significant,
+        cold_warm_energy_ratio: ce.ratio,
+        cold_warm_energy_ci_lo: ce.lo,
+        cold_warm_energy_ci_hi: ce.hi,
+        cold_warm_energy_p_value: ce.p,
+        cold_warm_energy_significant: ce.significant,
+        digests_agree,
+        energy_label: distinct_joined(rs.iter().map(|r| r.energy_label.as_str())),
+    }
+}

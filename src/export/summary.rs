@@ -1,0 +1,371 @@
+//! `summary.csv`: one row per cell (function, input, runtime, concurrency) with the median,
+//! IQR, 5th/95th percentiles, mean, standard deviation and a bootstrap 95% interval of the median
+//! for latency, kernel time, CPU time and energy (gross and net), plus throughput.
+//!
+//! Only calls with `ok = true` count toward the statistics; the others are counted in `errors`.
+//! Units are in the column names; a metric without values is an empty cell, never a zero.
+
+use crate::record::CallRow;
+use crate::stats::{median_ci, summarize};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// `function/input/runtime/cN`, as in `calls.csv`.
+    pub cell: String,
+    pub function: String,
+    pub runtime: String,
+    pub input: String,
+    pub concurrency: u32,
+    /// Calls with `ok = true` (the sample size of the statistics).
+    pub n: usize,
+    /// Calls that failed (`ok = false`).
+    pub errors: usize,
+    pub wall_median_ns: Option<f64>,
+    pub wall_iqr_ns: Option<f64>,
+    pub wall_p5_ns: Option<f64>,
+    pub wall_p95_ns: Option<f64>,
+    pub wall_mean_ns: Option<f64>,
+    pub wall_sd_ns: Option<f64>,
+    pub wall_ci_lo_ns: Option<f64>,
+    pub wall_ci_hi_ns: Option<f64>,
+    pub kernel_median_ns: Option<f64>,
+    pub kernel_iqr_ns: Option<f64>,
+    pub kernel_p5_ns: Option<f64>,
+    pub kernel_p95_ns: Option<f64>,
+    pub kernel_mean_ns: Option<f64>,
+    pub kernel_sd_ns: Option<f64>,
+    pub kernel_ci_lo_ns: Option<f64>,
+    pub kernel_ci_hi_ns: Option<f64>,
+    /// CPU time is `cpu_user_ns + cpu_system_ns`.
+    pub cpu_median_ns: Option<f64>,
+    pub cpu_iqr_ns: Option<f64>,
+    pub cpu_p5_ns: Option<f64>,
+    pub cpu_p95_ns: Option<f64>,
+    pub cpu_mean_ns: Option<f64>,
+    pub cpu_sd_ns: Option<f64>,
+    pub cpu_ci_lo_ns: Option<f64>,
+    pub cpu_ci_hi_ns: Option<f64>,
+    pub energy_gross_median_j: Option<f64>,
+    pub energy_gross_iqr_j: Option<f64>,
+    pub energy_gross_p5_j: Option<f64>,
+    pub energy_gross_p95_j: Option<f64>,
+    pub energy_gross_mean_j: Option<f64>,
+    pub energy_gross_sd_j: Option<f64>,
+    pub energy_gross_ci_lo_j: Option<f64>,
+    pub energy_gross_ci_hi_j: Option<f64>,
+    pub energy_net_median_j: Option<f64>,
+    pub energy_net_iqr_j: Option<f64>,
+    pub energy_net_p5_j: Option<f64>,
+    pub energy_net_p95_j: Option<f64>,
+    pub energy_net_mean_j: Option<f64>,
+    pub energy_net_sd_j: Option<f64>,
+    pub energy_net_ci_lo_j: Option<f64>,
+    pub energy_net_ci_hi_j: Option<f64>,
+    /// Ok calls per second of the cell's measurement windows (see `throughput`).
+    pub throughput_calls_per_s: Option<f64>,
+    /// Distinct labels of the cell's rows joined by `+` (normally one: `measured`/`estimated`).
+    pub energy_label: String,
+    /// Distinct sources of the cell's rows joined by `+`.
+    pub energy_source: String,
+}
+
+/// The statistics of one metric, each `None` when the metric has no value.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MetricStats {
+    pub median: Option<f64>,
+    pub iqr: Option<f64>,
+    pub p5: Option<f64>,
+    pub p95: Option<f64>,
+    pub mean: Option<f64>,
+    pub sd: Option<f64>,
+    pub ci_lo: Option<f64>,
+    pub ci_hi: Option<f64>,
+}
+
+/// Statistics of `xs` with a bootstrap interval of the median (`resamples`, `seed`).
+pub fn metric_stats(xs: &[f64], resamples: usize, seed: u64) -> MetricStats {
+    let Some(s) = summarize(xs) else {
+        return MetricStats::default();
+    };
+    let ci = median_ci(xs, resamples, seed);
+    MetricStats {
+        median: Some(s.median),
+        iqr: Some(s.iqr),
+        p5: Some(s.p5),
+        p95: Some(s.p95),
+        mean: Some(s.mean),
+        sd: s.sd,
+        ci_lo: ci.map(|c| c.lo),
+        ci_hi: ci.map(|c| c.hi),
+    }
+}
+
+/// Compares strings the way people read them: runs of ASCII digits compare as numbers
+/// (`"10" < "100"`, `"n2" < "n10"`), everything else byte by byte.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+            let (si, sj) = (i, j);
+            while i < a.len() && a[i].is_ascii_digit() {
+                i += 1;
+            }
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let da = trim_zeros(&a[si..i]);
+            let db = trim_zeros(&b[sj..j]);
+            let ord = da.len().cmp(&db.len()).then_with(|| da.cmp(db));
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        } else {
+            if a[i] != b[j] {
+                return a[i].cmp(&b[j]);
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len());
+    &digits[first..]
+}
+
+/// Ok calls per second of measurement: ok calls divided by the sum, over the cell's windows, of
+/// each window's wall span `max(start + wall) - min(start)`. With one window per cell this is the
+/// span of all its rows; summing per window keeps time spent on other, interleaved cells out.
+/// `None` when the span is zero.
+pub fn throughput(rows: &[&CallRow]) -> Option<f64> {
+    let mut spans: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for r in rows {
+        let end = r.start_unix_ns.saturating_add(r.wall_ns);
+        let e = spans.entry(r.window_id).or_insert((r.start_unix_ns, end));
+        e.0 = e.0.min(r.start_unix_ns);
+        e.1 = e.1.max(end);
+    }
+    let span_ns: u64 = spans.values().map(|(s, e)| e - s).sum();
+    let ok = rows.iter().filter(|r| r.ok).count();
+    (span_ns > 0).then(|| ok as f64 / (span_ns as f64 * 1e-9))
+}
+
+/// Distinct non-empty values joined by `+`, sorted.
+pub fn distinct_joined<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let set: BTreeSet<&str> = values.filter(|v| !v.is_empty()).collect();
+    set.into_iter().collect::<Vec<_>>().join("+")
+}
+
+/// Grouping key of a cell, ordered by function, input (natural order), runtime, concurrency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CellKey<'a> {
+    function: &'a str,
+    input: &'a str,
+    runtime: &'a str,
+    concurrency: u32,
+}
+
+impl Ord for CellKey<'_> {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.function
+            .cmp(o.function)
+            .then_with(|| natural_cmp(self.input, o.input))
+            .then_with(|| self.runtime.cmp(o.runtime))
+            .then_with(|| self.concurrency.cmp(&o.concurrency))
+    }
+}
+
+impl PartialOrd for CellKey<'_> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// Per-call metric values of the ok rows, in the order latency, kernel, cpu, gross, net.
+pub(crate) fn wall(r: &CallRow) -> Option<f64> {
+    Some(r.wall_ns as f64)
+}
+pub(crate) fn kernel(r: &CallRow) -> Option<f64> {
+    r.kernel_ns.map(|v| v as f64)
+}
+pub(crate) fn cpu(r: &CallRow) -> Option<f64> {
+    Some(r.cpu_user_ns.saturating_add(r.cpu_system_ns) as f64)
+}
+pub(crate) fn energy_gross(r: &CallRow) -> Option<f64> {
+    r.energy_gross_j
+}
+pub(crate) fn energy_net(r: &CallRow) -> Option<f64> {
+    r.energy_net_j
+}
+
+/// Values of `metric` over the ok rows (missing and non-finite values left out).
+pub(crate) fn ok_values(rows: &[&CallRow], metric: fn(&CallRow) -> Option<f64>) -> Vec<f64> {
+    rows.iter()
+        .filter(|r| r.ok)
+        .filter_map(|r| metric(r))
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+/// Values of an energy metric, one per measurement window: the mean over the window's ok calls.
+/// Calls of one window share one energy reading (divided evenly or by CPU share), so they are
+/// not independent samples; bootstrapping over calls would make the intervals too narrow.
+pub(crate) fn window_values(rows: &[&CallRow], metric: fn(&CallRow) -> Option<f64>) -> Vec<f64> {
+    let mut by_window: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
+    for v in rows
+        .iter()
+        .filter(|r| r.ok)
+        .filter_map(|r| Some((r.window_id, metric(r)?)))
+    {
+        if v.1.is_finite() {
+            let e = by_window.entry(v.0).or_default();
+            e.0 += v.1;
+            e.1 += 1;
+        }
+    }
+    by_window.values().map(|(sum, n)| sum / *n as f64).collect()
+}
+
+/// One summary row per cell, ordered by function, input (natural order), runtime, concurrency.
+/// Every interval uses `resamples` bootstrap resamples drawn from `seed`, so the file is
+/// reproducible.
+pub fn summarize_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<SummaryRow> {
+    let mut cells: BTreeMap<CellKey<'_>, Vec<&CallRow>> = BTreeMap::new();
+    for r in rows {
+        let key = CellKey {
+            function: &r.function,
+            input: &r.input,
+            runtime: &r.runtime,
+            concurrency: r.concurrency,
+        };
+        cells.entry(key).or_default().push(r);
+    }
+    cells
+        .into_iter()
+        .map(|(k, rs)| summary_row(&k, &rs, resamples, seed))
+        .collect()
+}
+
+fn summary_row(k: &CellKey<'_>, rs: &[&CallRow], resamples: usize, seed: u64) -> SummaryRow {
+    let stats = |m: fn(&CallRow) -> Option<f64>| metric_stats(&ok_values(rs, m), resamples, seed);
+    let per_window = |m: fn(&CallRow) -> Option<f64>| metric_stats(&window_values(rs, m), resamples, seed);
+    let (w, kn, c, g, nt) = (
+        stats(wall),
+        stats(kernel),
+        stats(cpu),
+        per_window(energy_gross),
+        per_window(energy_net),
+    );
+    let n = rs.iter().filter(|r| r.ok).count();
+    SummaryRow {
+        cell: distinct_joined(rs.iter().map(|r| r.cell.as_str())),
+        function: k.function.to_string(),
+        runtime: k.runtime.to_string(),
+        input: k.input.to_string(),
+        concurrency: k.concurrency,
+        n,
+        errors: rs.len() - n,
+        wall_median_ns: w.median,
+        wall_iqr_ns: w.iqr,
+        wall_p5_ns: w.p5,
+        wall_p95_ns: w.p95,
+        wall_mean_ns: w.mean,
+        wall_sd_ns: w.sd,
+        wall_ci_lo_ns: w.ci_lo,
+        wall_ci_hi_ns: w.ci_hi,
+        kernel_median_ns: kn.median,
+        kernel_iqr_ns: kn.iqr,
+        kernel_p5_ns: kn.p5,
+        kernel_p95_ns: kn.p95,
+        kernel_mean_ns: kn.mean,
+        kernel_sd_ns: kn.sd,
+        kernel_ci_lo_ns: kn.ci_lo,
+        kernel_ci_hi_ns: kn.ci_hi,
+        cpu_median_ns: c.median,
+        cpu_iqr_ns: c.iqr,
+        cpu_p5_ns: c.p5,
+        cpu_p95_ns: c.p95,
+        cpu_mean_ns: c.mean,
+        cpu_sd_ns: c.sd,
+        cpu_ci_lo_ns: c.ci_lo,
+        cpu_ci_hi_ns: c.ci_hi,
+        energy_gross_median_j: g.median,
+        energy_gross_iqr_j: g.iqr,
+        energy_gross_p5_j: g.p5,
+        energy_gross_p95_j: g.p95,
+        energy_gross_mean_j: g.mean,
+        energy_gross_sd_j: g.sd,
+        energy_gross_ci_lo_j: g.ci_lo,
+        energy_gross_ci_hi_j: g.ci_hi,
+        energy_net_median_j: nt.median,
+        energy_net_iqr_j: nt.iqr,
+        energy_net_p5_j: nt.p5,
+        energy_net_p95_j: nt.p95,
+        energy_net_mean_j: nt.mean,
+        energy_net_sd_j: nt.sd,
+        energy_net_ci_lo_j: nt.ci_lo,
+        energy_net_ci_hi_j: nt.ci_hi,
+        throughput_calls_per_s: throughput(rs),
+        energy_label: distinct_joined(rs.iter().map(|r| r.energy_label.as_str())),
+        energy_source: distinct_joined(rs.iter().map(|r| r.energy_source.as_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("10", "100"), Ordering::Less);
+        assert_eq!(natural_cmp("9", "10"), Ordering::Less);
+        assert_eq!(natural_cmp("n2", "n10"), Ordering::Less);
+        assert_eq!(natural_cmp("abc", "abd"), Ordering::Less);
+        assert_eq!(natural_cmp("a", "a1"), Ordering::Less);
+        assert_ne!(natural_cmp("007", "7"), Ordering::Equal);
+        assert_eq!(natural_cmp("small", "small"), Ordering::Equal);
+        let mut v = vec!["100", "large", "10", "2", "small"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, vec!["2", "10", "100", "large", "small"]);
+    }
+
+    #[test]
+    fn throughput_sums_window_spans() {
+        let mk = |w: u64, start: u64, wall: u64, ok: bool| CallRow {
+            window_id: w,
+            start_unix_ns: start,
+            wall_ns: wall,
+            ok,
+            ..CallRow::default()
+        };
+        // Two windows of 0.5 s each, 1000 s apart: 4 ok calls in 1 s of measurement.
+        let rows = [
+            mk(1, 0, 250_000_000, true),
+            mk(1, 250_000_000, 250_000_000, true),
+            mk(2, 1_000_000_000_000, 500_000_000, true),
+            mk(2, 1_000_000_000_000, 400_000_000, true),
+            mk(2, 1_000_000_000_000, 100_000_000, false),
+        ];
+        let refs: Vec<&CallRow> = rows.iter().collect();
+        let t = throughput(&refs).expect("non-zero span");
+        assert!((t - 4.0).abs() < 1e-9, "{t}");
+        assert_eq!(throughput(&[]), None);
+    }
+
+    #[test]
+    fn metric_stats_of_nothing_is_empty() {
+        assert_eq!(metric_stats(&[], 100, 1), MetricStats::default());
+        let m = metric_stats(&[2.0], 100, 1);
+        assert_eq!(
+            (m.median, m.sd, m.ci_lo, m.ci_hi),
+            (Some(2.0), None, Some(2.0), Some(2.0))
+        );
+    }
+}

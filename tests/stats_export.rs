@@ -1,0 +1,246 @@
+//! `summary.csv`, `comparison.csv` and `calls.csv` from hand-built call rows with known values.
+
+use nebula::export::{
+    compare_cells, read_calls, summarize_cells, write_calls, write_comparison, write_summary,
+};
+use nebula::record::CallRow;
+
+const RESAMPLES: usize = 1000;
+const SEED: u64 = 42;
+
+/// An ok call with the given wall time and energy, one window per call, 1 ms apart.
+fn call(function: &str, input: &str, runtime: &str, rep: u32, wall_ns: u64, energy_j: f64) -> CallRow {
+    CallRow {
+        run_id: "r1".into(),
+        cell: format!("{function}/{input}/{runtime}/c1"),
+        function: function.into(),
+        runtime: runtime.into(),
+        input: input.into(),
+        concurrency: 1,
+        repetition: rep,
+        start_unix_ns: 1_000_000 * u64::from(rep),
+        wall_ns,
+        kernel_ns: Some(wall_ns / 2),
+        cpu_user_ns: wall_ns / 4,
+        cpu_system_ns: wall_ns / 4,
+        energy_gross_j: Some(energy_j),
+        energy_net_j: Some(energy_j / 2.0),
+        energy_source: "model".into(),
+        energy_label: "estimated".into(),
+        energy_split: "direct".into(),
+        window_id: u64::from(rep),
+        calls_in_window: 1,
+        exit_code: Some(0),
+        output_digest: "abc".into(),
+        ok: true,
+        ..CallRow::default()
+    }
+}
+
+/// 30 calls per runtime: native walls 1000 + (i mod 10) ns, wasm exactly twice as long; energy
+/// likewise doubled; wasm-cold equal in distribution to wasm.
+fn planted() -> Vec<CallRow> {
+    let mut rows = Vec::new();
+    for i in 0..30u32 {
+        let base = 1000 + u64::from(i % 10);
+        let e = 1e-3 * (1.0 + f64::from(i % 10) / 100.0);
+        rows.push(call("fib", "100", "native", i, base, e));
+        rows.push(call("fib", "100", "wasm", i, 2 * base, 2.0 * e));
+        rows.push(call(
+            "fib",
+            "100",
+            "wasm-cold",
+            i,
+            2 * (1009 - u64::from(i % 10)),
+            2.0 * e,
+        ));
+    }
+    rows
+}
+
+#[test]
+fn summary_numbers_are_exact() {
+    let mut rows: Vec<CallRow> = (1..=10)
+        .map(|i| call("sort", "10", "native", i, u64::from(i) * 100, f64::from(i)))
+        .collect();
+    let mut failed = call("sort", "10", "native", 11, 1_000_000, 99.0);
+    failed.ok = false;
+    failed.error_kind = "trap".into();
+    rows.push(failed);
+    let s = summarize_cells(&rows, RESAMPLES, SEED);
+    assert_eq!(s.len(), 1);
+    let r = &s[0];
+    assert_eq!((r.n, r.errors), (10, 1));
+    assert_eq!(r.cell, "sort/10/native/c1");
+    assert_eq!(r.wall_median_ns, Some(550.0));
+    assert_eq!(r.wall_iqr_ns, Some(450.0));
+    assert_eq!(r.wall_p5_ns, Some(145.0));
+    assert_eq!(r.wall_mean_ns, Some(550.0));
+    let sd = r.wall_sd_ns.expect("n >= 2");
+    assert!((sd - 302.76503540974917).abs() < 1e-9);
+    let (lo, hi) = (r.wall_ci_lo_ns.expect("ci"), r.wall_ci_hi_ns.expect("ci"));
+    assert!(lo <= 550.0 && 550.0 <= hi && lo >= 100.0 && hi <= 1000.0);
+    assert_eq!(r.kernel_median_ns, Some(275.0));
+    assert_eq!(r.cpu_median_ns, Some(275.0)); // user + system = wall / 4 + wall / 4
+    assert_eq!(r.energy_gross_median_j, Some(5.5));
+    assert_eq!(r.energy_net_median_j, Some(2.75));
+    assert_eq!(
+        (r.energy_label.as_str(), r.energy_source.as_str()),
+        ("estimated", "model")
+    );
+    // Ten ok calls over ten windows of 100..1000 ns (5500 ns) plus the failed call's window
+    // (1 ms): failed calls take measurement time too.
+    let t = r.throughput_calls_per_s.expect("span");
+    let want = 10.0 / (1_005_500.0 * 1e-9);
+    assert!((t - want).abs() < 1e-9 * want, "{t} vs {want}");
+}
+
+#[test]
+fn missing_metrics_are_empty_not_zero() {
+    let mut r = call("f", "1", "wasm", 0, 100, 1.0);
+    r.kernel_ns = None;
+    r.energy_gross_j = None;
+    r.energy_net_j = Some(f64::NAN);
+    let s = summarize_cells(&[r], RESAMPLES, SEED);
+    assert_eq!(s[0].kernel_median_ns, None);
+    assert_eq!(s[0].energy_gross_median_j, None);
+    assert_eq!(s[0].energy_net_median_j, None);
+    assert_eq!(s[0].wall_sd_ns, None);
+    assert_eq!(s[0].wall_median_ns, Some(100.0));
+
+    let mut bad = call("f", "1", "wasm", 0, 100, 1.0);
+    bad.ok = false;
+    let s = summarize_cells(&[bad], RESAMPLES, SEED);
+    assert_eq!((s[0].n, s[0].errors, s[0].wall_median_ns), (0, 1, None));
+    assert_eq!(s[0].throughput_calls_per_s, Some(0.0));
+}
+
+#[test]
+fn cells_are_in_natural_order() {
+    let rows = vec![
+        call("b", "1", "native", 0, 1, 1.0),
+        call("a", "100", "wasm", 0, 1, 1.0),
+        call("a", "100", "native", 0, 1, 1.0),
+        call("a", "10", "wasm", 0, 1, 1.0),
+        call("a", "2", "wasm", 0, 1, 1.0),
+    ];
+    let order: Vec<String> = summarize_cells(&rows, 10, SEED)
+        .into_iter()
+        .map(|r| r.cell)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "a/2/wasm/c1",
+            "a/10/wasm/c1",
+            "a/100/native/c1",
+            "a/100/wasm/c1",
+            "b/1/native/c1"
+        ]
+    );
+    let cmp: Vec<String> = compare_cells(&rows, 10, SEED)
+        .into_iter()
+        .map(|r| format!("{}/{}", r.function, r.input))
+        .collect();
+    assert_eq!(cmp, ["a/2", "a/10", "a/100", "b/1"]);
+}
+
+#[test]
+fn planted_doubling_is_found_and_equal_samples_are_not() {
+    let c = compare_cells(&planted(), RESAMPLES, SEED);
+    assert_eq!(c.len(), 1);
+    let r = &c[0];
+    assert_eq!((r.n_wasm, r.n_native, r.n_cold), (30, 30, 30));
+    let ratio = r.wasm_native_latency_ratio.expect("both runtimes");
+    assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+    assert_eq!(r.wasm_native_latency_significant, Some(true));
+    assert!(r.wasm_native_latency_ci_lo.expect("ci") > 1.9);
+    assert!(r.wasm_native_latency_ci_hi.expect("ci") < 2.1);
+    assert!(r.wasm_native_latency_p_value.expect("p") < 1e-6);
+    let e = r.wasm_native_energy_ratio.expect("energy");
+    assert!((e - 2.0).abs() < 1e-9, "{e}");
+    assert_eq!(r.wasm_native_energy_significant, Some(true));
+    // wasm-cold has the same values as wasm in another order.
+    assert_eq!(r.cold_warm_latency_ratio, Some(1.0));
+    assert_eq!(r.cold_warm_latency_significant, Some(false));
+    assert_eq!(r.cold_warm_energy_significant, Some(false));
+    assert!(r.cold_warm_latency_p_value.expect("p") > 0.5);
+    assert!(r.digests_agree);
+    assert_eq!(r.energy_label, "estimated");
+}
+
+#[test]
+fn missing_runtime_and_disagreeing_digests() {
+    let mut rows: Vec<CallRow> = planted().into_iter().filter(|r| r.runtime != "native").collect();
+    rows[3].output_digest = "def".into();
+    let r = &compare_cells(&rows, RESAMPLES, SEED)[0];
+    assert_eq!(r.n_native, 0);
+    assert_eq!(r.wasm_native_latency_ratio, None);
+    assert_eq!(r.wasm_native_latency_significant, None);
+    assert!(r.cold_warm_latency_ratio.is_some());
+    assert!(!r.digests_agree);
+    // A failed call's digest does not count.
+    let mut rows = planted();
+    rows[3].output_digest = "def".into();
+    rows[3].ok = false;
+    assert!(compare_cells(&rows, 10, SEED)[0].digests_agree);
+}
+
+#[test]
+fn deterministic_for_a_seed() {
+    let rows = planted();
+    assert_eq!(summarize_cells(&rows, 200, 7), summarize_cells(&rows, 200, 7));
+    assert_eq!(compare_cells(&rows, 200, 7), compare_cells(&rows, 200, 7));
+}
+
+#[test]
+fn calls_round_trip_and_files_are_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = planted();
+    rows[0].energy_gross_j = None;
+    rows[1].kernel_ns = None;
+    rows[2].ok = false;
+    rows[2].error = "trap: unreachable, \"quoted\"".into();
+    let path = dir.path().join("calls.csv");
+    write_calls(&path, &rows).expect("write");
+    let back = read_calls(&path).expect("read");
+    assert_eq!(back, rows);
+
+    let summary = dir.path().join("summary.csv");
+    write_summary(&summary, &summarize_cells(&rows, 100, SEED)).expect("summary");
+    let text = std::fs::read_to_string(&summary).expect("read summary");
+    let header = text.lines().next().expect("header");
+    for col in [
+        "cell",
+        "wall_median_ns",
+        "energy_gross_median_j",
+        "energy_net_ci_hi_j",
+        "throughput_calls_per_s",
+    ] {
+        assert!(header.split(',').any(|c| c == col), "{col} missing from {header}");
+    }
+    assert_eq!(text.lines().count(), 4);
+
+    let comparison = dir.path().join("comparison.csv");
+    write_comparison(&comparison, &compare_cells(&rows, 100, SEED)).expect("comparison");
+    let text = std::fs::read_to_string(&comparison).expect("read comparison");
+    assert!(text.starts_with("function,input,concurrency,n_wasm"));
+    assert_eq!(text.lines().count(), 2);
+}
+
+#[test]
+fn bad_row_names_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("calls.csv");
+    write_calls(&path, &planted()[..3]).expect("write");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    text = text.replacen(",1000,", ",not-a-number,", 1);
+    std::fs::write(&path, text).expect("write");
+    let err = format!("{:#}", read_calls(&path).expect_err("bad row"));
+    assert!(err.contains("calls.csv"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+
+    let missing = dir.path().join("nope.csv");
+    let err = format!("{:#}", read_calls(&missing).expect_err("missing"));
+    assert!(err.contains("nope.csv"), "{err}");
+}
