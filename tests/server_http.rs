@@ -380,6 +380,22 @@ async fn metrics_and_csv_count_every_call() {
     assert!(rows
         .iter()
         .any(|r| r.function == "a" && r.input == "in" && r.cell == format!("a/in/wasm/c{}", r.concurrency)));
+    // Client samples join to the server's rows by call id, with the same wall time.
+    for x in &a {
+        let id = x.call_id.expect("x-nebula-call-id");
+        let row = rows
+            .iter()
+            .find(|r| r.window_id == id)
+            .expect("a row for every call id");
+        assert_eq!(
+            (row.function.as_str(), Some(row.wall_ns)),
+            ("a", x.server_wall_ns)
+        );
+        assert!(
+            x.latency.as_nanos() as u64 >= row.wall_ns,
+            "client latency includes the call"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

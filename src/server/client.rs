@@ -23,6 +23,8 @@ pub struct ClientSample {
     pub status: u16,
     /// `x-nebula-wall-ns`: the call's wall time measured by the server.
     pub server_wall_ns: Option<u64>,
+    /// `x-nebula-call-id`: the `window_id` of the call's row in the server's CSV.
+    pub call_id: Option<u64>,
     /// `x-nebula-energy-j` and its label.
     pub energy_j: Option<f64>,
     pub energy_label: Option<String>,
@@ -160,18 +162,20 @@ async fn connection_loop(
             let h = resp.headers();
             let num = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
             let wall = num("x-nebula-wall-ns").and_then(|v| v.parse().ok());
+            let call_id = num("x-nebula-call-id").and_then(|v| v.parse().ok());
             let energy = num("x-nebula-energy-j").and_then(|v| v.parse().ok());
             let label = num("x-nebula-energy-label");
             let body = resp.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, wall, energy, label, body.len()))
+            anyhow::Ok((status, wall, call_id, energy, label, body.len()))
         }
         .await;
         let latency = start.elapsed();
         let sample = match result {
-            Ok((status, server_wall_ns, energy_j, energy_label, body_bytes)) => ClientSample {
+            Ok((status, server_wall_ns, call_id, energy_j, energy_label, body_bytes)) => ClientSample {
                 latency,
                 status,
                 server_wall_ns,
+                call_id,
                 energy_j,
                 energy_label,
                 body_bytes,
@@ -185,6 +189,7 @@ async fn connection_loop(
                     latency,
                     status: 0,
                     server_wall_ns: None,
+                    call_id: None,
                     energy_j: None,
                     energy_label: None,
                     body_bytes: 0,

@@ -255,6 +255,8 @@ pub fn measurement_headers(row: &CallRow) -> HeaderMap {
         }
     };
     put("x-nebula-runtime", row.runtime.clone());
+    // The row's `window_id` in the CSV: joins client-side samples to server records.
+    put("x-nebula-call-id", row.window_id.to_string());
     put("x-nebula-wall-ns", row.wall_ns.to_string());
     let opt = [
         ("x-nebula-compile-ns", row.compile_ns),
