@@ -2,11 +2,13 @@
 //! error chain and exits 1 (2 for usage errors, from clap).
 
 mod bench;
+mod bench_http;
 mod energy_args;
 mod functions;
 mod invoke;
 mod run;
 mod sensors;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -37,17 +39,29 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// List the energy sources: available or not, why, and how to fix what is missing.
     Sensors(sensors::SensorsArgs),
+    /// Serve the functions over HTTP (FaaS), measuring every call.
+    Serve(Box<serve::ServeArgs>),
+    /// Requests/s and latency over HTTP vs a bare axum handler.
+    BenchHttp(bench_http::BenchHttpArgs),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.log_format);
+    // The server logs one line per call at info; other commands only warnings.
+    let level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_tracing(&cli.log_format, level);
     let result = match cli.command {
         Command::Invoke(a) => invoke::run(*a),
         Command::Functions(a) => functions::run(a),
         Command::Sensors(a) => sensors::run(a),
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Serve(a) => serve::run(*a),
+        Command::BenchHttp(a) => bench_http::run(a),
     };
     match result {
         Ok(code) => code,
@@ -58,9 +72,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: &str) {
+fn init_tracing(format: &str, default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("NEBULA_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_env("NEBULA_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

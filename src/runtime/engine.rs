@@ -15,6 +15,10 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, PoolingAlloca
 /// How often the epoch advances: the granularity of wasm timeouts.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
+/// Bytes of each pooled memory and table slot kept resident between calls (a typical
+/// wasm32-wasip1 guest uses about 1.1 MB: 1 MiB of stack plus its data).
+pub const KEEP_RESIDENT: usize = 2 << 20;
+
 /// Settings of a [`WasmHost`].
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -55,7 +59,14 @@ impl WasmHost {
             .total_memories(slots)
             .total_tables(slots)
             .total_stacks(slots)
-            .max_memory_size(max_memory.saturating_add(1 << 16));
+            .max_memory_size(max_memory.saturating_add(1 << 16))
+            // Reset the first MiBs of a reused slot in place (restoring the image) instead of
+            // madvise: no TLB shootdown across threads, no page faults on reuse; with
+            // PAGEMAP_SCAN (Linux 6.7+) only the pages the call dirtied are reset.
+            // See docs/benchmarks.md (HTTP server) for the effect under load.
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             .epoch_interruption(true)

@@ -60,6 +60,11 @@ impl WasmFunction {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The compiled module (its imports and exports).
+    pub fn module(&self) -> &Module {
+        self.pre.module()
+    }
 }
 
 impl Runtime for WasmFunction {

@@ -1,1 +1,199 @@
-//! server (being built).
+//! The FaaS server (`nebula serve`): axum on tokio. This module owns the configuration, the
+//! shared state and the router; each concern has its own file: `invoke.rs` (calls, admission),
+//! `functions.rs` (registry, upload, delete), `page.rs` (landing page), `metrics.rs`
+//! (Prometheus text), `csv_log.rs` (the calls.csv writer), `energy.rs` (per-call energy),
+//! `error.rs` (errors as HTTP responses), `client.rs` (keep-alive load generator) and
+//! `bench.rs` (`nebula bench-http`).
+
+pub mod bench;
+pub mod client;
+pub mod csv_log;
+pub mod energy;
+pub mod error;
+pub mod functions;
+pub mod invoke;
+pub mod metrics;
+pub mod page;
+
+use crate::runtime::{HostConfig, Limits, WasmHost};
+use anyhow::{Context, Result};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use client::{drive, spawn_local_server, ClientSample, LocalServer};
+pub use energy::Meter;
+pub use error::AppError;
+
+/// Everything `nebula serve` is configured with.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Timeout, memory cap and output cap of each call.
+    pub limits: Limits,
+    /// Guest calls running at once (also the size of the blocking pool).
+    pub max_inflight: usize,
+    /// Requests allowed to wait for a slot; beyond it, 503 with `Retry-After`.
+    pub queue: usize,
+    /// Largest request body (stdin of a call, or an uploaded module).
+    pub max_body: usize,
+    /// Bearer token required by `PUT` and `DELETE`; `None` leaves them open.
+    pub token: Option<String>,
+    /// Where every call is appended; `None` writes no CSV.
+    pub csv_path: Option<PathBuf>,
+    /// The `run_id` column of the CSV.
+    pub run_id: String,
+    /// The precompiled-module cache.
+    pub cache_dir: PathBuf,
+    /// The suite folder whose built functions are registered at start; `None` registers none.
+    pub suite_root: Option<PathBuf>,
+    /// How each call's energy is obtained.
+    pub meter: Meter,
+    /// Add `/bare`, a handler that runs no wasm (the benchmark's baseline).
+    pub bare_route: bool,
+}
+
+impl ServerConfig {
+    /// Defaults for a machine with `cores` cores: 2 x cores in flight, a queue of 16, 16 MiB bodies.
+    pub fn new(cores: usize) -> ServerConfig {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        ServerConfig {
+            limits: Limits::default(),
+            max_inflight: (2 * cores).max(1),
+            queue: 16,
+            max_body: 16 << 20,
+            token: None,
+            csv_path: None,
+            run_id: format!("serve-{stamp}"),
+            cache_dir: crate::runtime::cache::ModuleCache::default_dir(),
+            suite_root: None,
+            meter: Meter::unavailable("no energy source configured"),
+            bare_route: false,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub config: ServerConfig,
+    pub host: Arc<WasmHost>,
+    pub registry: functions::Registry,
+    pub admission: invoke::Admission,
+    pub metrics: metrics::Metrics,
+    pub recent: page::Recent,
+    pub csv: Option<csv_log::CsvLog>,
+    pub started: chrono::DateTime<chrono::Utc>,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Create the wasm host, open the CSV and register the suite's built functions.
+    /// Compiling the suite is blocking work: call this from a blocking context or before the
+    /// runtime starts serving (`serve` does it on the blocking pool).
+    pub fn build(config: ServerConfig) -> Result<AppState> {
+        let mut host_cfg = HostConfig::new(config.limits);
+        host_cfg.cache_dir = config.cache_dir.clone();
+        host_cfg.max_instances = u32::try_from(config.max_inflight.max(1)).unwrap_or(u32::MAX);
+        let host = WasmHost::new(host_cfg)?;
+        let registry = functions::Registry::default();
+        if let Some(root) = &config.suite_root {
+            registry.load_suite(&host, root)?;
+        }
+        let csv = match &config.csv_path {
+            Some(p) => Some(csv_log::CsvLog::open(p)?),
+            None => None,
+        };
+        Ok(AppState {
+            admission: invoke::Admission::new(config.max_inflight, config.queue),
+            config,
+            host,
+            registry,
+            metrics: metrics::Metrics::default(),
+            recent: page::Recent::default(),
+            csv,
+            started: chrono::Utc::now(),
+        })
+    }
+}
+
+/// The routes. Bodies are capped at `max_body` (413 beyond it).
+pub fn router(state: SharedState) -> Router {
+    let mut r = Router::new()
+        .route("/", get(page::landing))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::handler))
+        .route("/functions", get(functions::list))
+        .route(
+            "/functions/{name}",
+            get(functions::get_one)
+                .put(functions::upload)
+                .delete(functions::delete),
+        )
+        .route("/functions/{name}/invoke", post(invoke::handler));
+    if state.config.bare_route {
+        r = r.route("/bare", any(bare));
+    }
+    r.fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.max_body))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn bare() -> &'static str {
+    "bare\n"
+}
+
+async fn not_found(uri: axum::http::Uri) -> AppError {
+    AppError::not_found(format!("no route for {}: see / for the API", uri.path()))
+}
+
+/// Serve on `listener` until `shutdown` resolves; then stop accepting, let the calls in flight
+/// finish (up to the call timeout plus a margin), flush the CSV and return.
+pub async fn serve(
+    config: ServerConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let state = tokio::task::spawn_blocking(move || AppState::build(config))
+        .await
+        .context("the server's start-up task failed")??;
+    serve_state(Arc::new(state), listener, shutdown).await
+}
+
+/// [`serve`] with a state built by the caller.
+pub async fn serve_state(
+    state: SharedState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let addr: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(
+        ?addr,
+        functions = state.registry.len(),
+        max_inflight = state.config.max_inflight,
+        energy = %state.config.meter.describe(),
+        "nebula serve: listening"
+    );
+    axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server failed")?;
+    // Requests whose client went away may still have a guest call running: wait for them.
+    let grace = state.config.limits.timeout + Duration::from_secs(5);
+    if !state.admission.drain(grace).await {
+        tracing::warn!("shutdown: calls still running after {grace:?}; their rows may be missing");
+    }
+    if let Some(csv) = &state.csv {
+        csv.close().await;
+    }
+    tracing::info!("nebula serve: stopped");
+    Ok(())
+}

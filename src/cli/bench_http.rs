@@ -1,0 +1,107 @@
+//! `nebula bench-http`: requests per second and p50/p99 latency of functions served over HTTP
+//! at several concurrency levels, next to a bare axum handler measured in the same run.
+
+use crate::energy::auto::EnergyOptions;
+use crate::server::bench::{self, BenchPlan};
+use crate::server::{spawn_local_server, ServerConfig};
+use crate::suite::Suite;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct BenchHttpArgs {
+    /// A running server (default: start one in this process on 127.0.0.1:0, with /bare).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Functions to invoke, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "noop,fibonacci")]
+    pub functions: Vec<String>,
+    /// Concurrency levels (keep-alive connections), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub concurrency: Vec<usize>,
+    /// Measured requests per function and level.
+    #[arg(long, default_value_t = 5000)]
+    pub requests: usize,
+    /// Unmeasured requests before each measurement.
+    #[arg(long, default_value_t = 500)]
+    pub warmup: usize,
+    /// Input for a function, NAME=VALUE (repeatable); default: the suite's example.
+    #[arg(long = "input", value_parser = parse_input)]
+    pub inputs: Vec<(String, String)>,
+    /// Guest calls at once in the local server (default 2 x cores).
+    #[arg(long)]
+    pub max_inflight: Option<usize>,
+    /// Print JSON rows instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_input(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("'{s}' is not NAME=VALUE")),
+    }
+}
+
+pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
+    if a.concurrency.contains(&0) || a.requests == 0 {
+        bail!("--concurrency levels and --requests must be at least 1");
+    }
+    let max_level = a.concurrency.iter().copied().max().unwrap_or(1);
+    let local = match &a.url {
+        Some(_) => None,
+        None => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut c = ServerConfig::new(cores);
+            if let Some(n) = a.max_inflight {
+                c.max_inflight = n.max(1);
+            }
+            // Requests beyond the slots wait in the queue, never 503, at the highest level.
+            c.queue = max_level;
+            c.bare_route = true;
+            let root = Suite::default_root();
+            c.suite_root = Some(root);
+            c.csv_path = None;
+            c.meter = super::serve::meter(&EnergyOptions::default())?;
+            Some(spawn_local_server(c)?)
+        }
+    };
+    let url = match (&a.url, &local) {
+        (Some(u), _) => u.clone(),
+        (None, Some(s)) => s.url(),
+        (None, None) => bail!("no server"),
+    };
+    let plan = BenchPlan {
+        url,
+        functions: a.functions.clone(),
+        concurrency: a.concurrency.clone(),
+        requests: a.requests,
+        warmup: a.warmup,
+        inputs: a.inputs.iter().cloned().collect::<HashMap<_, _>>(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the load generator's runtime")?;
+    let rows = rt.block_on(bench::run(&plan))?;
+    if a.json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r)?);
+        }
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "bench-http against {} ({} cores, load generator in the same {}):",
+            plan.url,
+            cores,
+            if local.is_some() { "process" } else { "machine" }
+        );
+        print!("{}", bench::table(&rows));
+    }
+    if let Some(s) = local {
+        s.stop()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

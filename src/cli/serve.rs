@@ -1,0 +1,142 @@
+//! `nebula serve`: the FaaS server on a tokio runtime whose blocking pool (where guest code
+//! runs) is sized to `--max-inflight`. SIGINT/SIGTERM stop accepting, let the calls in flight
+//! finish, flush the CSV and exit 0.
+
+use super::energy_args::EnergyArgs;
+use crate::energy::auto::{select, EnergyOptions};
+use crate::energy::Quality;
+use crate::runtime::Limits;
+use crate::server::{self, Meter, ServerConfig};
+use crate::suite::Suite;
+use crate::units::{parse_bytes, parse_duration};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Bearer token required by PUT and DELETE (none: open).
+    #[arg(long, env = "NEBULA_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Guest calls running at once (default 2 x cores); also sizes the blocking pool.
+    #[arg(long)]
+    pub max_inflight: Option<usize>,
+    /// Requests allowed to wait for a slot before 503.
+    #[arg(long, default_value_t = 16)]
+    pub queue: usize,
+    /// Wall-clock limit per call.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Memory cap per call (wasm linear memory).
+    #[arg(long, default_value = "512MiB", value_parser = parse_bytes)]
+    pub memory: u64,
+    /// Largest request body (stdin or an uploaded module).
+    #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
+    pub max_body: u64,
+    /// Where calls are appended (default results/serve-<timestamp>/calls.csv).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub energy: EnergyArgs,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The server configuration these arguments describe.
+pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
+    let mut c = ServerConfig::new(cores());
+    if let Some(n) = a.max_inflight {
+        anyhow::ensure!(n >= 1, "--max-inflight must be at least 1");
+        c.max_inflight = n;
+    }
+    let max_body = usize::try_from(a.max_body).unwrap_or(usize::MAX);
+    c.limits = Limits {
+        timeout: a.timeout,
+        memory_bytes: a.memory,
+        output_bytes: Limits::default().output_bytes,
+    };
+    c.queue = a.queue;
+    c.max_body = max_body;
+    c.token = a.token.clone().filter(|t| !t.is_empty());
+    c.csv_path = Some(
+        a.csv
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(&c.run_id).join("calls.csv")),
+    );
+    let root = Suite::default_root();
+    c.suite_root = root.join("suite.toml").is_file().then_some(root);
+    c.meter = meter(&a.energy.options())?;
+    Ok(c)
+}
+
+/// The per-call energy meter for these options: the model's per-call estimate when the
+/// chosen source is an estimate, else the measured source read around each call.
+pub fn meter(opts: &EnergyOptions) -> Result<Meter> {
+    let selected = select(opts)?;
+    tracing::info!("energy: {}", selected.why);
+    if selected.source.info().quality == Quality::Estimated {
+        let model = opts.model;
+        Ok(Meter::model(
+            move |wall, cpu| model.estimate(wall, cpu),
+            model.describe(),
+        ))
+    } else {
+        Ok(Meter::measured(selected.source))
+    }
+}
+
+pub fn run(a: ServeArgs) -> Result<ExitCode> {
+    let cfg = config(&a)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cfg.max_inflight + 2)
+        .build()
+        .context("cannot start the tokio runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}: is the port in use?", a.listen))?;
+        let addr = listener.local_addr()?;
+        let csv = cfg.csv_path.clone();
+        let energy = cfg.meter.describe();
+        let inflight = cfg.max_inflight;
+        let state = tokio::task::spawn_blocking(move || server::AppState::build(cfg))
+            .await
+            .context("the start-up task failed")??;
+        println!(
+            "nebula serve: http://{addr} ({} functions, {inflight} calls at once, energy {energy}, calls to {})",
+            state.registry.len(),
+            csv.map(|p| p.display().to_string()).unwrap_or_else(|| "nowhere".into())
+        );
+        server::serve_state(std::sync::Arc::new(state), listener, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested: finishing the calls in flight");
+}

@@ -1,0 +1,352 @@
+//! A keep-alive HTTP/1.1 load generator (hyper's connection API, one connection per concurrent
+//! client) and an in-process server for experiments and benchmarks. The orchestrator calls
+//! [`spawn_local_server`] (or uses a given URL) and [`drive`] at each concurrency level.
+
+use super::ServerConfig;
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One request as the client saw it.
+#[derive(Debug, Clone)]
+pub struct ClientSample {
+    /// From sending the request to the last byte of the response body.
+    pub latency: Duration,
+    /// HTTP status; 0 when the request failed below HTTP (connection refused, reset).
+    pub status: u16,
+    /// `x-nebula-wall-ns`: the call's wall time measured by the server.
+    pub server_wall_ns: Option<u64>,
+    /// `x-nebula-call-id`: the `window_id` of the call's row in the server's CSV.
+    pub call_id: Option<u64>,
+    /// `x-nebula-energy-j` and its label.
+    pub energy_j: Option<f64>,
+    pub energy_label: Option<String>,
+    pub body_bytes: usize,
+    /// When the request was sent, from the start of the run.
+    pub sent_at: Duration,
+    /// Which connection sent it (0-based).
+    pub client: usize,
+}
+
+impl ClientSample {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// What one run sends.
+#[derive(Debug, Clone)]
+pub struct Load {
+    /// `http://host:port` (no path).
+    pub base: String,
+    pub method: Method,
+    /// e.g. `/functions/noop/invoke`.
+    pub path: String,
+    pub body: Bytes,
+    pub concurrency: usize,
+    /// Total requests across all connections.
+    pub requests: usize,
+    /// Stop sending after this long, even if fewer requests were sent.
+    pub max_duration: Option<Duration>,
+}
+
+/// Invoke `function` with `input` as stdin, `requests` times over `concurrency` keep-alive
+/// connections; one sample per request, in completion order.
+pub async fn drive(
+    url: &str,
+    function: &str,
+    input: &[u8],
+    concurrency: usize,
+    requests: usize,
+) -> Result<Vec<ClientSample>> {
+    run(&Load {
+        base: url.trim_end_matches('/').to_string(),
+        method: Method::POST,
+        path: format!("/functions/{function}/invoke"),
+        body: Bytes::copy_from_slice(input),
+        concurrency,
+        requests,
+        max_duration: None,
+    })
+    .await
+}
+
+/// Run a [`Load`].
+pub async fn run(load: &Load) -> Result<Vec<ClientSample>> {
+    if load.concurrency == 0 {
+        bail!("concurrency must be at least 1");
+    }
+    let authority = authority(&load.base)?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let t0 = Instant::now();
+    let mut tasks = Vec::with_capacity(load.concurrency);
+    for client in 0..load.concurrency {
+        let (load, authority, next) = (load.clone(), authority.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            connection_loop(&load, &authority, &next, t0, client).await
+        }));
+    }
+    let mut samples = Vec::with_capacity(load.requests);
+    for t in tasks {
+        samples.extend(t.await.context("a load-generator task failed")??);
+    }
+    Ok(samples)
+}
+
+fn authority(base: &str) -> Result<String> {
+    let uri: Uri = base
+        .parse()
+        .with_context(|| format!("'{base}' is not a URL: write e.g. http://127.0.0.1:8080"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("'{base}': only http:// URLs are supported");
+    }
+    let a = uri
+        .authority()
+        .ok_or_else(|| anyhow!("'{base}' has no host:port"))?;
+    Ok(match a.port_u16() {
+        Some(_) => a.to_string(),
+        None => format!("{}:80", a.host()),
+    })
+}
+
+async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(authority)
+        .await
+        .with_context(|| format!("cannot connect to {authority}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+async fn connection_loop(
+    load: &Load,
+    authority: &str,
+    next: &AtomicUsize,
+    t0: Instant,
+    client: usize,
+) -> Result<Vec<ClientSample>> {
+    let mut out = Vec::new();
+    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
+    loop {
+        if next.fetch_add(1, Ordering::Relaxed) >= load.requests {
+            break;
+        }
+        if load.max_duration.is_some_and(|d| t0.elapsed() >= d) {
+            break;
+        }
+        let sent_at = t0.elapsed();
+        let start = Instant::now();
+        let result = async {
+            if sender.as_ref().is_none_or(|s| s.is_closed()) {
+                sender = Some(connect(authority).await?);
+            }
+            let s = sender.as_mut().ok_or_else(|| anyhow!("no connection"))?;
+            s.ready().await?;
+            let req = Request::builder()
+                .method(load.method.clone())
+                .uri(load.path.as_str())
+                .header(hyper::header::HOST, authority)
+                .body(Full::new(load.body.clone()))?;
+            let resp = s.send_request(req).await?;
+            let status = resp.status().as_u16();
+            let h = resp.headers();
+            let num = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let wall = num("x-nebula-wall-ns").and_then(|v| v.parse().ok());
+            let call_id = num("x-nebula-call-id").and_then(|v| v.parse().ok());
+            let energy = num("x-nebula-energy-j").and_then(|v| v.parse().ok());
+            let label = num("x-nebula-energy-label");
+            let body = resp.into_body().collect().await?.to_bytes();
+            anyhow::Ok((status, wall, call_id, energy, label, body.len()))
+        }
+        .await;
+        let latency = start.elapsed();
+        let sample = match result {
+            Ok((status, server_wall_ns, call_id, energy_j, energy_label, body_bytes)) => ClientSample {
+                latency,
+                status,
+                server_wall_ns,
+                call_id,
+                energy_j,
+                energy_label,
+                body_bytes,
+                sent_at,
+                client,
+            },
+            Err(e) => {
+                tracing::debug!("request failed: {e:#}");
+                sender = None;
+                ClientSample {
+                    latency,
+                    status: 0,
+                    server_wall_ns: None,
+                    call_id: None,
+                    energy_j: None,
+                    energy_label: None,
+                    body_bytes: 0,
+                    sent_at,
+                    client,
+                }
+            }
+        };
+        out.push(sample);
+    }
+    Ok(out)
+}
+
+/// A whole response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).with_context(|| format!("not JSON: {}", self.text()))
+    }
+}
+
+/// One request on a fresh connection.
+pub async fn send(
+    base: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Result<Reply> {
+    let authority = authority(base)?;
+    let mut s = connect(&authority).await?;
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(hyper::header::HOST, authority.as_str());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = s.send_request(req.body(Full::new(body.into()))?).await?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await?.to_bytes();
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `GET base+path` on a fresh connection: status and body.
+pub async fn get(base: &str, path: &str) -> Result<(u16, Bytes)> {
+    let r = send(base, Method::GET, path, &[], Bytes::new()).await?;
+    Ok((r.status, r.body))
+}
+
+/// A server running in this process on its own tokio runtime (its own worker threads and a
+/// blocking pool sized to `max_inflight`), on 127.0.0.1 with an ephemeral port.
+pub struct LocalServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl LocalServer {
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful shutdown: finish the calls in flight, flush the CSV, join the thread.
+    pub fn stop(mut self) -> Result<()> {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| anyhow!("the server thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if let Err(e) = self.finish() {
+            tracing::warn!("local server: {e:#}");
+        }
+    }
+}
+
+/// Start `nebula serve` in this process on 127.0.0.1:0; returns once it is ready to accept.
+pub fn spawn_local_server(config: ServerConfig) -> Result<LocalServer> {
+    let std_listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port for the server")?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
+    let blocking = config.max_inflight.max(1) + 2;
+    let thread = std::thread::Builder::new()
+        .name("nebula-serve".into())
+        .spawn(move || -> Result<()> {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .max_blocking_threads(blocking)
+                .thread_name("nebula-serve-worker")
+                .build()
+                .context("cannot start the server's tokio runtime")?;
+            rt.block_on(async move {
+                let state = match tokio::task::spawn_blocking(move || super::AppState::build(config)).await {
+                    Ok(Ok(s)) => Arc::new(s),
+                    Ok(Err(e)) => {
+                        let msg = format!("{e:#}");
+                        let _ = ready_tx.send(Err(e));
+                        bail!("{msg}");
+                    }
+                    Err(e) => bail!("the start-up task failed: {e}"),
+                };
+                let listener = tokio::net::TcpListener::from_std(std_listener)?;
+                let _ = ready_tx.send(Ok(()));
+                super::serve_state(state, listener, async move {
+                    let _ = stop_rx.await;
+                })
+                .await
+            })
+        })
+        .context("cannot start the server thread")?;
+    match ready_rx.recv() {
+        Ok(Ok(())) => Ok(LocalServer {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e.context("the local server did not start"))
+        }
+        Err(_) => match thread.join() {
+            Ok(Err(e)) => Err(e.context("the local server did not start")),
+            _ => bail!("the local server did not start"),
+        },
+    }
+}

@@ -1,0 +1,173 @@
+//! The energy of one served call.
+//!
+//! - With the model (no RAPL, the usual case on virtual machines): `estimate(call wall, call
+//!   CPU)`, labelled `estimated`, split `direct`.
+//! - With a measured source (RAPL): the source is read just before and just after the call.
+//!   When no other call overlapped, the whole interval is the call's (`direct`); when others
+//!   overlapped, the interval's energy is scaled by the call's share of the process's CPU time
+//!   over the interval (`cpu-share`).
+//! - Without a source the energy cells stay empty and the label says `unavailable`: never a
+//!   silent zero.
+
+use crate::energy::{EnergySource, Quality, Reading};
+use crate::units::Joules;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A per-call estimate from wall and CPU time.
+pub type EstimateFn = Arc<dyn Fn(Duration, Duration) -> Joules + Send + Sync>;
+
+/// How the server obtains each call's energy.
+#[derive(Clone)]
+pub enum Meter {
+    Unavailable {
+        reason: String,
+    },
+    Model {
+        estimate: EstimateFn,
+        /// The coefficients, for logs and the landing page.
+        description: String,
+    },
+    Measured {
+        source: Arc<dyn EnergySource>,
+    },
+}
+
+/// The energy columns of one call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallEnergy {
+    pub joules: Option<Joules>,
+    /// `powercap`, `perf`, `model` or empty.
+    pub source: String,
+    /// `measured`, `estimated` or `unavailable`.
+    pub label: String,
+    /// `direct` or `cpu-share`; empty when unavailable.
+    pub split: String,
+    pub domains: String,
+}
+
+impl CallEnergy {
+    fn unavailable() -> CallEnergy {
+        CallEnergy {
+            joules: None,
+            source: String::new(),
+            label: "unavailable".into(),
+            split: String::new(),
+            domains: String::new(),
+        }
+    }
+}
+
+/// What the meter saw of the process when a call started.
+pub struct Before(Option<Reading>);
+
+impl Meter {
+    pub fn unavailable(reason: impl Into<String>) -> Meter {
+        Meter::Unavailable {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn model(
+        estimate: impl Fn(Duration, Duration) -> Joules + Send + Sync + 'static,
+        description: impl Into<String>,
+    ) -> Meter {
+        Meter::Model {
+            estimate: Arc::new(estimate),
+            description: description.into(),
+        }
+    }
+
+    /// A measured source. An estimated source cannot be split per call from its readings:
+    /// use [`Meter::model`] with its coefficients instead.
+    pub fn measured(source: Arc<dyn EnergySource>) -> Meter {
+        Meter::Measured { source }
+    }
+
+    /// One line for logs and the landing page.
+    pub fn describe(&self) -> String {
+        match self {
+            Meter::Unavailable { reason } => format!("unavailable ({reason})"),
+            Meter::Model { description, .. } => format!("model, ESTIMATED: {description}"),
+            Meter::Measured { source } => {
+                let info = source.info();
+                format!("{}, measured: {}", info.name, info.domains.join("+"))
+            }
+        }
+    }
+
+    /// Read the source before a call (measured sources only).
+    pub fn before(&self) -> Before {
+        match self {
+            Meter::Measured { source } => Before(source.read().ok()),
+            _ => Before(None),
+        }
+    }
+
+    /// The energy of a call of `wall` and `cpu`, started at `before`; `overlapped` says whether
+    /// another call ran during it.
+    pub fn attribute(&self, before: Before, wall: Duration, cpu: Duration, overlapped: bool) -> CallEnergy {
+        match self {
+            Meter::Unavailable { .. } => CallEnergy::unavailable(),
+            Meter::Model { estimate, .. } => CallEnergy {
+                joules: Some(estimate(wall, cpu)),
+                source: "model".into(),
+                label: Quality::Estimated.as_str().into(),
+                split: "direct".into(),
+                domains: "cpu-model".into(),
+            },
+            Meter::Measured { source } => {
+                let (Some(start), Ok(end)) = (before.0, source.read()) else {
+                    return CallEnergy::unavailable();
+                };
+                let window = source.between(&start, &end);
+                let info = source.info();
+                let (joules, split) = if overlapped {
+                    let process = end.process_cpu.saturating_sub(start.process_cpu);
+                    (window.total.scale(cpu_share(cpu, process)), "cpu-share")
+                } else {
+                    (window.total, "direct")
+                };
+                CallEnergy {
+                    joules: Some(joules),
+                    source: info.name.into(),
+                    label: info.quality.as_str().into(),
+                    split: split.into(),
+                    domains: info.domains.join("+"),
+                }
+            }
+        }
+    }
+}
+
+/// The call's share of the process's CPU time over its interval, in [0, 1].
+pub fn cpu_share(call: Duration, process: Duration) -> f64 {
+    if process.is_zero() {
+        return 0.0;
+    }
+    (call.as_secs_f64() / process.as_secs_f64()).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_bounded() {
+        let ms = Duration::from_millis;
+        assert_eq!(cpu_share(ms(5), ms(10)), 0.5);
+        assert_eq!(cpu_share(ms(20), ms(10)), 1.0);
+        assert_eq!(cpu_share(ms(5), Duration::ZERO), 0.0);
+    }
+
+    #[test]
+    fn the_model_is_labelled_and_unavailable_is_never_zero() {
+        let m = Meter::model(|w, c| Joules(w.as_secs_f64() + c.as_secs_f64()), "test");
+        let e = m.attribute(m.before(), Duration::from_secs(1), Duration::from_secs(1), true);
+        assert_eq!(e.joules, Some(Joules(2.0)));
+        assert_eq!((e.label.as_str(), e.split.as_str()), ("estimated", "direct"));
+        let u = Meter::unavailable("none");
+        let e = u.attribute(u.before(), Duration::from_secs(1), Duration::ZERO, false);
+        assert_eq!((e.joules, e.label.as_str()), (None, "unavailable"));
+    }
+}

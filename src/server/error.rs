@@ -1,0 +1,114 @@
+//! Errors as HTTP responses: a status, a stable `error` kind and a message people can act on,
+//! sent as `{"error": kind, "message": ...}` (plus extra fields and headers where useful).
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub kind: String,
+    pub message: String,
+    more: Option<Box<More>>,
+}
+
+/// Extra body fields and headers, boxed to keep `Result<_, AppError>` small.
+#[derive(Debug, Default)]
+struct More {
+    /// Merged into the JSON body (e.g. the call's record).
+    fields: serde_json::Map<String, serde_json::Value>,
+    headers: HeaderMap,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> AppError {
+        AppError {
+            status,
+            kind: kind.to_string(),
+            message: message.into(),
+            more: None,
+        }
+    }
+
+    fn more(&mut self) -> &mut More {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> AppError {
+        Self::new(StatusCode::NOT_FOUND, "not-found", message)
+    }
+
+    pub fn bad_request(kind: &str, message: impl Into<String>) -> AppError {
+        Self::new(StatusCode::BAD_REQUEST, kind, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> AppError {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> AppError {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message).with_header(
+            axum::http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer"),
+        )
+    }
+
+    /// 503 with `Retry-After: 1`.
+    pub fn saturated(message: impl Into<String>) -> AppError {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "saturated", message)
+            .with_header(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"))
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> AppError {
+        self.more().headers.insert(name, value);
+        self
+    }
+
+    pub fn with_headers(mut self, headers: HeaderMap) -> AppError {
+        self.more().headers.extend(headers);
+        self
+    }
+
+    pub fn with_field(mut self, key: &str, value: serde_json::Value) -> AppError {
+        self.more().fields.insert(key.to_string(), value);
+        self
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.status, self.kind, self.message)
+    }
+}
+
+/// A body that could not be read: too large (413) or broken (400).
+impl From<axum::extract::rejection::BytesRejection> for AppError {
+    fn from(r: axum::extract::rejection::BytesRejection) -> AppError {
+        let status = r.status();
+        let kind = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "body-too-large"
+        } else {
+            "bad-body"
+        };
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than the server's cap (--max-body)".to_string()
+        } else {
+            format!("cannot read the request body: {}", r.body_text())
+        };
+        AppError::new(status, kind, message)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::Map::new();
+        body.insert("error".into(), self.kind.into());
+        body.insert("message".into(), self.message.into());
+        let more = self.more.map(|m| *m).unwrap_or_default();
+        body.extend(more.fields);
+        let mut resp = (self.status, Json(serde_json::Value::Object(body))).into_response();
+        resp.headers_mut().extend(more.headers);
+        resp
+    }
+}

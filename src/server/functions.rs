@@ -1,0 +1,334 @@
+//! The registry of served functions and its API: `GET /functions`, `GET/PUT/DELETE
+//! /functions/{name}`. Each name maps to an `Arc<Entry>` swapped atomically: a call holds the
+//! entry it started with, an upload is validated, linked and precompiled on the blocking pool
+//! before it replaces the old entry, and a rejected module leaves the old one serving.
+
+use super::error::AppError;
+use super::SharedState;
+use crate::runtime::{NativeFunction, WasmFunction, WasmHost};
+use crate::suite::Suite;
+use anyhow::Result;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// One served function.
+pub struct Entry {
+    pub name: String,
+    pub wasm: Arc<WasmFunction>,
+    /// Suite functions whose host build exists; uploads are wasm-only.
+    pub native: Option<Arc<NativeFunction>>,
+    pub info: EntryInfo,
+}
+
+/// What `GET /functions` shows of an entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryInfo {
+    pub name: String,
+    /// Size of the .wasm module in bytes.
+    pub size: u64,
+    /// Hex SHA-256 of the module.
+    pub sha256: String,
+    /// What the input (stdin) means.
+    pub input: String,
+    /// A typical input.
+    pub example: String,
+    pub description: String,
+    /// `suite` or `upload`.
+    pub origin: &'static str,
+    pub runtimes: Vec<&'static str>,
+    /// When it was registered (start-up for suite functions).
+    pub uploaded_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    map: RwLock<HashMap<String, Arc<Entry>>>,
+}
+
+impl Registry {
+    pub fn get(&self, name: &str) -> Option<Arc<Entry>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    pub fn insert(&self, entry: Entry) -> Option<Arc<Entry>> {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(entry.name.clone(), Arc::new(entry))
+    }
+
+    pub fn remove(&self, name: &str) -> Option<Arc<Entry>> {
+        self.map.write().unwrap_or_else(|p| p.into_inner()).remove(name)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry's description, sorted by name.
+    pub fn infos(&self) -> Vec<EntryInfo> {
+        let mut v: Vec<EntryInfo> = self
+            .map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|e| e.info.clone())
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// Register the suite's functions whose wasm build exists (and their native build, if any).
+    /// A function that fails to load is skipped with a warning.
+    pub fn load_suite(&self, host: &Arc<WasmHost>, root: &std::path::Path) -> Result<usize> {
+        let suite = Suite::load(root)?;
+        let mut n = 0;
+        for spec in &suite.functions {
+            let wasm_path = suite.wasm_path(&spec.name);
+            let bytes = match std::fs::read(&wasm_path) {
+                Ok(b) => b,
+                Err(_) => {
+                    tracing::warn!(
+                        "{}: no wasm build at {}; not served (run scripts/build-functions.sh)",
+                        spec.name,
+                        wasm_path.display()
+                    );
+                    continue;
+                }
+            };
+            let wasm = match WasmFunction::from_bytes(host.clone(), &spec.name, &bytes) {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!("{}: not served: {e:#}", spec.name);
+                    continue;
+                }
+            };
+            let native = NativeFunction::new(&suite.native_path(&spec.name), host.limits)
+                .ok()
+                .map(Arc::new);
+            let mut runtimes = vec!["wasm"];
+            if native.is_some() {
+                runtimes.push("native");
+            }
+            let info = EntryInfo {
+                name: spec.name.clone(),
+                size: bytes.len() as u64,
+                sha256: wasm.sha256.clone(),
+                input: spec.input.clone(),
+                example: spec.example.clone(),
+                description: spec.description.clone(),
+                origin: "suite",
+                runtimes,
+                uploaded_at: Utc::now(),
+            };
+            self.insert(Entry {
+                name: spec.name.clone(),
+                wasm: Arc::new(wasm),
+                native,
+                info,
+            });
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// A function name: 1 to 64 of `[A-Za-z0-9_.-]`, starting with a letter or digit (so no paths,
+/// no `..`, nothing to escape in URLs, labels or HTML).
+pub fn check_name(name: &str) -> Result<(), AppError> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let starts_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.len() <= 64 && ok_chars && starts_ok && !name.contains("..") {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "bad-name",
+            format!(
+                "invalid function name {name:?}: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter or digit"
+            ),
+        ))
+    }
+}
+
+/// Check the bearer token when one is configured (constant-time comparison).
+pub fn authorize(state: &SharedState, headers: &HeaderMap) -> Result<(), AppError> {
+    let Some(token) = &state.config.token else {
+        return Ok(());
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => Ok(()),
+        Some(_) => Err(AppError::unauthorized("the bearer token is wrong")),
+        None => Err(AppError::unauthorized(
+            "uploads and deletes need `Authorization: Bearer TOKEN` (the server's --token or NEBULA_TOKEN)",
+        )),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub async fn list(State(state): State<SharedState>) -> Json<Vec<EntryInfo>> {
+    Json(state.registry.infos())
+}
+
+pub async fn get_one(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+) -> Result<Json<EntryInfo>, AppError> {
+    check_name(&name)?;
+    state
+        .registry
+        .get(&name)
+        .map(|e| Json(e.info.clone()))
+        .ok_or_else(|| unknown(&name))
+}
+
+pub fn unknown(name: &str) -> AppError {
+    AppError::not_found(format!(
+        "unknown function '{name}': GET /functions lists the served ones"
+    ))
+}
+
+/// `PUT /functions/{name}`: body = a .wasm module.
+pub async fn upload(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let result = do_upload(&state, &name, &headers, body).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => "unauthorized",
+        Err(e) if e.kind == "invalid-module" => "invalid",
+        Err(_) => "refused",
+    };
+    state.metrics.upload(outcome);
+    result
+}
+
+async fn do_upload(
+    state: &SharedState,
+    name: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    authorize(state, headers)?;
+    check_name(name)?;
+    let bytes = body?;
+    if bytes.is_empty() {
+        return Err(AppError::bad_request(
+            "invalid-module",
+            "the body is empty: send the .wasm module as the request body",
+        ));
+    }
+    let host = state.host.clone();
+    let owned = name.to_string();
+    let body = bytes.clone();
+    let compiled = tokio::task::spawn_blocking(move || WasmFunction::from_bytes(host, &owned, &body))
+        .await
+        .map_err(|e| AppError::internal(format!("the compile task failed: {e}")))?;
+    let wasm = compiled.map_err(|e| AppError::bad_request("invalid-module", format!("{e:#}")))?;
+    if wasm.module().get_export("_start").is_none() {
+        return Err(AppError::bad_request(
+            "invalid-module",
+            "the module has no `_start` export: Nebula runs WASI command modules (a Rust `main` built for wasm32-wasip1)",
+        ));
+    }
+    let info = EntryInfo {
+        name: name.to_string(),
+        size: bytes.len() as u64,
+        sha256: wasm.sha256.clone(),
+        input: "stdin of the module".into(),
+        example: String::new(),
+        description: "uploaded module".into(),
+        origin: "upload",
+        runtimes: vec!["wasm"],
+        uploaded_at: Utc::now(),
+    };
+    let old = state.registry.insert(Entry {
+        name: name.to_string(),
+        wasm: Arc::new(wasm),
+        native: None,
+        info: info.clone(),
+    });
+    tracing::info!(function = name, sha256 = %info.sha256, size = info.size, replaced = old.is_some(), "upload");
+    let status = if old.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(info)).into_response())
+}
+
+/// `DELETE /functions/{name}`: calls already running finish on the entry they hold.
+pub async fn delete(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, AppError> {
+    authorize(&state, &headers)?;
+    check_name(&name)?;
+    match state.registry.remove(&name) {
+        Some(_) => {
+            tracing::info!(function = %name, "delete");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(unknown(&name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        for ok in ["noop", "fib-2", "a.b_c", "X9"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "../etc",
+            "a/b",
+            ".hidden",
+            "a..b",
+            "a b",
+            "é",
+            &"x".repeat(65),
+        ] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,178 @@
+//! `/metrics` in the Prometheus text exposition format (version 0.0.4), written by hand:
+//! invocations by function, runtime and outcome; a latency histogram by function and runtime;
+//! energy in joules by function, runtime and label; calls in flight; uploads by outcome.
+
+use super::SharedState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds of the latency buckets, in seconds: 50 us to 10 s.
+pub const BUCKETS: [f64; 17] = [
+    50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+struct Inner {
+    invocations: BTreeMap<(String, String, String), u64>,
+    latency: BTreeMap<(String, String), Histogram>,
+    energy: BTreeMap<(String, String, String), f64>,
+    uploads: BTreeMap<String, u64>,
+}
+
+/// The counters; one lock, held for a few map updates per call.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl Metrics {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A finished call: its outcome (`ok` or the error kind), wall time and energy.
+    pub fn call(
+        &self,
+        function: &str,
+        runtime: &str,
+        outcome: &str,
+        wall: Duration,
+        energy: Option<(f64, &str)>,
+    ) {
+        let mut m = self.lock();
+        *m.invocations
+            .entry((function.into(), runtime.into(), outcome.into()))
+            .or_default() += 1;
+        let h = m.latency.entry((function.into(), runtime.into())).or_default();
+        let s = wall.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += s;
+        if let Some((j, label)) = energy {
+            *m.energy
+                .entry((function.into(), runtime.into(), label.into()))
+                .or_default() += j;
+        }
+    }
+
+    /// A request refused before it ran (e.g. `saturated`).
+    pub fn refused(&self, function: &str, runtime: &str, outcome: &str) {
+        *self
+            .lock()
+            .invocations
+            .entry((function.into(), runtime.into(), outcome.into()))
+            .or_default() += 1;
+    }
+
+    pub fn upload(&self, outcome: &str) {
+        *self.lock().uploads.entry(outcome.into()).or_default() += 1;
+    }
+
+    /// The exposition text.
+    pub fn render(&self, inflight: usize, queued: usize) -> String {
+        let m = self.lock();
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(
+            out,
+            "# HELP nebula_invocations_total Function invocations by function, runtime and outcome (ok or the error kind)."
+        );
+        let _ = writeln!(out, "# TYPE nebula_invocations_total counter");
+        for ((f, r, o), n) in &m.invocations {
+            let _ = writeln!(
+                out,
+                "nebula_invocations_total{{function=\"{}\",runtime=\"{}\",outcome=\"{}\"}} {n}",
+                esc(f),
+                esc(r),
+                esc(o)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP nebula_invocation_duration_seconds Wall time of each call, measured by the server."
+        );
+        let _ = writeln!(out, "# TYPE nebula_invocation_duration_seconds histogram");
+        for ((f, r), h) in &m.latency {
+            let labels = format!("function=\"{}\",runtime=\"{}\"", esc(f), esc(r));
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "nebula_invocation_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "nebula_invocation_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "nebula_invocation_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "nebula_invocation_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP nebula_energy_joules_total Energy of the calls in joules, by label (measured or estimated)."
+        );
+        let _ = writeln!(out, "# TYPE nebula_energy_joules_total counter");
+        for ((f, r, l), j) in &m.energy {
+            let _ = writeln!(
+                out,
+                "nebula_energy_joules_total{{function=\"{}\",runtime=\"{}\",label=\"{}\"}} {j}",
+                esc(f),
+                esc(r),
+                esc(l)
+            );
+        }
+        let _ = writeln!(out, "# HELP nebula_inflight_calls Guest calls running now.");
+        let _ = writeln!(out, "# TYPE nebula_inflight_calls gauge");
+        let _ = writeln!(out, "nebula_inflight_calls {inflight}");
+        let _ = writeln!(out, "# HELP nebula_queued_requests Requests waiting for a slot.");
+        let _ = writeln!(out, "# TYPE nebula_queued_requests gauge");
+        let _ = writeln!(out, "nebula_queued_requests {queued}");
+        let _ = writeln!(out, "# HELP nebula_uploads_total Module uploads by outcome.");
+        let _ = writeln!(out, "# TYPE nebula_uploads_total counter");
+        for (o, n) in &m.uploads {
+            let _ = writeln!(out, "nebula_uploads_total{{outcome=\"{}\"}} {n}", esc(o));
+        }
+        out
+    }
+}
+
+/// A label value escaped for the text format.
+fn esc(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+pub async fn handler(State(state): State<SharedState>) -> impl IntoResponse {
+    let text = state
+        .metrics
+        .render(state.admission.inflight(), state.admission.queued());
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+}

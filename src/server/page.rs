@@ -1,0 +1,202 @@
+//! `GET /`: a server-rendered landing page (inline CSS and a little vanilla JS, no external
+//! assets): the functions, a form that invokes one through `fetch` and shows its output and
+//! footprint in `#result`, the last 50 calls, and links to the API. `?autorun=NAME&input=...`
+//! (optionally `&runtime=native`) fills the form and submits it through the same code path a
+//! click uses, which is how the browser test drives it. All text is HTML-escaped.
+
+use super::SharedState;
+use crate::record::CallRow;
+use axum::extract::State;
+use axum::response::Html;
+use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+/// How many calls the page lists.
+pub const RECENT: usize = 50;
+
+/// One call, as the recent list shows it.
+#[derive(Debug, Clone)]
+pub struct RecentCall {
+    pub at: DateTime<Utc>,
+    pub function: String,
+    pub runtime: String,
+    pub input: String,
+    /// `ok` or the error kind.
+    pub outcome: String,
+    pub wall_ns: u64,
+    pub energy_j: Option<f64>,
+    pub energy_label: String,
+}
+
+impl RecentCall {
+    pub fn from_row(row: &CallRow) -> RecentCall {
+        RecentCall {
+            at: DateTime::from_timestamp_nanos(i64::try_from(row.start_unix_ns).unwrap_or(0)),
+            function: row.function.clone(),
+            runtime: row.runtime.clone(),
+            input: row.input.clone(),
+            outcome: if row.ok {
+                "ok".into()
+            } else {
+                row.error_kind.clone()
+            },
+            wall_ns: row.wall_ns,
+            energy_j: row.energy_gross_j,
+            energy_label: row.energy_label.clone(),
+        }
+    }
+}
+
+/// The last [`RECENT`] calls, newest last.
+#[derive(Default)]
+pub struct Recent {
+    ring: Mutex<VecDeque<RecentCall>>,
+}
+
+impl Recent {
+    pub fn push(&self, call: RecentCall) {
+        let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        if r.len() == RECENT {
+            r.pop_front();
+        }
+        r.push_back(call);
+    }
+
+    /// Newest first.
+    pub fn snapshot(&self) -> Vec<RecentCall> {
+        let r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
+        r.iter().rev().cloned().collect()
+    }
+}
+
+/// Escape text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
+}
+
+fn joules(j: Option<f64>, label: &str) -> String {
+    match j {
+        Some(j) => format!("{:.3} mJ ({})", j * 1e3, esc(label)),
+        None => "unavailable".into(),
+    }
+}
+
+pub async fn landing(State(state): State<SharedState>) -> Html<String> {
+    Html(render(&state))
+}
+
+pub fn render(state: &SharedState) -> String {
+    let functions = state.registry.infos();
+    let mut rows = String::new();
+    let mut options = String::new();
+    for f in &functions {
+        let _ = write!(
+            rows,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{} B</td><td><code title=\"{}\">{}</code></td><td>{}</td></tr>",
+            esc(&f.name),
+            esc(&f.description),
+            esc(&f.input),
+            esc(&f.runtimes.join(", ")),
+            f.size,
+            esc(&f.sha256),
+            esc(f.sha256.get(..12).unwrap_or("")),
+            esc(&f.uploaded_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        );
+        let _ = write!(
+            options,
+            "<option value=\"{}\" data-example=\"{}\">{}</option>",
+            esc(&f.name),
+            esc(&f.example),
+            esc(&f.name)
+        );
+    }
+    if functions.is_empty() {
+        rows.push_str("<tr><td colspan=\"7\">No functions yet: build the suite or PUT a module.</td></tr>");
+    }
+    let mut recent = String::new();
+    for c in state.recent.snapshot() {
+        let _ = write!(
+            recent,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.at.format("%H:%M:%S%.3f").to_string()),
+            esc(&c.function),
+            esc(&c.runtime),
+            esc(&c.input),
+            if c.outcome == "ok" { "ok" } else { "err" },
+            esc(&c.outcome),
+            ms(c.wall_ns),
+            joules(c.energy_j, &c.energy_label),
+        );
+    }
+    if recent.is_empty() {
+        recent.push_str("<tr><td colspan=\"7\">No calls yet.</td></tr>");
+    }
+    fill(
+        PAGE,
+        &[
+            ("functions", rows),
+            ("options", options),
+            ("recent", recent),
+            ("energy", esc(&state.config.meter.describe())),
+            ("run_id", esc(&state.config.run_id)),
+            ("max_inflight", state.config.max_inflight.to_string()),
+        ],
+    )
+}
+
+/// Replace each `{{key}}` of the template in one pass (values are never rescanned).
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find("}}") {
+            Some(j) => {
+                let key = &after[..j];
+                match values.iter().find(|(k, _)| *k == key) {
+                    Some((_, v)) => out.push_str(v),
+                    None => out.push_str(&rest[i..i + 2 + j + 2]),
+                }
+                rest = &after[j + 2..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const PAGE: &str = include_str!("page.html");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_filling() {
+        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        let v = [("a", "{{b}}".to_string()), ("b", "B".to_string())];
+        assert_eq!(fill("x{{a}}y{{b}}z{{c}}", &v), "x{{b}}yBz{{c}}");
+    }
+}

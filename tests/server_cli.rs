@@ -1,0 +1,74 @@
+//! The `nebula serve` binary: it starts on an ephemeral port, serves an uploaded module with a
+//! token from the environment, and on SIGTERM finishes, flushes its CSV and exits 0.
+
+mod common;
+mod server_support;
+
+use common::hello;
+use server_support::Method;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_starts_serves_and_exits_0_on_sigterm() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv = tmp.path().join("out/calls.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nebula"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--energy", "model", "--csv"])
+        .arg(&csv)
+        .env("NEBULA_TOKEN", "tok")
+        .env("NEBULA_FUNCTIONS", tmp.path())
+        .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nebula serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("banner");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_string();
+    let c = |m: Method, p: &str, h: &'static [(&'static str, &'static str)], b: Vec<u8>| {
+        let url = url.clone();
+        let p = p.to_string();
+        async move {
+            nebula::server::client::send(&url, m, &p, h, b)
+                .await
+                .expect("reply")
+        }
+    };
+    assert_eq!(
+        c(Method::PUT, "/functions/hi", &[], hello("hi")).await.status,
+        401
+    );
+    let auth: &'static [(&str, &str)] = &[("authorization", "Bearer tok")];
+    assert_eq!(
+        c(Method::PUT, "/functions/hi", auth, hello("hi")).await.status,
+        201
+    );
+    for _ in 0..5 {
+        let r = c(Method::POST, "/functions/hi/invoke", &[], Vec::new()).await;
+        assert_eq!((r.status, r.text().as_str()), (200, "hi"));
+        assert_eq!(r.header("x-nebula-energy-label"), Some("estimated"));
+    }
+    // SAFETY: kill sends a signal to the child we spawned.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let out = child.wait_with_output().expect("exit");
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        log.matches(" call ").count() + log.matches("\"call\"").count(),
+        5,
+        "one log line per call:\n{log}"
+    );
+    assert_eq!(server_support::rows(&csv).len(), 5);
+}
