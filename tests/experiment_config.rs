@@ -132,8 +132,7 @@ fn a_missing_build_is_refused_with_the_fix() {
     std::fs::write(tmp.path().join("suite.toml"), manifest).unwrap();
     let empty = nebula::suite::Suite::load(tmp.path()).unwrap();
     let e = parse("exp.toml", BASE, &[], &empty)
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(
         e.contains("build of 'fibonacci' is missing") && e.contains("scripts/build-functions.sh"),
