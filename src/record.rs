@@ -48,6 +48,8 @@ pub struct CallRow {
     pub window_id: u64,
     pub calls_in_window: u32,
     pub exit_code: Option<i32>,
+    /// HTTP experiments: the server's own wall time for the call (`wall_ns` is the client's).
+    pub server_wall_ns: Option<u64>,
     pub output_bytes: u64,
     /// Hex SHA-256 of stdout.
     pub output_digest: String,

@@ -354,3 +354,56 @@ fn an_unwritable_results_directory_is_refused_before_the_run() {
         "{text}"
     );
 }
+
+#[test]
+fn an_http_experiment_records_client_latency_next_to_the_servers_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "name = \"h\"\ntarget = \"http\"\nruntimes = [\"wasm\", \"native\"]\nconcurrency = [1, 4]\nrepetitions = 2\nwarmup = 2\nmin_window = \"40ms\"\ncooldown = \"0s\"\nidle_baseline = \"0s\"\n[energy]\nsource = \"model\"\n[[function]]\nname = \"fibonacci\"\nsizes = [\"30\"]\n";
+    let cfg = write_config(tmp.path(), text);
+    let dir = tmp.path().join("run");
+    run_to(&dir, &cfg, &[]);
+    let rows = read_calls(&dir.join("calls.csv")).unwrap();
+    assert_eq!(
+        keys(&rows).len(),
+        2 * 2 * 2,
+        "2 runtimes x 2 concurrency levels x 2 repetitions"
+    );
+    assert!(rows.iter().all(|r| r.ok), "{:?}", rows.iter().find(|r| !r.ok));
+    for r in &rows {
+        let server = r.server_wall_ns.expect("the server's wall time");
+        assert!(r.wall_ns >= server, "client latency includes the server's time");
+        assert!(
+            r.cpu_user_ns + r.cpu_system_ns > 0,
+            "the server's CPU time per call"
+        );
+    }
+    assert!(
+        rows.iter().any(|r| r.concurrency == 4 && r.worker == 3),
+        "4 connections in flight"
+    );
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.output_digest.as_str())
+            .collect::<BTreeSet<_>>()
+            .len(),
+        1,
+        "one output"
+    );
+    let server = read_calls(&dir.join("server-calls.csv")).unwrap();
+    // The server also answered the reference and warm-up requests.
+    assert!(
+        server.len() >= rows.len(),
+        "{} server rows for {} client rows",
+        server.len(),
+        rows.len()
+    );
+    assert!(server
+        .iter()
+        .all(|r| r.ok && r.function == "fibonacci" && r.input == "30"));
+    let bad = write_config(
+        tmp.path(),
+        &text.replace("[\"wasm\", \"native\"]", "[\"wasm-cold\"]"),
+    );
+    let out = nebula().arg("run").arg(&bad).arg("--dry-run").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wasm-cold cannot be driven over HTTP"));
+}

@@ -64,7 +64,7 @@ pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
             let root = Suite::default_root();
             c.suite_root = Some(root);
             c.csv_path = None;
-            c.meter = super::serve::meter(&EnergyOptions::default())?;
+            c.meter = crate::server::Meter::from_options(&EnergyOptions::default())?;
             Some(spawn_local_server(c)?)
         }
     };

@@ -3,8 +3,6 @@
 //! finish, flush the CSV and exit 0.
 
 use super::energy_args::EnergyArgs;
-use crate::energy::auto::{select, EnergyOptions};
-use crate::energy::Quality;
 use crate::runtime::Limits;
 use crate::server::{self, Meter, ServerConfig};
 use crate::suite::Suite;
@@ -72,26 +70,12 @@ pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
     );
     let root = Suite::default_root();
     c.suite_root = root.join("suite.toml").is_file().then_some(root);
-    c.meter = meter(&a.energy.options())?;
+    c.meter = Meter::from_options(&a.energy.options())?;
     Ok(c)
 }
 
 /// The per-call energy meter for these options: the model's per-call estimate when the
 /// chosen source is an estimate, else the measured source read around each call.
-pub fn meter(opts: &EnergyOptions) -> Result<Meter> {
-    let selected = select(opts)?;
-    tracing::info!("energy: {}", selected.why);
-    if selected.source.info().quality == Quality::Estimated {
-        let model = opts.model;
-        Ok(Meter::model(
-            move |wall, cpu| model.estimate(wall, cpu),
-            model.describe(),
-        ))
-    } else {
-        Ok(Meter::measured(selected.source))
-    }
-}
-
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
     let cfg = config(&a)?;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -47,6 +47,12 @@ pub struct Config {
     pub memory: String,
     #[serde(default = "defaults::output_dir")]
     pub output_dir: String,
+    /// `local` (call the runtimes in this process) or `http` (drive `nebula serve`).
+    #[serde(default = "defaults::target")]
+    pub target: String,
+    /// With `target = "http"`: the server to drive; without it, one is started on a loopback port.
+    #[serde(default)]
+    pub url: Option<String>,
     /// Add every suite function not listed under [[function]], with its suite sizes.
     #[serde(default)]
     pub all_functions: bool,
@@ -133,6 +139,9 @@ mod defaults {
     pub fn memory() -> String {
         "1GiB".into()
     }
+    pub fn target() -> String {
+        "local".into()
+    }
     pub fn output_dir() -> String {
         "results".into()
     }
@@ -151,6 +160,7 @@ pub struct Plan {
     pub idle_baseline: Duration,
     pub limits: Limits,
     pub energy: EnergyOptions,
+    pub http: bool,
 }
 
 /// A config error: where, which key, what is wrong and how to fix it.
@@ -309,8 +319,35 @@ fn validate(config: Config, toml: String, suite: &Suite, err: &ErrFn) -> Result<
             "use e.g. [\"wasm\", \"native\"]",
         ));
     }
+    let http = match config.target.as_str() {
+        "local" => false,
+        "http" => true,
+        t => {
+            return Err(err(
+                "target",
+                format!("unknown target '{t}'"),
+                "use \"local\" or \"http\"",
+            ))
+        }
+    };
+    if http && runtimes.contains(&RuntimeKind::WasmCold) {
+        return Err(err(
+            "runtimes",
+            "wasm-cold cannot be driven over HTTP".into(),
+            "use \"wasm\" and/or \"native\" with target = \"http\"",
+        ));
+    }
+    if let Some(u) = &config.url {
+        if !http || !u.starts_with("http://") {
+            return Err(err(
+                "url",
+                format!("'{u}' needs target = \"http\" and an http:// URL"),
+                "e.g. url = \"http://127.0.0.1:8080\"",
+            ));
+        }
+    }
     let functions = expand_functions(&config, suite, err)?;
-    for (name, _) in &functions {
+    for (name, _) in functions.iter().filter(|_| config.url.is_none()) {
         for &rt in &runtimes {
             if let Err(e) = suite.build_for(name, rt.is_wasm()) {
                 return Err(err(
@@ -336,6 +373,7 @@ fn validate(config: Config, toml: String, suite: &Suite, err: &ErrFn) -> Result<
         cooldown,
         idle_baseline,
         energy,
+        http,
     })
 }
 

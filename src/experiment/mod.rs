@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod finish;
+pub mod http;
 pub mod matrix;
 pub mod metadata;
 pub mod output;

@@ -4,6 +4,7 @@
 //! Nothing is printed inside a measured window; Ctrl-C stops after the window in flight.
 
 use super::config::Plan;
+use super::http::{HttpTarget, Served};
 use super::matrix::{self, Cell, Visit};
 use super::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
 use super::output::{Recovered, WindowRow, Writers};
@@ -22,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How the run behaves at the terminal.
 #[derive(Clone)]
@@ -34,11 +35,18 @@ pub struct Options {
 
 type Runtimes = HashMap<(String, RuntimeKind), Box<dyn Runtime>>;
 
-/// One call of a window, with who made it and when.
+/// One call of a window, with who made it and when (and, over HTTP, what the server said).
 struct Call {
     worker: u32,
     start_unix_ns: u64,
     outcome: CallOutcome,
+    served: Option<Served>,
+}
+
+/// Where the calls go: the runtimes in this process, or a server over HTTP.
+enum Target {
+    Local(Runtimes),
+    Http(HttpTarget),
 }
 
 /// Run (or finish) the plan in `dir`; returns the final metadata.
@@ -58,8 +66,12 @@ pub fn execute(
     let mut host_cfg = HostConfig::new(plan.limits);
     host_cfg.max_instances = max_c.saturating_mul(2).saturating_add(4);
     let host = WasmHost::new(host_cfg)?;
-    let runtimes = prepare(plan, suite, &host)?;
-    let reference = reference_digests(plan, &runtimes, &mut meta)?;
+    let target = if plan.http {
+        Target::Http(HttpTarget::start(plan, suite, dir, &meta.run_id)?)
+    } else {
+        Target::Local(prepare(plan, suite, &host)?)
+    };
+    let reference = reference_digests(plan, &target, &mut meta)?;
     if !plan.idle_baseline.is_zero() {
         meter
             .measure_idle(plan.idle_baseline)
@@ -83,20 +95,25 @@ pub fn execute(
             break;
         }
         let cell = &cells[v.cell];
-        let rt = runtimes
-            .get(&(cell.function.clone(), cell.runtime))
-            .context("internal: a cell has no prepared runtime")?;
-        let input = CallInput {
-            stdin: cell.input.clone().into_bytes(),
-            ..CallInput::default()
-        };
-        if warmed.insert(cell.index) {
-            for _ in 0..plan.config.warmup {
-                rt.call(&input);
+        let warm_up = warmed.insert(cell.index);
+        let (calls, window, window_start, cpu_ns) = match &target {
+            Target::Local(runtimes) => {
+                let rt = runtimes
+                    .get(&(cell.function.clone(), cell.runtime))
+                    .context("internal: a cell has no prepared runtime")?;
+                let input = CallInput {
+                    stdin: cell.input.clone().into_bytes(),
+                    ..CallInput::default()
+                };
+                for _ in 0..if warm_up { plan.config.warmup } else { 0 } {
+                    rt.call(&input);
+                }
+                measure(&meter, || {
+                    local_window(plan, rt.as_ref(), &input, cell.concurrency)
+                })
             }
-        }
-        let (calls, window, window_start, cpu_ns) =
-            run_window(plan, &meter, rt.as_ref(), &input, cell.concurrency);
+            Target::Http(http) => http_window(plan, &meter, http, cell, warm_up)?,
+        };
         let key = (cell.function.clone(), cell.input.clone());
         let rows = call_rows(
             &meta.run_id,
@@ -130,6 +147,9 @@ pub fn execute(
         }
     }
     bar.finish_and_clear();
+    if let Target::Http(h) = target {
+        h.stop()?;
+    }
     meta.status = if meta.windows_done >= meta.windows_planned {
         "complete".into()
     } else {
@@ -173,7 +193,7 @@ fn prepare(plan: &Plan, suite: &Suite, host: &Arc<WasmHost>) -> Result<Runtimes>
 /// native one where native is in the run, else the first runtime's.
 fn reference_digests(
     plan: &Plan,
-    rts: &Runtimes,
+    target: &Target,
     meta: &mut Metadata,
 ) -> Result<HashMap<(String, String), String>> {
     let mut reference = HashMap::new();
@@ -185,18 +205,27 @@ fn reference_digests(
             };
             let mut digests: Vec<(RuntimeKind, String)> = Vec::new();
             for &rt in &plan.runtimes {
-                let Some(r) = rts.get(&(f.clone(), rt)) else {
-                    continue;
+                let fix = format!(
+                    "Fix the sizes of '{f}' in the config (see `nebula functions` for its valid input)"
+                );
+                let digest = match target {
+                    Target::Http(h) => h.reference(f, input, rt).with_context(|| fix.clone())?,
+                    Target::Local(rts) => {
+                        let Some(r) = rts.get(&(f.clone(), rt)) else {
+                            continue;
+                        };
+                        let o = r.call(&call);
+                        if let Some(e) = &o.error {
+                            let stderr = String::from_utf8_lossy(&o.stderr_tail);
+                            bail!(
+                                "function '{f}' with input '{input}' fails on {rt}: {e} {}. {fix}",
+                                stderr.trim()
+                            );
+                        }
+                        o.digest()
+                    }
                 };
-                let o = r.call(&call);
-                if let Some(e) = &o.error {
-                    let stderr = String::from_utf8_lossy(&o.stderr_tail);
-                    bail!(
-                        "function '{f}' with input '{input}' fails on {rt}: {e} {}. Fix the sizes of '{f}' in the config (see `nebula functions` for its valid input)",
-                        stderr.trim()
-                    );
-                }
-                digests.push((rt, o.digest()));
+                digests.push((rt, digest));
             }
             let reference_digest = digests
                 .iter()
@@ -216,67 +245,107 @@ fn reference_digests(
     Ok(reference)
 }
 
-/// One measurement window: calls (from `concurrency` workers) until it lasts `min_window` or
-/// reaches `window_calls`. Returns the calls, the window's energy (None when the source failed),
-/// its wall-clock start and the process CPU time it spanned.
-fn run_window(
+/// An HTTP window: warm-up requests on the cell's first visit, then a measured window.
+fn http_window(
     plan: &Plan,
     meter: &Meter,
-    rt: &dyn Runtime,
-    input: &CallInput,
-    concurrency: u32,
-) -> (Vec<Call>, Option<WindowEnergy>, u64, u64) {
-    let min = plan.min_window;
-    let max_calls = plan.config.window_calls.map(|n| n as usize);
-    let start_unix = unix_now_ns();
-    let cpu0 = cpu::process_and_children_cpu().total();
-    let t0 = Instant::now();
-    let opened = meter.open();
-    let calls: Vec<Call> = if concurrency <= 1 {
-        let mut calls = Vec::new();
-        loop {
-            let start_unix_ns = unix_now_ns();
-            let outcome = rt.call(input);
-            calls.push(Call {
-                worker: 0,
-                start_unix_ns,
-                outcome,
-            });
-            if window_done(t0.elapsed(), calls.len(), min, max_calls) {
-                break calls;
+    http: &HttpTarget,
+    cell: &Cell,
+    warm_up: bool,
+) -> Result<(Vec<Call>, Option<WindowEnergy>, u64, u64)> {
+    let (f, input, rt, c) = (&cell.function, &cell.input, cell.runtime, cell.concurrency);
+    if warm_up && plan.config.warmup > 0 {
+        http.window(
+            f,
+            input,
+            rt,
+            c,
+            Duration::from_secs(60),
+            Some(plan.config.warmup as usize),
+        )?;
+    }
+    let mut failed = None;
+    let limit = plan.config.window_calls.map(|n| n as usize);
+    let m = measure(meter, || {
+        match http.window(f, input, rt, c, plan.min_window, limit) {
+            Ok(w) => w
+                .into_iter()
+                .map(|(worker, start_unix_ns, outcome, served)| Call {
+                    worker,
+                    start_unix_ns,
+                    outcome,
+                    served: Some(served),
+                })
+                .collect(),
+            Err(e) => {
+                failed = Some(e);
+                Vec::new()
             }
         }
-    } else {
-        let per_worker = max_calls.map(|n| n.div_ceil(concurrency as usize));
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..concurrency)
-                .map(|worker| {
-                    s.spawn(move || {
-                        let mut mine = Vec::new();
-                        loop {
-                            let start_unix_ns = unix_now_ns();
-                            let outcome = rt.call(input);
-                            mine.push(Call {
-                                worker,
-                                start_unix_ns,
-                                outcome,
-                            });
-                            if window_done(t0.elapsed(), mine.len(), min, per_worker) {
-                                break mine;
-                            }
-                        }
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    };
+    });
+    match failed {
+        Some(e) => Err(e.context(format!("the HTTP load for {} failed", cell.id()))),
+        None => Ok(m),
+    }
+}
+
+/// Measure one window around `calls`: returns the calls, the window's energy (None when the
+/// source failed), its wall-clock start and the process CPU time it spanned.
+fn measure(meter: &Meter, calls: impl FnOnce() -> Vec<Call>) -> (Vec<Call>, Option<WindowEnergy>, u64, u64) {
+    let start_unix = unix_now_ns();
+    let cpu0 = cpu::process_and_children_cpu().total();
+    let opened = meter.open();
+    let calls = calls();
     let window = opened.and_then(|r| meter.close(&r)).ok();
     let cpu_ns = ns(cpu::process_and_children_cpu().total().saturating_sub(cpu0));
     (calls, window, start_unix, cpu_ns)
+}
+
+/// Calls from `concurrency` workers until the window lasts `min_window` or reaches
+/// `window_calls`.
+fn local_window(plan: &Plan, rt: &dyn Runtime, input: &CallInput, concurrency: u32) -> Vec<Call> {
+    let min = plan.min_window;
+    let max_calls = plan.config.window_calls.map(|n| n as usize);
+    let t0 = Instant::now();
+    let one = |worker: u32| {
+        let start_unix_ns = unix_now_ns();
+        let outcome = rt.call(input);
+        Call {
+            worker,
+            start_unix_ns,
+            outcome,
+            served: None,
+        }
+    };
+    if concurrency <= 1 {
+        let mut calls = Vec::new();
+        loop {
+            calls.push(one(0));
+            if window_done(t0.elapsed(), calls.len(), min, max_calls) {
+                return calls;
+            }
+        }
+    }
+    let per_worker = max_calls.map(|n| n.div_ceil(concurrency as usize));
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..concurrency)
+            .map(|worker| {
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        mine.push(one(worker));
+                        if window_done(t0.elapsed(), mine.len(), min, per_worker) {
+                            break mine;
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -309,6 +378,14 @@ fn call_rows(
                 start_unix_ns: c.start_unix_ns,
             };
             let mut row = CallRow::from_outcome(&ctx, &c.outcome);
+            if let Some(sv) = &c.served {
+                row.output_digest = sv.output_digest.clone().unwrap_or_default();
+                row.output_bytes = sv.body_bytes;
+                row.server_wall_ns = sv.server_wall_ns;
+                if sv.status != 0 && !(200..300).contains(&sv.status) {
+                    row.error_kind = format!("http-{}", sv.status);
+                }
+            }
             match energy.get(i) {
                 Some(e) => fill_row(&mut row, meter, e, window_id, n),
                 None => {

@@ -28,6 +28,10 @@ pub struct ClientSample {
     /// `x-nebula-energy-j` and its label.
     pub energy_j: Option<f64>,
     pub energy_label: Option<String>,
+    /// `x-nebula-cpu-user-ns` / `x-nebula-cpu-system-ns`: the call's CPU time on the server.
+    pub server_cpu_ns: Option<(u64, u64)>,
+    /// `x-nebula-output-digest`: SHA-256 of the function's output.
+    pub output_digest: Option<String>,
     pub body_bytes: usize,
     /// When the request was sent, from the start of the run.
     pub sent_at: Duration,
@@ -93,7 +97,7 @@ pub async fn run(load: &Load) -> Result<Vec<ClientSample>> {
             connection_loop(&load, &authority, &next, t0, client).await
         }));
     }
-    let mut samples = Vec::with_capacity(load.requests);
+    let mut samples = Vec::with_capacity(load.requests.min(1 << 16));
     for t in tasks {
         samples.extend(t.await.context("a load-generator task failed")??);
     }
@@ -165,19 +169,33 @@ async fn connection_loop(
             let call_id = num("x-nebula-call-id").and_then(|v| v.parse().ok());
             let energy = num("x-nebula-energy-j").and_then(|v| v.parse().ok());
             let label = num("x-nebula-energy-label");
+            let int = |name: &str| num(name).and_then(|v| v.parse::<u64>().ok());
+            let cpu = int("x-nebula-cpu-user-ns").zip(int("x-nebula-cpu-system-ns"));
+            let digest = num("x-nebula-output-digest");
             let body = resp.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, wall, call_id, energy, label, body.len()))
+            anyhow::Ok((status, wall, call_id, energy, label, cpu, digest, body.len()))
         }
         .await;
         let latency = start.elapsed();
         let sample = match result {
-            Ok((status, server_wall_ns, call_id, energy_j, energy_label, body_bytes)) => ClientSample {
+            Ok((
+                status,
+                server_wall_ns,
+                call_id,
+                energy_j,
+                energy_label,
+                server_cpu_ns,
+                output_digest,
+                body_bytes,
+            )) => ClientSample {
                 latency,
                 status,
                 server_wall_ns,
                 call_id,
                 energy_j,
                 energy_label,
+                server_cpu_ns,
+                output_digest,
                 body_bytes,
                 sent_at,
                 client,
@@ -192,6 +210,8 @@ async fn connection_loop(
                     call_id: None,
                     energy_j: None,
                     energy_label: None,
+                    server_cpu_ns: None,
+                    output_digest: None,
                     body_bytes: 0,
                     sent_at,
                     client,

@@ -84,6 +84,22 @@ impl Meter {
         Meter::Measured { source }
     }
 
+    /// The meter for the configured source: the model's per-call estimate when the best source
+    /// is the model, else the measured source.
+    pub fn from_options(opts: &crate::energy::auto::EnergyOptions) -> anyhow::Result<Meter> {
+        let selected = crate::energy::auto::select(opts)?;
+        tracing::info!("energy: {}", selected.why);
+        if selected.source.info().quality == crate::energy::Quality::Estimated {
+            let model = opts.model;
+            Ok(Meter::model(
+                move |wall, cpu| model.estimate(wall, cpu),
+                model.describe(),
+            ))
+        } else {
+            Ok(Meter::measured(selected.source))
+        }
+    }
+
     /// One line for logs and the landing page.
     pub fn describe(&self) -> String {
         match self {

@@ -1,0 +1,185 @@
+//! HTTP load experiments (`target = "http"`): the orchestrator drives `nebula serve` (started here
+//! on a loopback port, or the configured `url`) with keep-alive connections, one per call in
+//! flight, and records each request's client-side latency next to what the server measured
+//! (its wall and CPU time and output digest, from the `x-nebula-*` headers). A server started
+//! here writes its own per-call rows to `server-calls.csv` in the run directory.
+
+use super::config::Plan;
+use crate::record::unix_now_ns;
+use crate::runtime::{CallError, CallOutcome, CpuTime, Phases, RuntimeKind};
+use crate::server::client::{self, ClientSample, Load, LocalServer};
+use crate::server::{Meter, ServerConfig};
+use crate::suite::Suite;
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use hyper::Method;
+use std::path::Path;
+use std::time::Duration;
+
+/// What the server told about one call, beyond its outcome.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub status: u16,
+    pub server_wall_ns: Option<u64>,
+    pub output_digest: Option<String>,
+    pub body_bytes: u64,
+}
+
+/// A server to drive and the runtime the client runs on.
+pub struct HttpTarget {
+    rt: tokio::runtime::Runtime,
+    url: String,
+    local: Option<LocalServer>,
+}
+
+impl HttpTarget {
+    pub fn start(plan: &Plan, suite: &Suite, dir: &Path, run_id: &str) -> Result<HttpTarget> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("nebula-load")
+            .build()
+            .context("cannot start the load generator's runtime")?;
+        if let Some(url) = &plan.config.url {
+            return Ok(HttpTarget {
+                rt,
+                url: url.trim_end_matches('/').to_string(),
+                local: None,
+            });
+        }
+        let max_c = plan.config.concurrency.iter().copied().max().unwrap_or(1) as usize;
+        let mut cfg = ServerConfig::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        cfg.limits = plan.limits;
+        cfg.max_inflight = max_c.max(cfg.max_inflight);
+        cfg.queue = max_c;
+        cfg.csv_path = Some(dir.join("server-calls.csv"));
+        cfg.run_id = run_id.to_string();
+        cfg.suite_root = Some(suite.root.clone());
+        cfg.meter = Meter::from_options(&plan.energy)?;
+        let local = client::spawn_local_server(cfg)?;
+        Ok(HttpTarget {
+            rt,
+            url: local.url(),
+            local: Some(local),
+        })
+    }
+
+    fn path(function: &str, runtime: RuntimeKind) -> String {
+        format!("/functions/{function}/invoke?runtime={runtime}")
+    }
+
+    /// One request, to check the function answers and to learn its output digest.
+    pub fn reference(&self, function: &str, input: &str, runtime: RuntimeKind) -> Result<String> {
+        let s = self.drive(function, input, runtime, 1, 1, None)?;
+        let Some(first) = s.first() else {
+            bail!("no response from {}", self.url)
+        };
+        if !first.ok() {
+            bail!(
+                "{function}({input}) on {runtime} over HTTP answered status {}",
+                first.status
+            );
+        }
+        first
+            .output_digest
+            .clone()
+            .context("the server sent no x-nebula-output-digest header")
+    }
+
+    fn drive(
+        &self,
+        function: &str,
+        input: &str,
+        runtime: RuntimeKind,
+        concurrency: usize,
+        requests: usize,
+        max_duration: Option<Duration>,
+    ) -> Result<Vec<ClientSample>> {
+        let load = Load {
+            base: self.url.clone(),
+            method: Method::POST,
+            path: Self::path(function, runtime),
+            body: Bytes::copy_from_slice(input.as_bytes()),
+            concurrency,
+            requests,
+            max_duration,
+        };
+        self.rt.block_on(client::run(&load))
+    }
+
+    /// A window of requests from `concurrency` connections for at least `min`, or `calls`
+    /// requests when given. Returns (worker, start time, outcome, what the server said).
+    pub fn window(
+        &self,
+        function: &str,
+        input: &str,
+        runtime: RuntimeKind,
+        concurrency: u32,
+        min: Duration,
+        calls: Option<usize>,
+    ) -> Result<Vec<(u32, u64, CallOutcome, Served)>> {
+        let t0 = unix_now_ns();
+        let samples = self.drive(
+            function,
+            input,
+            runtime,
+            concurrency as usize,
+            calls.unwrap_or(1 << 20),
+            Some(min),
+        )?;
+        Ok(samples
+            .into_iter()
+            .map(|s| {
+                (
+                    s.client as u32,
+                    t0 + crate::units::ns(s.sent_at),
+                    outcome(runtime, &s),
+                    served(&s),
+                )
+            })
+            .collect())
+    }
+
+    pub fn stop(self) -> Result<()> {
+        match self.local {
+            Some(l) => l.stop(),
+            None => Ok(()),
+        }
+    }
+}
+
+fn served(s: &ClientSample) -> Served {
+    Served {
+        status: s.status,
+        server_wall_ns: s.server_wall_ns,
+        output_digest: s.output_digest.clone(),
+        body_bytes: s.body_bytes as u64,
+    }
+}
+
+/// A client sample as a call outcome: the client's latency as wall time, the server's CPU time.
+fn outcome(runtime: RuntimeKind, s: &ClientSample) -> CallOutcome {
+    let (user, system) = s.server_cpu_ns.unwrap_or((0, 0));
+    let error = match s.status {
+        200..=299 => None,
+        0 => Some(CallError::Load(
+            "the HTTP request failed (connection refused or reset)".into(),
+        )),
+        code => Some(CallError::Load(format!("the server answered HTTP {code}"))),
+    };
+    CallOutcome {
+        runtime,
+        wall: s.latency,
+        phases: Phases::default(),
+        kernel: None,
+        cpu: CpuTime {
+            user: Duration::from_nanos(user),
+            system: Duration::from_nanos(system),
+        },
+        peak_memory_bytes: 0,
+        exit_code: None,
+        stdout: Vec::new(),
+        stderr_tail: Vec::new(),
+        error,
+    }
+}
