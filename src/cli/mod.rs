@@ -5,6 +5,7 @@ mod bench;
 mod energy_args;
 mod functions;
 mod invoke;
+mod plot;
 mod run;
 mod sensors;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// List the energy sources: available or not, why, and how to fix what is missing.
     Sensors(sensors::SensorsArgs),
+    /// Draw the charts of a results directory into RUN/plots/ and write RUN/report.html.
+    Plot(plot::PlotArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -48,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Sensors(a) => sensors::run(a),
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Plot(a) => plot::run(a),
     };
     match result {
         Ok(code) => code,
