@@ -2,10 +2,12 @@
 //! error chain and exits 1 (2 for usage errors, from clap).
 
 mod bench;
+mod compare;
 mod energy_args;
 mod functions;
 mod invoke;
 mod plot;
+mod report;
 mod run;
 mod sensors;
 
@@ -40,6 +42,10 @@ pub enum Command {
     Sensors(sensors::SensorsArgs),
     /// Draw the charts of a results directory into RUN/plots/ and write RUN/report.html.
     Plot(plot::PlotArgs),
+    /// Write RUN/report.html, or print the summary as a Markdown table (--markdown).
+    Report(report::ReportArgs),
+    /// Change in median latency and energy per cell from run A to run B, with CIs.
+    Compare(compare::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +58,8 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Compare(a) => compare::run(a),
     };
     match result {
         Ok(code) => code,
