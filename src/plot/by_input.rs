@@ -199,7 +199,7 @@ where
         y: &p.y,
         x_desc: &p.x_desc,
         y_desc: &p.y_desc,
-        y_label_px: 90,
+        y_label_px: 115,
     };
     let mut chart = panel(area, &spec)?;
     for s in &p.series {
