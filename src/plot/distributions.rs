@@ -49,7 +49,7 @@ pub fn ecdf(sorted: &[f64]) -> Vec<(f64, f64)> {
         .step_by(step)
         .map(|i| (sorted[i], (i + 1) as f64 / n as f64))
         .collect();
-    if n > 0 && (n - 1) % step != 0 {
+    if n > 0 && !(n - 1).is_multiple_of(step) {
         pts.push((sorted[n - 1], 1.0));
     }
     pts

@@ -47,7 +47,7 @@ pub fn render(data: &RunData, manifest: Option<&Manifest>, plots: &Path) -> Stri
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Nebula report: {run_id}</title><style>{CSS}</style></head><body>\n"
     );
-    let _ = write!(h, "<h1>Nebula report: {run_id}</h1>\n");
+    let _ = writeln!(h, "<h1>Nebula report: {run_id}</h1>");
     if let Some(m) = &data.meta {
         let _ = writeln!(
             h,
