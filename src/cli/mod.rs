@@ -3,9 +3,12 @@
 
 mod bench;
 mod bench_http;
+mod compare;
 mod energy_args;
 mod functions;
 mod invoke;
+mod plot;
+mod report;
 mod run;
 mod sensors;
 mod serve;
@@ -43,6 +46,12 @@ pub enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Requests/s and latency over HTTP vs a bare axum handler.
     BenchHttp(bench_http::BenchHttpArgs),
+    /// Draw the charts of a results directory into RUN/plots/ and write RUN/report.html.
+    Plot(plot::PlotArgs),
+    /// Write RUN/report.html, or print the summary as a Markdown table (--markdown).
+    Report(report::ReportArgs),
+    /// Change in median latency and energy per cell from run A to run B, with CIs.
+    Compare(compare::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -62,6 +71,9 @@ pub fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Serve(a) => serve::run(*a),
         Command::BenchHttp(a) => bench_http::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Compare(a) => compare::run(a),
     };
     match result {
         Ok(code) => code,

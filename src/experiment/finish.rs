@@ -22,6 +22,7 @@ pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
     if print {
         print_table(&summary, &comparison, meta);
     }
+    crate::report::draw_and_write(dir);
     Ok(())
 }
 

@@ -1,0 +1,243 @@
+//! The frame every chart is drawn in, and its output: a header (title and legend), a footer (the
+//! run id on the left, the energy note in the right corner), a grid of panels, and each chart
+//! saved as SVG and PNG of the same size.
+
+use super::axis::Axis;
+use super::axis::AxisRange;
+use super::style::*;
+use anyhow::{anyhow, Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::{Path, PathBuf};
+
+/// A chart that can draw itself on any plotters backend.
+pub trait Chart {
+    /// Width and height in px.
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Draws `chart` into `dir/STEM.svg` and `dir/STEM.png`; returns both paths.
+pub fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    register_fonts()?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let size = chart.size();
+    let svg = dir.join(format!("{stem}.svg"));
+    {
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()
+            .with_context(|| format!("cannot write {}", svg.display()))?;
+    }
+    let png = dir.join(format!("{stem}.png"));
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        chart.draw(&root)?;
+        root.present()
+            .with_context(|| format!("cannot write {}", png.display()))?;
+    }
+    Ok(vec![png, svg])
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Swatch {
+    /// A line with a dot.
+    Line,
+    /// A dashed line.
+    Dashed,
+    /// A filled box.
+    Bar,
+    /// A hollow circle.
+    Hollow,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone)]
+pub struct LegendItem {
+    pub label: String,
+    pub color: RGBColor,
+    pub swatch: Swatch,
+}
+
+impl LegendItem {
+    pub fn new(label: impl Into<String>, color: RGBColor, swatch: Swatch) -> LegendItem {
+        LegendItem {
+            label: label.into(),
+            color,
+            swatch,
+        }
+    }
+
+    /// A runtime's entry, in its colour.
+    pub fn runtime(runtime: &str) -> LegendItem {
+        LegendItem::new(runtime, runtime_color(runtime), Swatch::Line)
+    }
+}
+
+/// The figure's title, legend, run id and energy note.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    pub title: String,
+    pub legend: Vec<LegendItem>,
+    pub run_id: String,
+    pub note: String,
+    pub estimated: bool,
+}
+
+fn font(px: f64) -> TextStyle<'static> {
+    TextStyle::from((FONT, px).into_font()).color(&INK)
+}
+
+impl Frame {
+    /// Fills the background, draws header and footer, and returns the body area.
+    pub fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<DrawingArea<DB, Shift>>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let (w, h) = root.dim_in_pixel();
+        root.draw_text(&self.title, &font(TITLE_PX), (24, 14))?;
+        let mut x = 24i32;
+        let y = 76i32;
+        for item in &self.legend {
+            swatch(root, item, x, y)?;
+            let style = font(LABEL_PX);
+            let (tw, _) = root.estimate_text_size(&item.label, &style)?;
+            root.draw_text(
+                &item.label,
+                &style.pos(Pos::new(HPos::Left, VPos::Center)),
+                (x + 46, y),
+            )?;
+            x += 46 + tw as i32 + 34;
+        }
+        let fy = h as i32 - FOOTER as i32 / 2;
+        let left = font(NOTE_PX)
+            .color(&GREYS[0])
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        root.draw_text(&format!("Nebula · {}", self.run_id), &left, (24, fy))?;
+        let color = if self.estimated { WARN } else { INK };
+        let right = font(NOTE_PX)
+            .color(&color)
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        root.draw_text(&self.note, &right, (w as i32 - 24, fy))?;
+        Ok(root.margin(HEADER, FOOTER, 0, 0))
+    }
+}
+
+fn swatch<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, item: &LegendItem, x: i32, y: i32) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let c = item.color;
+    match item.swatch {
+        Swatch::Line => {
+            root.draw(&PathElement::new(vec![(x, y), (x + 36, y)], c.stroke_width(4)))?;
+            root.draw(&Circle::new((x + 18, y), 6, c.filled()))?;
+        }
+        Swatch::Dashed => {
+            for i in 0..3 {
+                root.draw(&PathElement::new(
+                    vec![(x + i * 13, y), (x + i * 13 + 8, y)],
+                    c.stroke_width(4),
+                ))?;
+            }
+        }
+        Swatch::Bar => root.draw(&Rectangle::new([(x + 4, y - 11), (x + 32, y + 11)], c.filled()))?,
+        Swatch::Hollow => root.draw(&Circle::new((x + 18, y), 7, c.stroke_width(3)))?,
+    }
+    Ok(())
+}
+
+/// Panels of a multi-panel figure: `n` panels in rows of `COLUMNS` (fewer when `n` is small).
+pub fn grid<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    n: usize,
+    columns: usize,
+) -> Vec<DrawingArea<DB, Shift>> {
+    let cols = columns.min(n).max(1);
+    let rows = n.div_ceil(cols).max(1);
+    body.split_evenly((rows, cols)).into_iter().take(n).collect()
+}
+
+/// The height of a multi-panel figure with `n` panels in rows of `columns`.
+pub fn grid_height(n: usize, columns: usize) -> u32 {
+    let rows = n.div_ceil(columns.max(1)).max(1) as u32;
+    (HEADER + FOOTER + rows * PANEL_HEIGHT).max(HEIGHT)
+}
+
+/// The chart context every panel draws in: transformed linear ranges with explicit ticks.
+pub type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<AxisRange, AxisRange>>;
+
+/// What a panel's axes say.
+pub struct PanelSpec<'s> {
+    pub title: &'s str,
+    pub x: &'s Axis,
+    pub y: &'s Axis,
+    pub x_desc: &'s str,
+    pub y_desc: &'s str,
+    /// Width of the y tick label area in px (wider for category names).
+    pub y_label_px: u32,
+}
+
+/// Builds a panel in `area` with its caption, grid, ticks and axis descriptions.
+pub fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &PanelSpec<'_>,
+) -> Result<Panel<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(s.title, font(PANEL_TITLE_PX))
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(64)
+        .y_label_area_size(s.y_label_px)
+        .build_cartesian_2d(s.x.range(), s.y.range())?;
+    let (xf, yf) = (|v: &f64| s.x.label(*v), |v: &f64| s.y.label(*v));
+    chart
+        .configure_mesh()
+        .x_desc(s.x_desc)
+        .y_desc(s.y_desc)
+        .x_label_formatter(&xf)
+        .y_label_formatter(&yf)
+        .label_style(font(TICK_PX))
+        .axis_desc_style(font(LABEL_PX))
+        .bold_line_style(GREYS[3].stroke_width(1))
+        .light_line_style(RGBColor(0xF0, 0xF0, 0xF0).stroke_width(1))
+        .axis_style(INK.stroke_width(2))
+        .draw()
+        .map_err(|e| anyhow!("cannot draw the axes of panel {}: {e}", s.title))?;
+    Ok(chart)
+}
+
+/// Draws an error bar from `a` to `b` (data coordinates) with caps `cap` px to each side,
+/// perpendicular to the bar (`vertical` = the bar runs along y).
+pub fn error_bar<DB: DrawingBackend>(
+    chart: &mut Panel<'_, DB>,
+    a: (f64, f64),
+    b: (f64, f64),
+    vertical: bool,
+    style: ShapeStyle,
+    cap: i32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let capline = if vertical {
+        vec![(-cap, 0), (cap, 0)]
+    } else {
+        vec![(0, -cap), (0, cap)]
+    };
+    chart.draw_series(std::iter::once(PathElement::new(vec![a, b], style)))?;
+    chart.draw_series(
+        [a, b]
+            .into_iter()
+            .map(|p| EmptyElement::at(p) + PathElement::new(capline.clone(), style)),
+    )?;
+    Ok(())
+}

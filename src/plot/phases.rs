@@ -1,0 +1,201 @@
+//! Start-up phase breakdown at each function's smallest input, where start-up dominates: one
+//! panel per function, one horizontal stacked bar per runtime, outlined in the runtime's
+//! colour — compile + instantiate + execute for Wasm (compile is zero when warm), spawn-to-exit
+//! for native — and a thin bar in the runtime's colour for the marked kernel. Each segment is
+//! the median of that phase over the cell's ok calls (`calls.csv`), so a bar is a sum of medians.
+//! Skipped when the run has no `wasm-cold` calls: without them no start-up is measured.
+
+use super::axis::{time_unit, Axis};
+use super::data::{sorted_inputs, RunData};
+use super::frame::{grid, grid_height, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::style::*;
+use crate::record::CallRow;
+use crate::stats::median;
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The phases, in stacking order, with their colours.
+pub const PHASES: [(&str, RGBColor); 4] = [
+    ("compile", GREYS[0]),
+    ("instantiate", GREYS[1]),
+    ("execute", GREYS[2]),
+    ("spawn-to-exit", RGBColor(0x9C, 0x9C, 0x9C)),
+];
+
+/// One runtime's bar (display units).
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub runtime: String,
+    /// Length of each of `PHASES` (0 when absent).
+    pub phases: [f64; 4],
+    pub kernel: Option<f64>,
+}
+
+/// One function's panel.
+#[derive(Debug, Clone)]
+pub struct PhasePanel {
+    pub title: String,
+    pub unit: &'static str,
+    pub x: Axis,
+    pub bars: Vec<Bar>,
+}
+
+/// The phase figure.
+#[derive(Debug, Clone)]
+pub struct PhaseChart {
+    pub frame: Frame,
+    pub panels: Vec<PhasePanel>,
+}
+
+fn med(rows: &[&CallRow], f: fn(&CallRow) -> Option<u64>) -> Option<f64> {
+    let v: Vec<f64> = rows.iter().filter_map(|r| f(r)).map(|x| x as f64).collect();
+    median(&v)
+}
+
+/// The figure, or why it is skipped.
+pub fn build(data: &RunData) -> Result<PhaseChart, String> {
+    if !data.calls.iter().any(|c| c.runtime == "wasm-cold") {
+        return Err("the run has no wasm-cold calls, so no start-up (compile) was measured; add \"wasm-cold\" to runtimes".into());
+    }
+    let conc = data.base_concurrency();
+    let ok: Vec<&CallRow> = data
+        .calls
+        .iter()
+        .filter(|c| c.ok && c.concurrency == conc)
+        .collect();
+    let mut functions: Vec<&str> = ok.iter().map(|c| c.function.as_str()).collect();
+    functions.sort();
+    functions.dedup();
+    let mut panels = Vec::new();
+    for f in functions {
+        let rows: Vec<&CallRow> = ok.iter().copied().filter(|c| c.function == f).collect();
+        let Some(input) = sorted_inputs(rows.iter().map(|c| c.input.as_str()))
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        let mut runtimes: Vec<&str> = rows.iter().map(|c| c.runtime.as_str()).collect();
+        runtimes.sort_by_key(|r| runtime_rank(r));
+        runtimes.dedup();
+        let mut bars: Vec<Bar> = runtimes
+            .into_iter()
+            .map(|rt| {
+                let cell: Vec<&CallRow> = rows
+                    .iter()
+                    .copied()
+                    .filter(|c| c.runtime == rt && c.input == input)
+                    .collect();
+                let wasm_like = cell
+                    .iter()
+                    .any(|c| c.execute_ns.is_some() || c.instantiate_ns.is_some());
+                let phases = if wasm_like {
+                    [
+                        med(&cell, |c| Some(c.compile_ns.unwrap_or(0))).unwrap_or(0.0),
+                        med(&cell, |c| c.instantiate_ns).unwrap_or(0.0),
+                        med(&cell, |c| c.execute_ns).unwrap_or(0.0),
+                        0.0,
+                    ]
+                } else {
+                    let s = med(&cell, |c| c.spawn_to_exit_ns).or_else(|| med(&cell, |c| Some(c.wall_ns)));
+                    [0.0, 0.0, 0.0, s.unwrap_or(0.0)]
+                };
+                Bar {
+                    runtime: rt.to_string(),
+                    phases,
+                    kernel: med(&cell, |c| c.kernel_ns),
+                }
+            })
+            .filter(|b| b.phases.iter().sum::<f64>() > 0.0)
+            .collect();
+        if bars.is_empty() {
+            continue;
+        }
+        let max = bars
+            .iter()
+            .map(|b| b.phases.iter().sum::<f64>())
+            .fold(0.0, f64::max);
+        let unit = time_unit(max);
+        for b in &mut bars {
+            b.phases.iter_mut().for_each(|p| *p /= unit.div);
+            b.kernel = b.kernel.map(|k| k / unit.div);
+        }
+        panels.push(PhasePanel {
+            title: format!("{f} (input {input})"),
+            unit: unit.name,
+            x: Axis::numeric(&[0.0, max / unit.div], false, true),
+            bars,
+        });
+    }
+    if panels.is_empty() {
+        return Err("no ok calls with phase timings".into());
+    }
+    let mut legend: Vec<LegendItem> = PHASES
+        .iter()
+        .map(|(name, c)| LegendItem::new(*name, *c, Swatch::Bar))
+        .collect();
+    legend.push(LegendItem::new("marked kernel", GREYS[0], Swatch::Line));
+    Ok(PhaseChart {
+        frame: super::frame_for(
+            data,
+            "Start-up phases at the smallest input (medians; outline = runtime)".into(),
+            legend,
+        ),
+        panels,
+    })
+}
+
+impl Chart for PhaseChart {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, grid_height(self.panels.len(), COLUMNS))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = self.frame.draw(root)?;
+        for (area, p) in grid(&body, self.panels.len(), COLUMNS).iter().zip(&self.panels) {
+            let n = p.bars.len();
+            let labels: Vec<String> = p.bars.iter().rev().map(|b| b.runtime.clone()).collect();
+            let y = Axis::categorical(&labels);
+            let x_desc = format!("Time ({})", p.unit);
+            let spec = PanelSpec {
+                title: &p.title,
+                x: &p.x,
+                y: &y,
+                x_desc: &x_desc,
+                y_desc: "",
+                y_label_px: 120,
+            };
+            let mut chart = panel(area, &spec)?;
+            for (i, b) in p.bars.iter().enumerate() {
+                let pos = (n - 1 - i) as f64;
+                let c = runtime_color(&b.runtime);
+                let mut start = 0.0;
+                for (len, (_, color)) in b.phases.iter().zip(PHASES) {
+                    if *len > 0.0 {
+                        chart.draw_series(std::iter::once(Rectangle::new(
+                            [(start, pos - 0.32), (start + len, pos + 0.32)],
+                            color.filled(),
+                        )))?;
+                    }
+                    start += len;
+                }
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, pos - 0.32), (start, pos + 0.32)],
+                    c.stroke_width(3),
+                )))?;
+                if let Some(k) = b.kernel {
+                    let k0 = b.phases[0] + b.phases[1];
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(k0, pos - 0.07), (k0 + k, pos + 0.07)],
+                        c.filled(),
+                    )))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,200 @@
+//! Wasm / native ratio per function and input (`comparison.csv`): two panels, latency and
+//! energy, each ratio of medians with its 95% bootstrap interval and a line at 1 (parity).
+//! Cold/warm Wasm ratios are drawn beside them when the run has `wasm-cold`. A filled dot is
+//! significant (interval excludes 1 and Mann–Whitney p < 0.05), a hollow one is not.
+
+use super::axis::Axis;
+use super::data::RunData;
+use super::frame::{error_bar, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::style::*;
+use crate::export::summary::natural_cmp;
+use crate::export::ComparisonRow;
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One ratio with its interval and significance.
+#[derive(Debug, Clone, Copy)]
+pub struct Est {
+    pub ratio: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub significant: bool,
+}
+
+fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> Option<Est> {
+    let ratio = r?;
+    Some(Est {
+        ratio,
+        lo: lo.unwrap_or(ratio),
+        hi: hi.unwrap_or(ratio),
+        significant: sig.unwrap_or(false),
+    })
+}
+
+/// One row of the chart: a function and input.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub label: String,
+    /// [latency, energy] of wasm / native and of wasm-cold / wasm.
+    pub wasm_native: [Option<Est>; 2],
+    pub cold_warm: [Option<Est>; 2],
+}
+
+/// The ratio figure.
+#[derive(Debug, Clone)]
+pub struct RatioChart {
+    pub frame: Frame,
+    pub rows: Vec<Row>,
+    pub axes: [Axis; 2],
+}
+
+fn row_of(c: &ComparisonRow) -> Row {
+    Row {
+        label: format!("{} {}", c.function, c.input),
+        wasm_native: [
+            est(
+                c.wasm_native_latency_ratio,
+                c.wasm_native_latency_ci_lo,
+                c.wasm_native_latency_ci_hi,
+                c.wasm_native_latency_significant,
+            ),
+            est(
+                c.wasm_native_energy_ratio,
+                c.wasm_native_energy_ci_lo,
+                c.wasm_native_energy_ci_hi,
+                c.wasm_native_energy_significant,
+            ),
+        ],
+        cold_warm: [
+            est(
+                c.cold_warm_latency_ratio,
+                c.cold_warm_latency_ci_lo,
+                c.cold_warm_latency_ci_hi,
+                c.cold_warm_latency_significant,
+            ),
+            est(
+                c.cold_warm_energy_ratio,
+                c.cold_warm_energy_ci_lo,
+                c.cold_warm_energy_ci_hi,
+                c.cold_warm_energy_significant,
+            ),
+        ],
+    }
+}
+
+/// The figure, or why it is skipped.
+pub fn build(data: &RunData) -> Result<RatioChart, String> {
+    let conc = data.base_concurrency();
+    let mut comps: Vec<&ComparisonRow> = data.comparison.iter().filter(|c| c.concurrency == conc).collect();
+    comps.sort_by(|a, b| {
+        a.function
+            .cmp(&b.function)
+            .then_with(|| natural_cmp(&a.input, &b.input))
+    });
+    let rows: Vec<Row> = comps
+        .into_iter()
+        .map(row_of)
+        .filter(|r| r.wasm_native.iter().chain(&r.cold_warm).any(Option::is_some))
+        .collect();
+    if rows.is_empty() {
+        return Err("no function ran under both wasm and native (nor wasm-cold and wasm)".into());
+    }
+    let axis = |k: usize| {
+        let vals: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| [r.wasm_native[k], r.cold_warm[k]])
+            .flatten()
+            .flat_map(|e| [e.ratio, e.lo, e.hi])
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .collect();
+        Axis::numeric_with(&vals, 1.0, true)
+    };
+    let has_cold = rows.iter().any(|r| r.cold_warm.iter().any(Option::is_some));
+    let mut legend = vec![LegendItem::new("wasm / native", WASM_COLOR, Swatch::Line)];
+    if has_cold {
+        legend.push(LegendItem::new("wasm-cold / wasm", WASM_COLD_COLOR, Swatch::Line));
+    }
+    legend.push(LegendItem::new("not significant", GREYS[0], Swatch::Hollow));
+    let title = format!("Wasm / native ratio of medians, 95% CI (c={conc})");
+    Ok(RatioChart {
+        frame: super::frame_for(data, title, legend),
+        axes: [axis(0), axis(1)],
+        rows,
+    })
+}
+
+impl Chart for RatioChart {
+    fn size(&self) -> (u32, u32) {
+        let h = HEADER + FOOTER + 150 + 34 * self.rows.len() as u32;
+        (WIDTH, h.max(HEIGHT))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = self.frame.draw(root)?;
+        let (w, _) = body.dim_in_pixel();
+        let (left, right) = body.split_horizontally(w * 58 / 100);
+        let n = self.rows.len();
+        // The first row at the top.
+        let labels: Vec<String> = self.rows.iter().rev().map(|r| r.label.clone()).collect();
+        let y = Axis::categorical(&labels);
+        let no_labels = Axis::categorical(&vec![String::new(); n]);
+        for (k, (area, title)) in [(&left, "Latency"), (&right, "Energy per call")]
+            .into_iter()
+            .enumerate()
+        {
+            let x_desc = format!(
+                "{title} ratio ({})",
+                if self.axes[k].log { "log scale" } else { "linear" }
+            );
+            let spec = PanelSpec {
+                title,
+                x: &self.axes[k],
+                y: if k == 0 { &y } else { &no_labels },
+                x_desc: &x_desc,
+                y_desc: "",
+                y_label_px: if k == 0 { 300 } else { 12 },
+            };
+            let mut chart = panel(area, &spec)?;
+            let one = self.axes[k].to(1.0);
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(one, y.lo), (one, y.hi)],
+                GREYS[0].stroke_width(2),
+            )))?;
+            for (i, r) in self.rows.iter().enumerate() {
+                let pos = (n - 1 - i) as f64;
+                let both = r.cold_warm[k].is_some() && r.wasm_native[k].is_some();
+                let shift = if both { 0.17 } else { 0.0 };
+                for (e, color, dy) in [
+                    (r.wasm_native[k], WASM_COLOR, shift),
+                    (r.cold_warm[k], WASM_COLD_COLOR, -shift),
+                ] {
+                    let Some(e) = e else { continue };
+                    let ax = &self.axes[k];
+                    let yy = pos + dy;
+                    error_bar(
+                        &mut chart,
+                        (ax.to(e.lo), yy),
+                        (ax.to(e.hi), yy),
+                        false,
+                        color.stroke_width(2),
+                        6,
+                    )?;
+                    let style = if e.significant {
+                        color.filled()
+                    } else {
+                        WHITE.filled()
+                    };
+                    chart.draw_series([
+                        Circle::new((ax.to(e.ratio), yy), 7, style),
+                        Circle::new((ax.to(e.ratio), yy), 7, color.stroke_width(2)),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

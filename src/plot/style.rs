@@ -1,0 +1,80 @@
+//! The look every chart shares: one colour per runtime (Okabe–Ito, colour-blind safe), neutral
+//! greys for everything else, the figure sizes, the font sizes and the embedded font (DejaVu Sans,
+//! `assets/fonts/`), so charts render the same on a machine without system fonts.
+
+use anyhow::{anyhow, Result};
+use plotters::style::{register_font, FontStyle, RGBColor};
+use std::sync::OnceLock;
+
+/// Warm Wasm (`wasm`): Okabe–Ito blue.
+pub const WASM_COLOR: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+/// Cold Wasm (`wasm-cold`): Okabe–Ito orange.
+pub const WASM_COLD_COLOR: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+/// Native (`native`): Okabe–Ito bluish green.
+pub const NATIVE_COLOR: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+/// Neutral greys, dark to light, for series that are not a runtime.
+pub const GREYS: [RGBColor; 4] = [
+    RGBColor(0x40, 0x40, 0x40),
+    RGBColor(0x80, 0x80, 0x80),
+    RGBColor(0xB0, 0xB0, 0xB0),
+    RGBColor(0xD8, 0xD8, 0xD8),
+];
+/// Text and axes.
+pub const INK: RGBColor = RGBColor(0x20, 0x20, 0x20);
+/// The energy note when the energy is an estimate.
+pub const WARN: RGBColor = RGBColor(0xA0, 0x20, 0x20);
+
+/// Single-panel charts: 1200×800 px (PNG), the same logical size in SVG.
+pub const WIDTH: u32 = 1200;
+pub const HEIGHT: u32 = 800;
+/// Multi-panel charts are `WIDTH` wide with `COLUMNS` panels per row, `PANEL_HEIGHT` px per row
+/// plus `HEADER` and `FOOTER`.
+pub const COLUMNS: usize = 3;
+pub const PANEL_HEIGHT: u32 = 420;
+pub const HEADER: u32 = 110;
+pub const FOOTER: u32 = 44;
+
+/// Font family registered with plotters (the embedded DejaVu Sans).
+pub const FONT: &str = "sans-serif";
+/// Font sizes in px: large enough to read when 1200 px are scaled to a ~8.5 cm column.
+pub const TITLE_PX: f64 = 38.0;
+pub const PANEL_TITLE_PX: f64 = 28.0;
+pub const LABEL_PX: f64 = 26.0;
+pub const TICK_PX: f64 = 22.0;
+pub const NOTE_PX: f64 = 22.0;
+
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font once; plotters' `ab_glyph` backend finds no font without it.
+pub fn register_fonts() -> Result<()> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "the embedded font assets/fonts/DejaVuSans.ttf is not a valid font"
+        ))
+    }
+}
+
+/// The colour of a runtime's series; unknown runtimes get a grey.
+pub fn runtime_color(runtime: &str) -> RGBColor {
+    match runtime {
+        "wasm" => WASM_COLOR,
+        "wasm-cold" => WASM_COLD_COLOR,
+        "native" => NATIVE_COLOR,
+        _ => GREYS[1],
+    }
+}
+
+/// Runtimes in the order charts list them: wasm, wasm-cold, native, then others by name.
+pub fn runtime_rank(runtime: &str) -> (u8, String) {
+    let rank = match runtime {
+        "wasm" => 0,
+        "wasm-cold" => 1,
+        "native" => 2,
+        _ => 3,
+    };
+    (rank, runtime.to_string())
+}

@@ -1,0 +1,254 @@
+//! `nebula compare A B`: per cell present in both runs, the change in median latency and energy
+//! per call from A to B (Sightglass-style effect size: ratio of medians B/A with its 95% bootstrap
+//! interval, the percent change and a Mann–Whitney p-value; significant when the interval excludes
+//! 1 and p < 0.05). Energy samples are one value per measurement window, never per call. Written
+//! as `compare.csv` and drawn as `compare.png`/`compare.svg`.
+
+use super::format::{energy, time};
+use crate::export::summary::{natural_cmp, ok_values, wall, window_values};
+use crate::export::write_csv;
+use crate::plot::compare::{ChangeRow, CompareChart};
+use crate::plot::data::energy_note;
+use crate::plot::ratio::Est;
+use crate::plot::{save, RunData};
+use crate::record::CallRow;
+use crate::stats::{change, median, Change, DEFAULT_RESAMPLES};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One row of `compare.csv`: a cell's change from run A to run B.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    pub function: String,
+    pub input: String,
+    pub runtime: String,
+    pub concurrency: u32,
+    pub n_a: usize,
+    pub n_b: usize,
+    pub latency_a_median_ns: Option<f64>,
+    pub latency_b_median_ns: Option<f64>,
+    /// `median(B) / median(A)` of the wall time, with its 95% interval.
+    pub latency_ratio: Option<f64>,
+    pub latency_ci_lo: Option<f64>,
+    pub latency_ci_hi: Option<f64>,
+    /// `(ratio - 1) * 100`: positive = B slower.
+    pub latency_change_pct: Option<f64>,
+    pub latency_p_value: Option<f64>,
+    pub latency_significant: Option<bool>,
+    /// Gross energy per call, one value per window.
+    pub energy_a_median_j: Option<f64>,
+    pub energy_b_median_j: Option<f64>,
+    pub energy_ratio: Option<f64>,
+    pub energy_ci_lo: Option<f64>,
+    pub energy_ci_hi: Option<f64>,
+    pub energy_change_pct: Option<f64>,
+    pub energy_p_value: Option<f64>,
+    pub energy_significant: Option<bool>,
+    /// The latency verdict in words, e.g. "B 1.95x–2.05x slower".
+    pub verdict: String,
+}
+
+type Key<'a> = (&'a str, &'a str, &'a str, u32);
+
+fn group(rows: &[CallRow]) -> BTreeMap<Key<'_>, Vec<&CallRow>> {
+    let mut g: BTreeMap<Key<'_>, Vec<&CallRow>> = BTreeMap::new();
+    for r in rows {
+        g.entry((&r.function, &r.input, &r.runtime, r.concurrency))
+            .or_default()
+            .push(r);
+    }
+    g
+}
+
+/// "B 1.95x–2.05x slower", "B 1.2x–1.3x faster" or "no significant change".
+pub fn verdict(c: Option<&Change>) -> String {
+    match c {
+        Some(c) if c.significant && c.ratio.ci.lo > 1.0 => {
+            format!("B {:.2}x–{:.2}x slower", c.ratio.ci.lo, c.ratio.ci.hi)
+        }
+        Some(c) if c.significant && c.ratio.ci.hi < 1.0 => {
+            format!("B {:.2}x–{:.2}x faster", 1.0 / c.ratio.ci.hi, 1.0 / c.ratio.ci.lo)
+        }
+        Some(_) => "no significant change".into(),
+        None => "not comparable".into(),
+    }
+}
+
+/// The change of every cell present in both `a` and `b`, ordered by function, input, runtime,
+/// concurrency.
+pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -> Vec<CompareRow> {
+    let (ga, gb) = (group(a), group(b));
+    let mut keys: Vec<Key<'_>> = ga.keys().filter(|k| gb.contains_key(*k)).copied().collect();
+    keys.sort_by(|x, y| {
+        x.0.cmp(y.0)
+            .then_with(|| natural_cmp(x.1, y.1))
+            .then_with(|| x.2.cmp(y.2))
+            .then_with(|| x.3.cmp(&y.3))
+    });
+    keys.into_iter()
+        .map(|k| {
+            let (ra, rb) = (&ga[&k], &gb[&k]);
+            let (la, lb) = (ok_values(ra, wall), ok_values(rb, wall));
+            let egross = |r: &CallRow| r.energy_gross_j;
+            let (ea, eb) = (window_values(ra, egross), window_values(rb, egross));
+            let lc = change(&la, &lb, resamples, seed);
+            let ec = change(&ea, &eb, resamples, seed);
+            CompareRow {
+                function: k.0.into(),
+                input: k.1.into(),
+                runtime: k.2.into(),
+                concurrency: k.3,
+                n_a: la.len(),
+                n_b: lb.len(),
+                latency_a_median_ns: median(&la),
+                latency_b_median_ns: median(&lb),
+                latency_ratio: lc.map(|c| c.ratio.estimate),
+                latency_ci_lo: lc.map(|c| c.ratio.ci.lo),
+                latency_ci_hi: lc.map(|c| c.ratio.ci.hi),
+                latency_change_pct: lc.map(|c| c.percent),
+                latency_p_value: lc.map(|c| c.p_value),
+                latency_significant: lc.map(|c| c.significant),
+                energy_a_median_j: median(&ea),
+                energy_b_median_j: median(&eb),
+                energy_ratio: ec.map(|c| c.ratio.estimate),
+                energy_ci_lo: ec.map(|c| c.ratio.ci.lo),
+                energy_ci_hi: ec.map(|c| c.ratio.ci.hi),
+                energy_change_pct: ec.map(|c| c.percent),
+                energy_p_value: ec.map(|c| c.p_value),
+                energy_significant: ec.map(|c| c.significant),
+                verdict: verdict(lc.as_ref()),
+            }
+        })
+        .collect()
+}
+
+fn pct(p: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> String {
+    match (p, lo, hi) {
+        (Some(p), Some(lo), Some(hi)) => format!(
+            "{p:+.1}% [{:+.1}, {:+.1}]{}",
+            (lo - 1.0) * 100.0,
+            (hi - 1.0) * 100.0,
+            if sig == Some(true) { "*" } else { "" }
+        ),
+        _ => "–".into(),
+    }
+}
+
+/// The table printed by `nebula compare`.
+pub fn table(rows: &[CompareRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  verdict",
+        "cell",
+        "A latency",
+        "B latency",
+        "latency change [95% CI]",
+        "A energy",
+        "B energy",
+        "energy change [95% CI]"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  {}",
+            format!("{}/{}/{}/c{}", r.function, r.input, r.runtime, r.concurrency),
+            time(r.latency_a_median_ns),
+            time(r.latency_b_median_ns),
+            pct(
+                r.latency_change_pct,
+                r.latency_ci_lo,
+                r.latency_ci_hi,
+                r.latency_significant
+            ),
+            energy(r.energy_a_median_j),
+            energy(r.energy_b_median_j),
+            pct(
+                r.energy_change_pct,
+                r.energy_ci_lo,
+                r.energy_ci_hi,
+                r.energy_significant
+            ),
+            r.verdict
+        );
+    }
+    out.push_str("change = median(B) / median(A) - 1; * = the 95% bootstrap CI excludes 0 and Mann-Whitney p < 0.05; energy statistics per window\n");
+    out
+}
+
+fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> Option<Est> {
+    let ratio = r?;
+    Some(Est {
+        ratio,
+        lo: lo.unwrap_or(ratio),
+        hi: hi.unwrap_or(ratio),
+        significant: sig.unwrap_or(false),
+    })
+}
+
+/// What `write_compare` produced.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub rows: Vec<CompareRow>,
+    pub out: PathBuf,
+    /// The chart's files, or why it was not drawn.
+    pub chart: Result<Vec<PathBuf>, String>,
+}
+
+fn name_of(dir: &Path) -> String {
+    dir.canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+/// Compares runs `a` and `b`, writes `compare.csv` and the chart into `out` (default
+/// `b/compare-<name of a>/`).
+pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared> {
+    let da = RunData::load(a).with_context(|| format!("cannot read run A ({})", a.display()))?;
+    let db = RunData::load(b).with_context(|| format!("cannot read run B ({})", b.display()))?;
+    let seed = crate::plot::data::seed_of(db.meta.as_ref());
+    let rows = compare_runs(&da.calls, &db.calls, DEFAULT_RESAMPLES, seed);
+    let out = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| b.join(format!("compare-{}", name_of(a))));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_csv(&out.join("compare.csv"), &rows)?;
+    let chart = if rows.is_empty() {
+        Err("the runs have no cell in common".to_string())
+    } else {
+        let (la, sa) = da.energy_kind();
+        let (lb, sb) = db.energy_kind();
+        let note = if (la.as_str(), sa.as_str()) == (lb.as_str(), sb.as_str()) {
+            energy_note(&la, &sa)
+        } else {
+            format!("A: {}; B: {}", energy_note(&la, &sa), energy_note(&lb, &sb))
+        };
+        let estimated = la != "measured" || lb != "measured";
+        let change_rows = rows
+            .iter()
+            .map(|r| ChangeRow {
+                label: format!("{} {} {} c{}", r.function, r.input, r.runtime, r.concurrency),
+                runtime: r.runtime.clone(),
+                latency: est(
+                    r.latency_ratio,
+                    r.latency_ci_lo,
+                    r.latency_ci_hi,
+                    r.latency_significant,
+                ),
+                energy: est(
+                    r.energy_ratio,
+                    r.energy_ci_lo,
+                    r.energy_ci_hi,
+                    r.energy_significant,
+                ),
+            })
+            .collect();
+        let chart = CompareChart::new(&da.run_id(), &db.run_id(), change_rows, note, estimated);
+        save(&chart, &out, "compare").map_err(|e| format!("{e:#}"))
+    };
+    Ok(Compared { rows, out, chart })
+}

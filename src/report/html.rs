@@ -1,0 +1,357 @@
+//! `report.html`: one self-contained page for a reader who gets the results folder by mail —
+//! inline CSS, the charts as base64 PNG `data:` URIs (rendered with the embedded font, so they
+//! look the same everywhere), the summary and comparison tables, the charts skipped or failed,
+//! and the metadata (machine, energy source and why, versions, config). No external URL at all.
+
+use super::format::{energy, esc, ratio, time, with_ci};
+use crate::plot::{read_manifest, Manifest, RunData, PLOTS_DIR};
+use anyhow::{Context, Result};
+use base64::Engine;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// File name of the report inside a results directory.
+pub const REPORT: &str = "report.html";
+
+/// Writes `dir/report.html` from the run's files and `plots/manifest.json`; returns its path.
+pub fn write_html(dir: &Path) -> Result<PathBuf> {
+    let data = RunData::load(dir)?;
+    let manifest = read_manifest(dir);
+    let html = render(&data, manifest.as_ref(), &dir.join(PLOTS_DIR));
+    let path = dir.join(REPORT);
+    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;margin:2em auto;max-width:1250px;color:#202020;line-height:1.4}
+h1{font-size:1.7em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.note{padding:.6em 1em;border-left:6px solid #0072B2;background:#f2f7fb}
+.note.estimated{border-color:#A02020;background:#fbf1f1;color:#701010;font-weight:bold}
+figure{margin:1.5em 0;border:1px solid #e4e4e4;padding:.5em}figure img{width:100%;height:auto;display:block}
+figcaption{font-size:.92em;color:#333;margin-top:.4em}
+table{border-collapse:collapse;font-size:.82em;margin:1em 0;width:100%}
+th,td{border:1px solid #d0d0d0;padding:.25em .45em;text-align:right;white-space:nowrap}
+th{background:#f0f0f0}td.l,th.l{text-align:left}tr:nth-child(even) td{background:#fafafa}
+.sig{font-weight:bold}.bad{color:#A02020;font-weight:bold}
+pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:.85em}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}dd{margin:0}
+.wrap{overflow-x:auto}";
+
+/// The whole page.
+pub fn render(data: &RunData, manifest: Option<&Manifest>, plots: &Path) -> String {
+    let run_id = esc(&data.run_id());
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Nebula report: {run_id}</title><style>{CSS}</style></head><body>\n"
+    );
+    let _ = writeln!(h, "<h1>Nebula report: {run_id}</h1>");
+    if let Some(m) = &data.meta {
+        let _ = writeln!(
+            h,
+            "<p>Experiment <b>{}</b>, status <b>{}</b>, started {}, ended {}; {} cells, {} of {} windows.</p>",
+            esc(&m.name),
+            esc(&m.status),
+            esc(&m.started),
+            esc(m.ended.as_deref().unwrap_or("–")),
+            m.cells,
+            m.windows_done,
+            m.windows_planned
+        );
+    }
+    let class = if data.energy_estimated() {
+        "note estimated"
+    } else {
+        "note"
+    };
+    let _ = writeln!(
+        h,
+        "<p class=\"{class}\" id=\"energy-note\">{}</p>",
+        esc(&data.energy_note())
+    );
+    h.push_str(
+        "<p><a href=\"#charts\">Charts</a> · <a href=\"#summary\">Summary</a> · \
+         <a href=\"#comparison\">Comparison</a> · <a href=\"#metadata\">Metadata</a></p>\n",
+    );
+    charts(&mut h, manifest, plots);
+    summary_table(&mut h, data);
+    comparison_table(&mut h, data);
+    metadata(&mut h, data);
+    h.push_str("<p><small>Written by Nebula. Intervals are 95% bootstrap intervals of the median; energy statistics are over measurement windows.</small></p>\n</body></html>\n");
+    h
+}
+
+fn charts(h: &mut String, manifest: Option<&Manifest>, plots: &Path) {
+    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    let Some(m) = manifest else {
+        h.push_str("<p>No charts were drawn for this run (run <code>nebula plot RUN</code>).</p>\n");
+        return;
+    };
+    let mut missing = Vec::new();
+    for d in &m.drawn {
+        match std::fs::read(plots.join(&d.png)) {
+            Ok(png) => {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+                let _ = writeln!(
+                    h,
+                    "<figure id=\"chart-{name}\"><img alt=\"{title}\" src=\"data:image/png;base64,{b64}\">\
+                     <figcaption><b>{title}.</b> {about} Files: <code>plots/{png}</code>, <code>plots/{svg}</code>.</figcaption></figure>",
+                    name = esc(&d.name),
+                    title = esc(&d.title),
+                    about = esc(&d.about),
+                    png = esc(&d.png),
+                    svg = esc(&d.svg),
+                );
+            }
+            Err(e) => missing.push((d.title.clone(), format!("cannot read plots/{}: {e}", d.png))),
+        }
+    }
+    if !m.skipped.is_empty() {
+        h.push_str("<h3>Charts skipped</h3>\n<ul id=\"skipped\">\n");
+        for s in &m.skipped {
+            let _ = writeln!(h, "<li><b>{}</b>: {}</li>", esc(&s.title), esc(&s.reason));
+        }
+        h.push_str("</ul>\n");
+    }
+    let failed: Vec<(String, String)> = m
+        .failed
+        .iter()
+        .map(|f| (f.title.clone(), f.reason.clone()))
+        .chain(missing)
+        .collect();
+    if !failed.is_empty() {
+        h.push_str("<h3>Charts that failed</h3>\n<ul id=\"failed\">\n");
+        for (t, r) in &failed {
+            let _ = writeln!(h, "<li class=\"bad\"><b>{}</b>: {}</li>", esc(t), esc(r));
+        }
+        h.push_str("</ul>\n");
+    }
+}
+
+fn row(h: &mut String, cells: &[String], left: usize) {
+    h.push_str("<tr>");
+    for (i, c) in cells.iter().enumerate() {
+        let cls = if i < left { " class=\"l\"" } else { "" };
+        let _ = write!(h, "<td{cls}>{}</td>", esc(c));
+    }
+    h.push_str("</tr>\n");
+}
+
+fn header(h: &mut String, id: &str, names: &[&str], left: usize) {
+    let _ = write!(h, "<div class=\"wrap\"><table id=\"{id}\"><thead><tr>");
+    for (i, n) in names.iter().enumerate() {
+        let cls = if i < left { " class=\"l\"" } else { "" };
+        let _ = write!(h, "<th{cls}>{}</th>", esc(n));
+    }
+    h.push_str("</tr></thead><tbody>\n");
+}
+
+fn summary_table(h: &mut String, data: &RunData) {
+    h.push_str("<h2 id=\"summary\">Summary per cell</h2>\n<p>From <code>summary.csv</code>: medians over ok calls with 95% bootstrap intervals; energy per call from measurement windows.</p>\n");
+    header(
+        h,
+        "summary-table",
+        &[
+            "function",
+            "input",
+            "runtime",
+            "c",
+            "n",
+            "errors",
+            "latency median [95% CI]",
+            "p5",
+            "p95",
+            "energy gross [95% CI]",
+            "energy net [95% CI]",
+            "throughput (calls/s)",
+            "energy",
+        ],
+        3,
+    );
+    for s in &data.summary {
+        row(
+            h,
+            &[
+                s.function.clone(),
+                s.input.clone(),
+                s.runtime.clone(),
+                s.concurrency.to_string(),
+                s.n.to_string(),
+                s.errors.to_string(),
+                with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns, time),
+                time(s.wall_p5_ns),
+                time(s.wall_p95_ns),
+                with_ci(
+                    s.energy_gross_median_j,
+                    s.energy_gross_ci_lo_j,
+                    s.energy_gross_ci_hi_j,
+                    energy,
+                ),
+                with_ci(
+                    s.energy_net_median_j,
+                    s.energy_net_ci_lo_j,
+                    s.energy_net_ci_hi_j,
+                    energy,
+                ),
+                s.throughput_calls_per_s
+                    .map(|t| format!("{t:.1}"))
+                    .unwrap_or("–".into()),
+                s.energy_label.clone(),
+            ],
+            3,
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn comparison_table(h: &mut String, data: &RunData) {
+    h.push_str("<h2 id=\"comparison\">Wasm vs native</h2>\n<p>From <code>comparison.csv</code>: ratios of medians with 95% bootstrap intervals; * = the interval excludes 1 and the Mann–Whitney p-value is below 0.05.</p>\n");
+    header(
+        h,
+        "comparison-table",
+        &[
+            "function",
+            "input",
+            "c",
+            "n wasm",
+            "n native",
+            "wasm/native latency",
+            "p",
+            "wasm/native energy",
+            "p",
+            "cold/warm latency",
+            "cold/warm energy",
+            "outputs agree",
+        ],
+        2,
+    );
+    let p = |v: Option<f64>| v.map(|p| format!("{p:.2e}")).unwrap_or("–".into());
+    for c in &data.comparison {
+        row(
+            h,
+            &[
+                c.function.clone(),
+                c.input.clone(),
+                c.concurrency.to_string(),
+                c.n_wasm.to_string(),
+                c.n_native.to_string(),
+                ratio(
+                    c.wasm_native_latency_ratio,
+                    c.wasm_native_latency_ci_lo,
+                    c.wasm_native_latency_ci_hi,
+                    c.wasm_native_latency_significant,
+                ),
+                p(c.wasm_native_latency_p_value),
+                ratio(
+                    c.wasm_native_energy_ratio,
+                    c.wasm_native_energy_ci_lo,
+                    c.wasm_native_energy_ci_hi,
+                    c.wasm_native_energy_significant,
+                ),
+                p(c.wasm_native_energy_p_value),
+                ratio(
+                    c.cold_warm_latency_ratio,
+                    c.cold_warm_latency_ci_lo,
+                    c.cold_warm_latency_ci_hi,
+                    c.cold_warm_latency_significant,
+                ),
+                ratio(
+                    c.cold_warm_energy_ratio,
+                    c.cold_warm_energy_ci_lo,
+                    c.cold_warm_energy_ci_hi,
+                    c.cold_warm_energy_significant,
+                ),
+                if c.digests_agree { "yes" } else { "NO" }.to_string(),
+            ],
+            2,
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn dl(h: &mut String, items: &[(&str, String)]) {
+    h.push_str("<dl>");
+    for (k, v) in items {
+        let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+    }
+    h.push_str("</dl>\n");
+}
+
+fn metadata(h: &mut String, data: &RunData) {
+    h.push_str("<h2 id=\"metadata\">Metadata</h2>\n");
+    let Some(m) = &data.meta else {
+        h.push_str("<p>No <code>metadata.json</code> in this results directory.</p>\n");
+        return;
+    };
+    h.push_str("<h3>Machine</h3>\n");
+    let opt = |o: &Option<String>| o.clone().unwrap_or("unknown".into());
+    dl(
+        h,
+        &[
+            ("CPU", m.machine.cpu_model.clone()),
+            ("logical cores", m.machine.logical_cores.to_string()),
+            ("kernel", m.machine.kernel.clone()),
+            ("hostname", m.machine.hostname.clone()),
+            ("governor", opt(&m.machine.governor)),
+            ("turbo", opt(&m.machine.turbo)),
+            (
+                "virtualized",
+                m.machine
+                    .virtualized
+                    .map(|v| v.to_string())
+                    .unwrap_or("unknown".into()),
+            ),
+        ],
+    );
+    h.push_str("<h3>Energy</h3>\n");
+    let mut items = vec![
+        ("source", m.energy.source.clone()),
+        ("label", m.energy.label.clone()),
+        ("why", m.energy.why.clone()),
+        ("domains", m.energy.domains.join(", ")),
+        (
+            "idle power",
+            m.energy
+                .idle_watts
+                .map(|w| format!("{w:.3} W"))
+                .unwrap_or("not measured".into()),
+        ),
+        ("read cost", format!("{} ns", m.energy.read_cost_ns)),
+    ];
+    items.extend(m.energy.details.iter().map(|d| ("detail", d.clone())));
+    items.extend(
+        m.energy
+            .rejected
+            .iter()
+            .map(|(n, r)| ("rejected", format!("{n}: {r}"))),
+    );
+    dl(h, &items);
+    h.push_str("<h3>Versions</h3>\n");
+    dl(
+        h,
+        &[
+            (
+                "nebula",
+                format!("{} ({})", m.versions.nebula, m.versions.nebula_git_commit),
+            ),
+            ("wasmtime", m.versions.wasmtime.clone()),
+            ("rustc", m.versions.rustc.clone()),
+            ("functions profile", m.versions.functions_profile.clone()),
+        ],
+    );
+    if !m.digest_mismatches.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"bad\">Output mismatches: {}</p>",
+            esc(&m.digest_mismatches.join("; "))
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<h3>Config</h3>\n<p>SHA-256 <code>{}</code></p>\n<pre id=\"config\">{}</pre>",
+        esc(&m.config_sha256),
+        esc(&m.config_toml)
+    );
+}

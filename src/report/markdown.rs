@@ -1,0 +1,71 @@
+//! The Markdown summary for a README or a paper (`nebula report RUN --markdown`): per function
+//! and input, the median latency and energy per call of wasm and native with 95% intervals, and
+//! the wasm/native ratio with its interval and significance.
+
+use super::format::{energy, ratio, time, with_ci};
+use crate::export::SummaryRow;
+use crate::plot::RunData;
+use std::fmt::Write as _;
+
+fn cell<'a>(data: &'a RunData, f: &str, input: &str, rt: &str, c: u32) -> Option<&'a SummaryRow> {
+    data.summary
+        .iter()
+        .find(|s| s.function == f && s.input == input && s.runtime == rt && s.concurrency == c)
+}
+
+fn md(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// The Markdown table (with a heading line and the notes under it).
+pub fn markdown(data: &RunData) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "**{}** — {}\n", md(&data.run_id()), md(&data.energy_note()));
+    out.push_str("| function | input | c | wasm latency | native latency | wasm/native latency | wasm energy | native energy | wasm/native energy |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for c in &data.comparison {
+        let w = cell(data, &c.function, &c.input, "wasm", c.concurrency);
+        let n = cell(data, &c.function, &c.input, "native", c.concurrency);
+        let lat = |s: Option<&SummaryRow>| {
+            s.map(|s| with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns, time))
+                .unwrap_or("–".into())
+        };
+        let en = |s: Option<&SummaryRow>| {
+            s.map(|s| {
+                with_ci(
+                    s.energy_gross_median_j,
+                    s.energy_gross_ci_lo_j,
+                    s.energy_gross_ci_hi_j,
+                    energy,
+                )
+            })
+            .unwrap_or("–".into())
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(&c.function),
+            md(&c.input),
+            c.concurrency,
+            lat(w),
+            lat(n),
+            ratio(
+                c.wasm_native_latency_ratio,
+                c.wasm_native_latency_ci_lo,
+                c.wasm_native_latency_ci_hi,
+                c.wasm_native_latency_significant
+            ),
+            en(w),
+            en(n),
+            ratio(
+                c.wasm_native_energy_ratio,
+                c.wasm_native_energy_ci_lo,
+                c.wasm_native_energy_ci_hi,
+                c.wasm_native_energy_significant
+            ),
+        );
+    }
+    out.push_str("\nMedians per call with 95% bootstrap intervals [lo – hi]; energy is gross energy per call, statistics over measurement windows. ");
+    out.push_str("Ratio = wasm / native; * = the interval excludes 1 and the Mann–Whitney p < 0.05.\n");
+    out
+}
