@@ -107,17 +107,21 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
-/// Parse a duration such as `250ms`, `10s`, `2m`, `1h`, `500us` (a bare number is seconds).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+/// `"250ms"` -> (250.0, "ms"): a decimal number and the unit after it (possibly empty).
+fn number_and_unit(s: &str) -> Option<(f64, &str)> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration: write e.g. 250ms, 10s, 2m"))?;
-    let secs = match unit.trim() {
+    Some((num.parse().ok()?, unit.trim()))
+}
+
+/// Parse a duration such as `250ms`, `10s`, `2m`, `1h`, `500us` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (v, unit) =
+        number_and_unit(s).ok_or_else(|| format!("'{s}' is not a duration: write e.g. 250ms, 10s, 2m"))?;
+    let secs = match unit {
         "" | "s" => v,
         "ms" => v / 1e3,
         "us" => v / 1e6,
@@ -134,15 +138,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Parse a size such as `512MiB`, `64KiB`, `2GiB`, `1000` (bytes), `10MB`.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a size: write e.g. 512MiB, 64KiB, 2GiB"))?;
-    let mult = match unit.trim() {
+    let (v, unit) =
+        number_and_unit(s).ok_or_else(|| format!("'{s}' is not a size: write e.g. 512MiB, 64KiB, 2GiB"))?;
+    let mult = match unit {
         "" | "B" => 1.0,
         "KiB" | "K" => 1024.0,
         "MiB" | "M" => 1024.0 * 1024.0,

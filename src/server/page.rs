@@ -6,6 +6,7 @@
 
 use super::SharedState;
 use crate::record::CallRow;
+use crate::report::format::esc;
 use axum::extract::State;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
@@ -69,22 +70,6 @@ impl Recent {
         let r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         r.iter().rev().cloned().collect()
     }
-}
-
-/// Escape text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn ms(ns: u64) -> String {
