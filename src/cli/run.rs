@@ -151,9 +151,9 @@ fn dry_run(plan: &Plan) {
     let per_window = plan.min_window + plan.cooldown;
     let at_least = per_window * windows as u32 + plan.idle_baseline;
     println!(
-        "calls: at least {windows} measured (each window repeats its call for {} {}) + {warmups} warm-up + {} reference",
+        "calls: at least {windows} measured (each window repeats its call for {}{}) + {warmups} warm-up + {} reference",
         crate::units::human_duration(plan.min_window),
-        plan.config.window_calls.map(|n| format!("or {n} calls")).unwrap_or_default(),
+        plan.config.window_calls.map(|n| format!(" or {n} calls")).unwrap_or_default(),
         plan.functions.iter().map(|(_, i)| i.len()).sum::<usize>() * plan.runtimes.len()
     );
     println!(
