@@ -3,7 +3,7 @@
 //! dots in the runtime's colour, filled when significant.
 
 use super::axis::Axis;
-use super::frame::{error_bar, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{estimate_dot, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::ratio::Est;
 use super::style::*;
 use anyhow::Result;
@@ -99,19 +99,15 @@ impl Chart for CompareChart {
                 let Some(e) = pick(r, k) else { continue };
                 let pos = (n - 1 - i) as f64;
                 let c = runtime_color(&r.runtime);
-                error_bar(
+                estimate_dot(
                     &mut chart,
-                    (pct(e.lo), pos),
-                    (pct(e.hi), pos),
-                    false,
-                    c.stroke_width(2),
-                    6,
+                    pct(e.ratio),
+                    pct(e.lo),
+                    pct(e.hi),
+                    pos,
+                    c,
+                    e.significant,
                 )?;
-                let fill = if e.significant { c.filled() } else { WHITE.filled() };
-                chart.draw_series([
-                    Circle::new((pct(e.ratio), pos), 7, fill),
-                    Circle::new((pct(e.ratio), pos), 7, c.stroke_width(2)),
-                ])?;
             }
         }
         Ok(())

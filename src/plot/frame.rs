@@ -215,6 +215,34 @@ where
     Ok(chart)
 }
 
+/// Draws a horizontal estimate at height `y`: a dot at `x` with its interval `lo..hi` as an
+/// error bar, filled when `significant`, hollow when not.
+#[allow(clippy::too_many_arguments)]
+pub fn estimate_dot<DB: DrawingBackend>(
+    chart: &mut Panel<'_, DB>,
+    x: f64,
+    lo: f64,
+    hi: f64,
+    y: f64,
+    color: RGBColor,
+    significant: bool,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    error_bar(chart, (lo, y), (hi, y), false, color.stroke_width(2), 6)?;
+    let fill = if significant {
+        color.filled()
+    } else {
+        WHITE.filled()
+    };
+    chart.draw_series([
+        Circle::new((x, y), 7, fill),
+        Circle::new((x, y), 7, color.stroke_width(2)),
+    ])?;
+    Ok(())
+}
+
 /// Draws an error bar from `a` to `b` (data coordinates) with caps `cap` px to each side,
 /// perpendicular to the bar (`vertical` = the bar runs along y).
 pub fn error_bar<DB: DrawingBackend>(

@@ -5,7 +5,7 @@
 
 use super::axis::Axis;
 use super::data::RunData;
-use super::frame::{error_bar, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{estimate_dot, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
 use crate::export::summary::natural_cmp;
 use crate::export::ComparisonRow;
@@ -174,24 +174,15 @@ impl Chart for RatioChart {
                 ] {
                     let Some(e) = e else { continue };
                     let ax = &self.axes[k];
-                    let yy = pos + dy;
-                    error_bar(
+                    estimate_dot(
                         &mut chart,
-                        (ax.to(e.lo), yy),
-                        (ax.to(e.hi), yy),
-                        false,
-                        color.stroke_width(2),
-                        6,
+                        ax.to(e.ratio),
+                        ax.to(e.lo),
+                        ax.to(e.hi),
+                        pos + dy,
+                        color,
+                        e.significant,
                     )?;
-                    let style = if e.significant {
-                        color.filled()
-                    } else {
-                        WHITE.filled()
-                    };
-                    chart.draw_series([
-                        Circle::new((ax.to(e.ratio), yy), 7, style),
-                        Circle::new((ax.to(e.ratio), yy), 7, color.stroke_width(2)),
-                    ])?;
                 }
             }
         }
