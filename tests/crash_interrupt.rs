@@ -165,7 +165,7 @@ fn sigint_and_sigkill_at_random_points_leave_parsable_files_and_resume_completes
         let upper = (full_run.as_millis() as u64).clamp(400, 3000);
         let at = Duration::from_millis(rng.gen_range(120..upper));
         let dir = s.tmp.path().join(format!("cut-{i}"));
-        let mut child = s
+        let child = s
             .start(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
