@@ -216,12 +216,14 @@ pub fn parse(file: &str, text: &str, overrides: &[String], suite: &Suite) -> Res
         let line = named.as_deref().and_then(|k| locate(text, k, "")).or(span_line);
         let key = named
             .or_else(|| line_text.split_once('=').map(|(k, _)| k.trim().to_string()))
+            // A line such as `= 5` names no key: say it is a syntax error, not an empty key.
+            .filter(|k| !k.is_empty())
             .unwrap_or_else(|| "(syntax)".into());
         return Err(ConfigError {
             file: file.to_string(),
             line: line.map(|l| format!(":{l}")).unwrap_or_default(),
             key,
-            problem: m.replace('\n', " "),
+            problem: toml_problem(m),
             fix: "see experiments/README.md for every key, its type and its default".into(),
         });
     }
@@ -234,7 +236,7 @@ pub fn parse(file: &str, text: &str, overrides: &[String], suite: &Suite) -> Res
         (Ok(c), true) => c,
         _ => toml::Value::Table(value)
             .try_into()
-            .map_err(|e: toml::de::Error| set_error(&overrides.join(" "), e.message().to_string()))?,
+            .map_err(|e: toml::de::Error| set_error(&overrides.join(" "), toml_problem(e.message())))?,
     };
     validate(config, after, suite, &err)
 }
@@ -522,6 +524,14 @@ fn expand_functions(
         ));
     }
     Ok(out)
+}
+
+/// The TOML parser's message on one line; it can be empty (e.g. for `name = `).
+fn toml_problem(m: &str) -> String {
+    match m.trim() {
+        "" => "a value is missing or is not valid TOML".into(),
+        t => t.replace('\n', " "),
+    }
 }
 
 fn set_error(o: &str, problem: String) -> ConfigError {

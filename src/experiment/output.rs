@@ -144,15 +144,17 @@ pub fn recover(dir: &Path) -> Result<Recovered> {
     })
 }
 
-/// Rows of a CSV file up to the first one that does not parse (a row cut short by a kill).
+/// Rows of a CSV file up to the first one that does not parse (a row cut short by a kill). A row
+/// is whole only with its line end: a kill or a full disk can cut the last row anywhere, even
+/// inside its last field, where what is left would still parse (with a wrong value).
 fn read_lenient<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let mut rd = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    bytes.truncate(whole);
+    let mut rd = csv::ReaderBuilder::new().flexible(true).from_reader(&bytes[..]);
     Ok(rd.deserialize().map_while(|r| r.ok()).collect())
 }
 

@@ -1,7 +1,8 @@
 //! The `native` runtime: each call spawns the host build as a child process in its own process
 //! group, feeds stdin, collects stdout (capped) and stderr over pipes in one poll loop with a
-//! deadline, kills the group on timeout or output overflow, and reaps it with `wait4` for its
-//! CPU time and max RSS. Kernel markers arrive as lines on an inherited pipe (`NEBULA_MARKER_FD`).
+//! deadline, kills the group on timeout or output overflow (and, once the child has exited, kills
+//! what is left of its group, so that no background grandchild outlives its call), and reaps it
+//! with `wait4` for its CPU time and max RSS. Kernel markers arrive as lines on an inherited pipe (`NEBULA_MARKER_FD`).
 
 use super::wasm::failed;
 use super::{store::STDERR_CAP, Limits};
@@ -14,6 +15,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The PATH a native call gets.
+pub const NATIVE_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// A native build, spawned per call.
 pub struct NativeFunction {
@@ -73,7 +77,11 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
     let (marker_r, marker_w) = marker_pipe()?;
     let call_mono = cpu::monotonic_ns();
     let mut cmd = Command::new(path);
+    // Like a wasm guest, a native call sees only the environment it is given (and a standard
+    // PATH): never Nebula's own, which may hold the server's token.
     cmd.args(&input.args)
+        .env_clear()
+        .env("PATH", NATIVE_PATH)
         .env("NEBULA_MARKER_FD", marker_w.as_raw_fd().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -225,28 +233,34 @@ fn pump(
 }
 
 /// Wait for the child, killing its group at the deadline; returns its status, its rusage and
-/// whether it had to be killed here for running past the deadline. Waits on a pidfd (Linux
-/// 5.3+) so that the exit is seen at once; polls with short sleeps where there is none.
+/// whether it had to be killed here for running past the deadline. Once the child has exited,
+/// whatever is left of its process group (background grandchildren) is killed before the child
+/// is reaped: until then its zombie holds the pid, so the group id cannot have been reused.
+/// Waits on a pidfd (Linux 5.3+) so that the exit is seen at once; polls with short sleeps
+/// where there is none.
 fn reap(pid: libc::pid_t, deadline: Instant, killed: bool) -> Result<(libc::c_int, libc::rusage, bool)> {
-    let mut status: libc::c_int = 0;
-    // SAFETY: zeroed rusage is valid; wait4 fills it.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     let pidfd = pidfd_open(pid);
     let mut sent_kill = killed;
     let mut pause = Duration::from_micros(20);
     loop {
-        let flags = if sent_kill { 0 } else { libc::WNOHANG };
-        // SAFETY: waiting for our own child.
-        let r = unsafe { libc::wait4(pid, &mut status, flags, &mut ru) };
-        if r == pid {
-            return Ok((status, ru, sent_kill && !killed));
-        }
+        let flags = libc::WEXITED | libc::WNOWAIT | if sent_kill { 0 } else { libc::WNOHANG };
+        // SAFETY: a zeroed siginfo_t is valid; waitid fills it (si_pid stays 0 if none exited).
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waiting (without reaping) for our own child.
+        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
         if r < 0 {
             let e = std::io::Error::last_os_error();
             if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            bail!("wait4 on child {pid} failed: {e}");
+            bail!("waitid on child {pid} failed: {e}");
+        }
+        // SAFETY: si_pid is valid for the SIGCHLD-style siginfo waitid fills.
+        if unsafe { info.si_pid() } == pid {
+            // SAFETY: signalling the group of our exited (unreaped) child.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            let (status, ru) = wait4_blocking(pid)?;
+            return Ok((status, ru, sent_kill && !killed));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -280,6 +294,25 @@ fn pidfd_open(pid: libc::pid_t) -> Option<OwnedFd> {
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     // SAFETY: a non-negative result is a new fd that we own.
     (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Reap an exited child: its status and rusage.
+fn wait4_blocking(pid: libc::pid_t) -> Result<(libc::c_int, libc::rusage)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: zeroed rusage is valid; wait4 fills it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: waiting for our own child.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if r == pid {
+            return Ok((status, ru));
+        }
+        let e = std::io::Error::last_os_error();
+        if r < 0 && e.kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        bail!("wait4 on child {pid} failed: {e}");
+    }
 }
 
 fn decode_status(status: libc::c_int) -> (Option<i32>, Option<CallError>) {

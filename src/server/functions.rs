@@ -253,10 +253,16 @@ async fn do_upload(
         .await
         .map_err(|e| AppError::internal(format!("the compile task failed: {e}")))?;
     let wasm = compiled.map_err(|e| AppError::bad_request("invalid-module", format!("{e:#}")))?;
-    if wasm.module().get_export("_start").is_none() {
+    // A `_start` that is not a `() -> ()` function would fail every call as a `load` error (500):
+    // refuse it here, as a missing one.
+    let start_ok = match wasm.module().get_export("_start") {
+        Some(wasmtime::ExternType::Func(f)) => f.params().len() == 0 && f.results().len() == 0,
+        _ => false,
+    };
+    if !start_ok {
         return Err(AppError::bad_request(
             "invalid-module",
-            "the module has no `_start` export: Nebula runs WASI command modules (a Rust `main` built for wasm32-wasip1)",
+            "the module has no `_start` function export taking and returning nothing: Nebula runs WASI command modules (a Rust `main` built for wasm32-wasip1)",
         ));
     }
     let info = EntryInfo {

@@ -1,0 +1,2 @@
+;; Executes `unreachable`: must end as `trap`.
+(module (func (export "_start") unreachable))
