@@ -22,7 +22,9 @@ pub struct Est {
     pub significant: bool,
 }
 
-fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> Option<Est> {
+/// An estimate from its CSV columns: none without a ratio; a missing bound is the ratio itself,
+/// a missing significance flag is "not significant".
+pub fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> Option<Est> {
     let ratio = r?;
     Some(Est {
         ratio,

@@ -9,7 +9,7 @@ use crate::export::summary::{natural_cmp, ok_values, wall, window_values};
 use crate::export::write_csv;
 use crate::plot::compare::{ChangeRow, CompareChart};
 use crate::plot::data::energy_note;
-use crate::plot::ratio::Est;
+use crate::plot::ratio::est;
 use crate::plot::{save, RunData};
 use crate::record::CallRow;
 use crate::stats::{change, median, Change, DEFAULT_RESAMPLES};
@@ -177,16 +177,6 @@ pub fn table(rows: &[CompareRow]) -> String {
     }
     out.push_str("change = median(B) / median(A) - 1; * = the 95% bootstrap CI excludes 0 and Mann-Whitney p < 0.05; energy statistics per window\n");
     out
-}
-
-fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> Option<Est> {
-    let ratio = r?;
-    Some(Est {
-        ratio,
-        lo: lo.unwrap_or(ratio),
-        hi: hi.unwrap_or(ratio),
-        significant: sig.unwrap_or(false),
-    })
 }
 
 /// What `write_compare` produced.

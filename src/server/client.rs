@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One request as the client saw it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientSample {
     /// From sending the request to the last byte of the response body.
     pub latency: Duration,
@@ -162,61 +162,36 @@ async fn connection_loop(
                 .header(hyper::header::HOST, authority)
                 .body(Full::new(load.body.clone()))?;
             let resp = s.send_request(req).await?;
-            let status = resp.status().as_u16();
             let h = resp.headers();
             let num = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let wall = num("x-nebula-wall-ns").and_then(|v| v.parse().ok());
-            let call_id = num("x-nebula-call-id").and_then(|v| v.parse().ok());
-            let energy = num("x-nebula-energy-j").and_then(|v| v.parse().ok());
-            let label = num("x-nebula-energy-label");
             let int = |name: &str| num(name).and_then(|v| v.parse::<u64>().ok());
-            let cpu = int("x-nebula-cpu-user-ns").zip(int("x-nebula-cpu-system-ns"));
-            let digest = num("x-nebula-output-digest");
+            let sample = ClientSample {
+                status: resp.status().as_u16(),
+                server_wall_ns: int("x-nebula-wall-ns"),
+                call_id: int("x-nebula-call-id"),
+                energy_j: num("x-nebula-energy-j").and_then(|v| v.parse().ok()),
+                energy_label: num("x-nebula-energy-label"),
+                server_cpu_ns: int("x-nebula-cpu-user-ns").zip(int("x-nebula-cpu-system-ns")),
+                output_digest: num("x-nebula-output-digest"),
+                ..ClientSample::default()
+            };
             let body = resp.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, wall, call_id, energy, label, cpu, digest, body.len()))
+            anyhow::Ok(ClientSample {
+                body_bytes: body.len(),
+                ..sample
+            })
         }
         .await;
-        let latency = start.elapsed();
-        let sample = match result {
-            Ok((
-                status,
-                server_wall_ns,
-                call_id,
-                energy_j,
-                energy_label,
-                server_cpu_ns,
-                output_digest,
-                body_bytes,
-            )) => ClientSample {
-                latency,
-                status,
-                server_wall_ns,
-                call_id,
-                energy_j,
-                energy_label,
-                server_cpu_ns,
-                output_digest,
-                body_bytes,
-                sent_at,
-                client,
-            },
-            Err(e) => {
+        // A request that failed below HTTP is a sample with status 0 and nothing from the server.
+        let sample = ClientSample {
+            latency: start.elapsed(),
+            sent_at,
+            client,
+            ..result.unwrap_or_else(|e| {
                 tracing::debug!("request failed: {e:#}");
                 sender = None;
-                ClientSample {
-                    latency,
-                    status: 0,
-                    server_wall_ns: None,
-                    call_id: None,
-                    energy_j: None,
-                    energy_label: None,
-                    server_cpu_ns: None,
-                    output_digest: None,
-                    body_bytes: 0,
-                    sent_at,
-                    client,
-                }
-            }
+                ClientSample::default()
+            })
         };
         out.push(sample);
     }
