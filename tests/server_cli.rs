@@ -52,7 +52,7 @@ async fn serve_starts_serves_and_exits_0_on_sigterm() {
     for _ in 0..5 {
         let r = c(Method::POST, "/functions/hi/invoke", &[], Vec::new()).await;
         assert_eq!((r.status, r.text().as_str()), (200, "hi"));
-        assert_eq!(r.header("x-nebula-energy-label"), Some("estimated"));
+        assert_eq!(r.measure("energy-label"), Some("estimated"));
     }
     // SAFETY: kill sends a signal to the child we spawned.
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };

@@ -49,7 +49,7 @@ async fn every_suite_function_answers_on_wasm_and_native() {
     for f in &suite.functions {
         let wasm = s.invoke(&f.name, "", &f.example).await;
         assert_eq!(wasm.status, 200, "{} on wasm: {}", f.name, wasm.text());
-        assert_eq!(wasm.header("x-nebula-runtime"), Some("wasm"));
+        assert_eq!(wasm.measure("runtime"), Some("wasm"));
         calls += 1;
         if suite.native_path(&f.name).is_file() {
             let native = s.invoke(&f.name, "?runtime=native", &f.example).await;
@@ -59,10 +59,7 @@ async fn every_suite_function_answers_on_wasm_and_native() {
                 "{}: wasm and native outputs differ",
                 f.name
             );
-            assert_eq!(
-                wasm.header("x-nebula-output-digest"),
-                native.header("x-nebula-output-digest")
-            );
+            assert_eq!(wasm.measure("output-digest"), native.measure("output-digest"));
             calls += 1;
         }
     }
@@ -87,29 +84,38 @@ async fn upload_invoke_replace_with_a_broken_module_and_delete() {
 
     let r = s.invoke("greet", "", "").await;
     assert_eq!((r.status, r.text().as_str()), (200, "hello v1"));
-    for h in [
-        "x-nebula-wall-ns",
-        "x-nebula-instantiate-ns",
-        "x-nebula-execute-ns",
-        "x-nebula-cpu-user-ns",
-        "x-nebula-cpu-system-ns",
-        "x-nebula-peak-memory-bytes",
-        "x-nebula-output-digest",
+    for key in [
+        "id",
+        "wall-ns",
+        "instantiate-ns",
+        "execute-ns",
+        "cpu-user-ns",
+        "cpu-system-ns",
+        "peak-memory-bytes",
+        "output-digest",
     ] {
-        assert!(r.header(h).is_some(), "missing {h}");
+        assert!(
+            r.measure(key).is_some(),
+            "x-nebula-call lacks {key}: {:?}",
+            r.header("x-nebula-call")
+        );
     }
-    let wall: u64 = r
-        .header("x-nebula-wall-ns")
-        .and_then(|v| v.parse().ok())
-        .expect("wall");
+    assert_eq!(r.measure("runtime"), Some("wasm"));
+    // The digest is the SHA-256 of the body, as calls.csv writes it.
+    let body_digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&r.body))
+    };
+    assert_eq!(r.measure("output-digest"), Some(body_digest.as_str()));
+    let wall: u64 = r.measure("wall-ns").and_then(|v| v.parse().ok()).expect("wall");
     assert!(wall > 0);
     let joules: f64 = r
-        .header("x-nebula-energy-j")
+        .measure("energy-j")
         .and_then(|v| v.parse().ok())
         .expect("energy");
     assert!(joules > 0.0);
-    assert_eq!(r.header("x-nebula-energy-label"), Some("estimated"));
-    assert_eq!(r.header("x-nebula-energy-source"), Some("model"));
+    assert_eq!(r.measure("energy-label"), Some("estimated"));
+    assert_eq!(r.measure("energy-source"), Some("model"));
 
     let r = s.invoke("greet", "?format=json", "").await;
     let j = r.json().expect("json");
@@ -239,7 +245,7 @@ async fn guest_failures_map_to_http_errors() {
     assert_eq!(j["error"], "trap");
     assert!(j["message"].as_str().unwrap_or("").contains("unreachable"), "{j}");
     assert!(
-        r.header("x-nebula-wall-ns").is_some(),
+        r.measure("wall-ns").is_some(),
         "failed calls still carry their measurements"
     );
     let r = s.invoke("exit3", "", "").await;
@@ -382,7 +388,7 @@ async fn metrics_and_csv_count_every_call() {
         .any(|r| r.function == "a" && r.input == "in" && r.cell == format!("a/in/wasm/c{}", r.concurrency)));
     // Client samples join to the server's rows by call id, with the same wall time.
     for x in &a {
-        let id = x.call_id.expect("x-nebula-call-id");
+        let id = x.call_id.expect("the id in x-nebula-call");
         let row = rows
             .iter()
             .find(|r| r.window_id == id)

@@ -30,7 +30,7 @@ pub struct BenchHttpArgs {
     /// Input for a function, NAME=VALUE (repeatable); default: the suite's example.
     #[arg(long = "input", value_parser = parse_input)]
     pub inputs: Vec<(String, String)>,
-    /// Guest calls at once in the local server (default 2 x cores).
+    /// Guest calls at once in the local server (default: one per core).
     #[arg(long)]
     pub max_inflight: Option<usize>,
     /// Print JSON rows instead of a table.
@@ -80,9 +80,11 @@ pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
         requests: a.requests,
         warmup: a.warmup,
         inputs: a.inputs.iter().cloned().collect::<HashMap<_, _>>(),
+        local: local.is_some(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_name("nebula-load")
         .build()
         .context("cannot start the load generator's runtime")?;
     let rows = rt.block_on(bench::run(&plan))?;

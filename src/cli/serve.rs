@@ -21,7 +21,7 @@ pub struct ServeArgs {
     /// Bearer token required by PUT and DELETE (none: open).
     #[arg(long, env = "NEBULA_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Guest calls running at once (default 2 x cores); also sizes the blocking pool.
+    /// Guest calls running at once (default: one per core); the call pool has this many threads.
     #[arg(long)]
     pub max_inflight: Option<usize>,
     /// Requests allowed to wait for a slot before 503.

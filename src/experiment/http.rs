@@ -1,7 +1,7 @@
 //! HTTP load experiments (`target = "http"`): the orchestrator drives `nebula serve` (started here
 //! on a loopback port, or the configured `url`) with keep-alive connections, one per call in
 //! flight, and records each request's client-side latency next to what the server measured
-//! (its wall and CPU time and output digest, from the `x-nebula-*` headers). A server started
+//! (its wall and CPU time and output digest, from the `x-nebula-call` header). A server started
 //! here writes its own per-call rows to `server-calls.csv` in the run directory.
 
 use super::config::Plan;
@@ -83,7 +83,7 @@ impl HttpTarget {
         first
             .output_digest
             .clone()
-            .context("the server sent no x-nebula-output-digest header")
+            .context("the server's x-nebula-call header has no output-digest")
     }
 
     fn drive(

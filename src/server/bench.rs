@@ -3,10 +3,11 @@
 //! measured in the same run, level by level, so that both see the same machine state.
 
 use super::client::{self, ClientSample, Load};
+use super::threads;
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use hyper::Method;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 /// The target name of the baseline handler in the results.
@@ -24,6 +25,8 @@ pub struct BenchPlan {
     pub warmup: usize,
     /// Input per function; functions not listed get the server's example input.
     pub inputs: HashMap<String, String>,
+    /// The server runs in this process: report CPU per request by thread role.
+    pub local: bool,
 }
 
 /// One (target, concurrency) measurement.
@@ -39,6 +42,9 @@ pub struct BenchRow {
     pub p99: Duration,
     /// The server's own median wall time of the calls (absent for the bare handler).
     pub server_wall_p50: Option<Duration>,
+    /// CPU microseconds per request by thread role (`server-io`, `call-pool`, `load-gen`,
+    /// `other`), when the server runs in this process; empty otherwise.
+    pub cpu_us: BTreeMap<String, f64>,
 }
 
 /// The `q` quantile (nearest rank) of sorted durations.
@@ -76,6 +82,7 @@ pub fn summarize(
         p50: quantile(&lat, 0.5),
         p99: quantile(&lat, 0.99),
         server_wall_p50: (!walls.is_empty()).then(|| quantile(&walls, 0.5)),
+        cpu_us: BTreeMap::new(),
     }
 }
 
@@ -98,12 +105,14 @@ async fn examples(url: &str) -> Result<HashMap<String, String>> {
         .collect())
 }
 
-async fn measure(
-    plan: &BenchPlan,
-    path: &str,
-    body: Bytes,
-    c: usize,
-) -> Result<(Vec<ClientSample>, Duration)> {
+/// One measurement: the samples, the elapsed time and the CPU per request by thread role.
+struct Measured {
+    samples: Vec<ClientSample>,
+    elapsed: Duration,
+    cpu_us: BTreeMap<String, f64>,
+}
+
+async fn measure(plan: &BenchPlan, path: &str, body: Bytes, c: usize) -> Result<Measured> {
     let mut load = Load {
         base: plan.url.clone(),
         method: Method::POST,
@@ -117,9 +126,20 @@ async fn measure(
         client::run(&load).await?;
     }
     load.requests = plan.requests;
+    let cpu0 = threads::snapshot();
     let t0 = Instant::now();
     let samples = client::run(&load).await?;
-    Ok((samples, t0.elapsed()))
+    let elapsed = t0.elapsed();
+    let cpu_us = if plan.local {
+        threads::per_request(&cpu0, &threads::snapshot(), samples.len())
+    } else {
+        BTreeMap::new()
+    };
+    Ok(Measured {
+        samples,
+        elapsed,
+        cpu_us,
+    })
 }
 
 /// Run the plan: at each level, the bare handler (when the server has `/bare`), then each
@@ -147,13 +167,19 @@ pub async fn run(plan: &BenchPlan) -> Result<Vec<BenchRow>> {
     let mut rows = Vec::new();
     for &c in &plan.concurrency {
         if has_bare {
-            let (s, el) = measure(plan, "/bare", Bytes::new(), c).await?;
-            rows.push(summarize(BARE, "", c, &s, el));
+            let m = measure(plan, "/bare", Bytes::new(), c).await?;
+            rows.push(BenchRow {
+                cpu_us: m.cpu_us,
+                ..summarize(BARE, "", c, &m.samples, m.elapsed)
+            });
         }
         for (f, input) in &inputs {
             let path = format!("/functions/{f}/invoke");
-            let (s, el) = measure(plan, &path, Bytes::from(input.clone()), c).await?;
-            rows.push(summarize(f, input, c, &s, el));
+            let m = measure(plan, &path, Bytes::from(input.clone()), c).await?;
+            rows.push(BenchRow {
+                cpu_us: m.cpu_us,
+                ..summarize(f, input, c, &m.samples, m.elapsed)
+            });
         }
     }
     Ok(rows)
@@ -164,8 +190,18 @@ pub fn table(rows: &[BenchRow]) -> String {
     use std::fmt::Write;
     let ms = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
     let mut out = format!(
-        "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10} {:>9} {:>9} {:>11} {:>8}\n",
-        "target", "input", "conc", "requests", "errors", "req/s", "p50 ms", "p99 ms", "server p50", "vs bare"
+        "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10} {:>9} {:>9} {:>11} {:>8}  {}\n",
+        "target",
+        "input",
+        "conc",
+        "requests",
+        "errors",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "server p50",
+        "vs bare",
+        "CPU us/request: server-io call-pool load-gen"
     );
     for r in rows {
         let bare = rows
@@ -176,9 +212,14 @@ pub fn table(rows: &[BenchRow]) -> String {
             Some(b) if b > 0.0 && r.target != BARE => format!("{:.2}x", r.rps / b),
             _ => "-".into(),
         };
+        let cpu = |role: &str| {
+            r.cpu_us
+                .get(role)
+                .map_or_else(|| "-".to_string(), |us| format!("{us:.1}"))
+        };
         let _ = writeln!(
             out,
-            "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10.0} {:>9} {:>9} {:>11} {:>8}",
+            "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10.0} {:>9} {:>9} {:>11} {:>8}  {:>9} {:>9} {:>8}",
             r.target,
             r.input.chars().take(11).collect::<String>(),
             r.concurrency,
@@ -188,7 +229,10 @@ pub fn table(rows: &[BenchRow]) -> String {
             ms(r.p50),
             ms(r.p99),
             r.server_wall_p50.map(ms).unwrap_or_else(|| "-".into()),
-            ratio
+            ratio,
+            cpu("server-io"),
+            cpu("call-pool"),
+            cpu("load-gen")
         );
     }
     out

@@ -2,6 +2,7 @@
 //! client) and an in-process server for experiments and benchmarks. The orchestrator calls
 //! [`spawn_local_server`] (or uses a given URL) and [`drive`] at each concurrency level.
 
+use super::invoke::{parse_call_header, CALL_HEADER};
 use super::ServerConfig;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
@@ -21,16 +22,16 @@ pub struct ClientSample {
     pub latency: Duration,
     /// HTTP status; 0 when the request failed below HTTP (connection refused, reset).
     pub status: u16,
-    /// `x-nebula-wall-ns`: the call's wall time measured by the server.
+    /// `wall-ns` of the `x-nebula-call` header: the call's wall time measured by the server.
     pub server_wall_ns: Option<u64>,
-    /// `x-nebula-call-id`: the `window_id` of the call's row in the server's CSV.
+    /// `id`: the `window_id` of the call's row in the server's CSV.
     pub call_id: Option<u64>,
-    /// `x-nebula-energy-j` and its label.
+    /// `energy-j` and `energy-label`.
     pub energy_j: Option<f64>,
     pub energy_label: Option<String>,
-    /// `x-nebula-cpu-user-ns` / `x-nebula-cpu-system-ns`: the call's CPU time on the server.
+    /// `cpu-user-ns` / `cpu-system-ns`: the call's CPU time on the server.
     pub server_cpu_ns: Option<(u64, u64)>,
-    /// `x-nebula-output-digest`: SHA-256 of the function's output.
+    /// `output-digest`: SHA-256 of the function's output.
     pub output_digest: Option<String>,
     pub body_bytes: usize,
     /// When the request was sent, from the start of the run.
@@ -42,6 +43,24 @@ pub struct ClientSample {
 impl ClientSample {
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+/// The server's figures from the `x-nebula-call` header (all absent without one).
+pub fn from_call_header(headers: &hyper::HeaderMap) -> ClientSample {
+    let Some(value) = headers.get(CALL_HEADER).and_then(|v| v.to_str().ok()) else {
+        return ClientSample::default();
+    };
+    let m = parse_call_header(value);
+    let int = |key: &str| m.get(key).and_then(|v| v.parse::<u64>().ok());
+    ClientSample {
+        server_wall_ns: int("wall-ns"),
+        call_id: int("id"),
+        energy_j: m.get("energy-j").and_then(|v| v.parse().ok()),
+        energy_label: m.get("energy-label").map(|v| v.to_string()),
+        server_cpu_ns: int("cpu-user-ns").zip(int("cpu-system-ns")),
+        output_digest: m.get("output-digest").map(|v| v.to_string()),
+        ..ClientSample::default()
     }
 }
 
@@ -162,18 +181,9 @@ async fn connection_loop(
                 .header(hyper::header::HOST, authority)
                 .body(Full::new(load.body.clone()))?;
             let resp = s.send_request(req).await?;
-            let h = resp.headers();
-            let num = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let int = |name: &str| num(name).and_then(|v| v.parse::<u64>().ok());
             let sample = ClientSample {
                 status: resp.status().as_u16(),
-                server_wall_ns: int("x-nebula-wall-ns"),
-                call_id: int("x-nebula-call-id"),
-                energy_j: num("x-nebula-energy-j").and_then(|v| v.parse().ok()),
-                energy_label: num("x-nebula-energy-label"),
-                server_cpu_ns: int("x-nebula-cpu-user-ns").zip(int("x-nebula-cpu-system-ns")),
-                output_digest: num("x-nebula-output-digest"),
-                ..ClientSample::default()
+                ..from_call_header(resp.headers())
             };
             let body = resp.into_body().collect().await?.to_bytes();
             anyhow::Ok(ClientSample {
@@ -209,6 +219,11 @@ pub struct Reply {
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// One figure of the `x-nebula-call` header, e.g. `wall-ns`.
+    pub fn measure(&self, key: &str) -> Option<&str> {
+        parse_call_header(self.header(CALL_HEADER)?).get(key).copied()
     }
 
     pub fn text(&self) -> String {

@@ -1,8 +1,8 @@
-//! `POST /functions/{name}/invoke`: admission (a semaphore of `max_inflight` permits and a
-//! short queue; beyond it 503 with `Retry-After`), the guest call on the blocking pool, and the
-//! response: stdout as the body and the measurements as `x-nebula-*` headers, or the output and
-//! the whole record as JSON with `?format=json`. Everything after the call (CSV row, metrics,
-//! recent list, log line) happens outside the measured window.
+//! `POST /functions/{name}/invoke`: admission (at most `max_inflight` calls running, on the
+//! call pool's threads, and a short queue; beyond it 503 with `Retry-After`), the guest call on
+//! the pool, and the response: stdout as the body and the measurements as `x-nebula-*` headers,
+//! or the output and the whole record as JSON with `?format=json`. Everything after the call
+//! (CSV row, metrics, recent list, log line) happens outside the measured window.
 
 use super::error::AppError;
 use super::functions::{check_name, unknown, Entry};
@@ -19,69 +19,74 @@ use serde::Deserialize;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use std::time::{Duration, Instant};
 
-/// Bounds the guest calls running at once and the requests waiting for one.
+/// Bounds the calls admitted at once: `max` running (the call pool has that many threads) and
+/// `queue` waiting in the pool's channel for a thread.
 pub struct Admission {
-    sem: Arc<Semaphore>,
+    counts: Arc<Counts>,
     max: usize,
     queue: usize,
-    queued: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Admitted and not finished: running plus queued.
+    pending: AtomicUsize,
+    /// Running on a pool thread.
     inflight: AtomicUsize,
+    /// Calls started so far (the next call's sequence number).
     started: AtomicU64,
 }
 
-/// Decrements the queue count however the wait ends (including a dropped request).
-struct Queued<'a>(&'a AtomicUsize);
+/// One admitted call; it leaves the count when dropped, on the pool thread once the call is
+/// recorded, or wherever the request is abandoned before that.
+pub struct Ticket(Arc<Counts>);
 
-impl Drop for Queued<'_> {
+impl Drop for Ticket {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.pending.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 impl Admission {
     pub fn new(max_inflight: usize, queue: usize) -> Admission {
-        let max = max_inflight.clamp(1, Semaphore::MAX_PERMITS);
         Admission {
-            sem: Arc::new(Semaphore::new(max)),
-            max,
+            counts: Arc::default(),
+            max: max_inflight.max(1),
             queue,
-            queued: AtomicUsize::new(0),
-            inflight: AtomicUsize::new(0),
-            started: AtomicU64::new(0),
         }
     }
 
-    /// A slot now, or after waiting in the queue; `None` when the queue is full too.
-    pub async fn admit(&self) -> Option<OwnedSemaphorePermit> {
-        if let Ok(p) = self.sem.clone().try_acquire_owned() {
-            return Some(p);
-        }
-        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.queue {
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            return None;
-        }
-        let _q = Queued(&self.queued);
-        self.sem.clone().acquire_owned().await.ok()
+    /// A ticket when fewer than `max + queue` calls are pending; `None` when the server is full.
+    pub fn admit(&self) -> Option<Ticket> {
+        let limit = self.max.saturating_add(self.queue);
+        let prev = self.counts.pending.fetch_add(1, Ordering::SeqCst);
+        let ticket = Ticket(self.counts.clone());
+        (prev < limit).then_some(ticket)
     }
 
     pub fn inflight(&self) -> usize {
-        self.inflight.load(Ordering::SeqCst)
+        self.counts.inflight.load(Ordering::SeqCst)
     }
 
     pub fn queued(&self) -> usize {
-        self.queued.load(Ordering::SeqCst)
+        self.counts
+            .pending
+            .load(Ordering::SeqCst)
+            .saturating_sub(self.inflight())
     }
 
-    /// Wait until every slot is free (no call running), at most `grace`.
+    /// Wait until no call is pending, at most `grace`.
     pub async fn drain(&self, grace: Duration) -> bool {
-        let n = u32::try_from(self.max).unwrap_or(u32::MAX);
-        matches!(
-            tokio::time::timeout(grace, self.sem.acquire_many(n)).await,
-            Ok(Ok(_))
-        )
+        let deadline = Instant::now() + grace;
+        while self.counts.pending.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
     }
 }
 
@@ -127,7 +132,7 @@ pub async fn handler(
         ));
     }
     let stdin = body?.to_vec();
-    let Some(permit) = state.admission.admit().await else {
+    let Some(ticket) = state.admission.admit() else {
         state.metrics.refused(&name, kind.as_str(), "saturated");
         return Err(AppError::saturated(format!(
             "the server is saturated ({} calls running, {} queued): retry shortly",
@@ -136,9 +141,11 @@ pub async fn handler(
         )));
     };
     let st = state.clone();
-    let (row, outcome) = tokio::task::spawn_blocking(move || run_call(&st, &entry, kind, stdin, permit))
+    let (row, outcome) = state
+        .pool
+        .run(move || run_call(&st, &entry, kind, stdin, ticket))
         .await
-        .map_err(|e| AppError::internal(format!("the call's task failed: {e}")))?;
+        .map_err(|_| AppError::internal("the call ended without a result (see the server log)"))?;
     Ok(respond(&row, &outcome, json))
 }
 
@@ -147,7 +154,7 @@ thread_local! {
 }
 static NEXT_WORKER: AtomicU32 = AtomicU32::new(1);
 
-/// A small stable index for the blocking thread running the call (1-based).
+/// A small stable index for the pool thread running the call (1-based).
 fn worker_index() -> u32 {
     WORKER.with(|w| {
         if w.get() == 0 {
@@ -157,13 +164,13 @@ fn worker_index() -> u32 {
     })
 }
 
-/// Run one call on the current (blocking) thread and record it.
+/// Run one call on the current (pool) thread and record it.
 fn run_call(
     state: &SharedState,
     entry: &Entry,
     kind: RuntimeKind,
     stdin: Vec<u8>,
-    permit: OwnedSemaphorePermit,
+    ticket: Ticket,
 ) -> (CallRow, CallOutcome) {
     let input_label = describe_input(&stdin);
     let input = CallInput {
@@ -174,7 +181,7 @@ fn run_call(
         (Some(n), RuntimeKind::Native) => n.as_ref(),
         _ => entry.wasm.as_ref(),
     };
-    let adm = &state.admission;
+    let adm = &state.admission.counts;
     let worker = worker_index();
     let concurrency = adm.inflight.fetch_add(1, Ordering::SeqCst) + 1;
     let seq = adm.started.fetch_add(1, Ordering::SeqCst);
@@ -230,7 +237,7 @@ fn run_call(
         concurrency,
         "call"
     );
-    drop(permit);
+    drop(ticket);
     (row, outcome)
 }
 
@@ -246,46 +253,66 @@ fn describe_input(stdin: &[u8]) -> String {
     }
 }
 
-/// The measurement headers of a call.
-pub fn measurement_headers(row: &CallRow) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    let mut put = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(HeaderName::from_static(name), v);
-        }
-    };
-    put("x-nebula-runtime", row.runtime.clone());
-    // The row's `window_id` in the CSV: joins client-side samples to server records.
-    put("x-nebula-call-id", row.window_id.to_string());
-    put("x-nebula-wall-ns", row.wall_ns.to_string());
-    let opt = [
-        ("x-nebula-compile-ns", row.compile_ns),
-        ("x-nebula-instantiate-ns", row.instantiate_ns),
-        ("x-nebula-execute-ns", row.execute_ns),
-        ("x-nebula-spawn-ns", row.spawn_to_exit_ns),
-        ("x-nebula-kernel-ns", row.kernel_ns),
+/// The response header that carries a call's measurements.
+pub const CALL_HEADER: &str = "x-nebula-call";
+
+/// The measurements of a call as one header value: comma-separated `key=value` pairs, times in
+/// nanoseconds, memory in bytes, energy in joules (the keys are listed in the README). One
+/// header rather than one per figure: every header line costs both ends of every request a
+/// parse and a map insert (see docs/benchmarks.md).
+pub fn call_header_value(row: &CallRow) -> String {
+    use std::fmt::Write;
+    let mut v = String::with_capacity(320);
+    let _ = write!(
+        v,
+        "id={}, runtime={}, wall-ns={}",
+        row.window_id, row.runtime, row.wall_ns
+    );
+    let phases = [
+        ("compile-ns", row.compile_ns),
+        ("instantiate-ns", row.instantiate_ns),
+        ("execute-ns", row.execute_ns),
+        ("spawn-ns", row.spawn_to_exit_ns),
+        ("kernel-ns", row.kernel_ns),
     ];
-    for (name, v) in opt {
-        if let Some(v) = v {
-            put(name, v.to_string());
+    for (key, value) in phases {
+        if let Some(x) = value {
+            let _ = write!(v, ", {key}={x}");
         }
     }
-    put("x-nebula-cpu-user-ns", row.cpu_user_ns.to_string());
-    put("x-nebula-cpu-system-ns", row.cpu_system_ns.to_string());
-    put("x-nebula-peak-memory-bytes", row.peak_memory_bytes.to_string());
+    let _ = write!(
+        v,
+        ", cpu-user-ns={}, cpu-system-ns={}, peak-memory-bytes={}",
+        row.cpu_user_ns, row.cpu_system_ns, row.peak_memory_bytes
+    );
     match row.energy_gross_j {
         Some(j) => {
-            put("x-nebula-energy-j", format!("{j:e}"));
-            put("x-nebula-energy-source", row.energy_source.clone());
-            put("x-nebula-energy-label", row.energy_label.clone());
-            put("x-nebula-energy-split", row.energy_split.clone());
+            let _ = write!(
+                v,
+                ", energy-j={j:e}, energy-source={}, energy-label={}, energy-split={}",
+                row.energy_source, row.energy_label, row.energy_split
+            );
         }
-        None => {
-            put("x-nebula-energy-source", "none".into());
-            put("x-nebula-energy-label", "unavailable".into());
-        }
+        None => v.push_str(", energy-source=none, energy-label=unavailable"),
     }
-    put("x-nebula-output-digest", row.output_digest.clone());
+    let _ = write!(v, ", output-digest={}", row.output_digest);
+    v
+}
+
+/// The `key=value` pairs of an `x-nebula-call` value (what a client reads back).
+pub fn parse_call_header(value: &str) -> std::collections::BTreeMap<&str, &str> {
+    value
+        .split(',')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .collect()
+}
+
+/// The measurement header of a call.
+pub fn measurement_headers(row: &CallRow) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&call_header_value(row)) {
+        h.insert(HeaderName::from_static(CALL_HEADER), v);
+    }
     h
 }
 
@@ -336,6 +363,45 @@ mod tests {
         let long = describe_input(&[b'x'; 100]);
         assert!(long.starts_with("100B-"), "{long}");
         assert!(describe_input(b"\x00\x01").starts_with("2B-"));
+    }
+
+    #[test]
+    fn the_call_header_round_trips_and_never_says_zero_for_missing_energy() {
+        let mut row = CallRow {
+            runtime: "wasm".into(),
+            window_id: 7,
+            wall_ns: 4123,
+            instantiate_ns: Some(900),
+            execute_ns: Some(3000),
+            cpu_user_ns: 4000,
+            cpu_system_ns: 12,
+            peak_memory_bytes: 1 << 20,
+            output_digest: "ab".repeat(32),
+            ..CallRow::default()
+        };
+        let v = call_header_value(&row);
+        let m = parse_call_header(&v);
+        assert_eq!(m.get("id"), Some(&"7"));
+        assert_eq!(m.get("wall-ns"), Some(&"4123"));
+        assert_eq!(m.get("instantiate-ns"), Some(&"900"));
+        assert_eq!(m.get("compile-ns"), None, "absent phases are left out: {v}");
+        assert_eq!(m.get("cpu-system-ns"), Some(&"12"));
+        assert_eq!(m.get("peak-memory-bytes"), Some(&"1048576"));
+        assert_eq!(m.get("energy-j"), None, "{v}");
+        assert_eq!(m.get("energy-label"), Some(&"unavailable"));
+        assert_eq!(m.get("output-digest").map(|d| d.len()), Some(64));
+        row.energy_gross_j = Some(1.5e-5);
+        row.energy_source = "model".into();
+        row.energy_label = "estimated".into();
+        row.energy_split = "direct".into();
+        let v = call_header_value(&row);
+        let m = parse_call_header(&v);
+        assert_eq!(
+            m.get("energy-j").and_then(|j| j.parse::<f64>().ok()),
+            Some(1.5e-5)
+        );
+        assert_eq!(m.get("energy-label"), Some(&"estimated"));
+        assert!(HeaderValue::from_str(&v).is_ok(), "a valid header value: {v}");
     }
 
     #[test]

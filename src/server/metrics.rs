@@ -24,12 +24,31 @@ struct Histogram {
     sum: f64,
 }
 
+/// The figures of one (function, runtime) pair.
+#[derive(Default)]
+struct Series {
+    /// Invocations by outcome.
+    outcomes: BTreeMap<String, u64>,
+    latency: Histogram,
+    /// Joules by label.
+    energy: BTreeMap<String, f64>,
+}
+
 #[derive(Default)]
 struct Inner {
-    invocations: BTreeMap<(String, String, String), u64>,
-    latency: BTreeMap<(String, String), Histogram>,
-    energy: BTreeMap<(String, String, String), f64>,
+    /// function -> runtime -> figures. Nested maps are looked up by `&str`: a call allocates
+    /// nothing once its function, runtime and outcome have been seen.
+    series: BTreeMap<String, BTreeMap<String, Series>>,
     uploads: BTreeMap<String, u64>,
+}
+
+/// Apply `f` to the value at `key`, inserted as the default the first time (the only time the
+/// key is copied).
+fn at<V: Default, R>(map: &mut BTreeMap<String, V>, key: &str, f: impl FnOnce(&mut V) -> R) -> R {
+    if let Some(v) = map.get_mut(key) {
+        return f(v);
+    }
+    f(map.entry(key.to_owned()).or_default())
 }
 
 /// The counters; one lock, held for a few map updates per call.
@@ -53,36 +72,37 @@ impl Metrics {
         energy: Option<(f64, &str)>,
     ) {
         let mut m = self.lock();
-        *m.invocations
-            .entry((function.into(), runtime.into(), outcome.into()))
-            .or_default() += 1;
-        let h = m.latency.entry((function.into(), runtime.into())).or_default();
-        let s = wall.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if s <= *b {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += s;
-        if let Some((j, label)) = energy {
-            *m.energy
-                .entry((function.into(), runtime.into(), label.into()))
-                .or_default() += j;
-        }
+        at(&mut m.series, function, |by_runtime| {
+            at(by_runtime, runtime, |series| {
+                at(&mut series.outcomes, outcome, |n| *n += 1);
+                let h = &mut series.latency;
+                let s = wall.as_secs_f64();
+                for (i, b) in BUCKETS.iter().enumerate() {
+                    if s <= *b {
+                        h.counts[i] += 1;
+                    }
+                }
+                h.count += 1;
+                h.sum += s;
+                if let Some((j, label)) = energy {
+                    at(&mut series.energy, label, |e| *e += j);
+                }
+            })
+        });
     }
 
     /// A request refused before it ran (e.g. `saturated`).
     pub fn refused(&self, function: &str, runtime: &str, outcome: &str) {
-        *self
-            .lock()
-            .invocations
-            .entry((function.into(), runtime.into(), outcome.into()))
-            .or_default() += 1;
+        let mut m = self.lock();
+        at(&mut m.series, function, |by_runtime| {
+            at(by_runtime, runtime, |series| {
+                at(&mut series.outcomes, outcome, |n| *n += 1)
+            })
+        });
     }
 
     pub fn upload(&self, outcome: &str) {
-        *self.lock().uploads.entry(outcome.into()).or_default() += 1;
+        at(&mut self.lock().uploads, outcome, |n| *n += 1);
     }
 
     /// The exposition text.
@@ -94,7 +114,12 @@ impl Metrics {
             "# HELP nebula_invocations_total Function invocations by function, runtime and outcome (ok or the error kind)."
         );
         let _ = writeln!(out, "# TYPE nebula_invocations_total counter");
-        for ((f, r, o), n) in &m.invocations {
+        let all = || {
+            m.series
+                .iter()
+                .flat_map(|(f, rs)| rs.iter().map(move |(r, series)| (f, r, series)))
+        };
+        for (f, r, o, n) in all().flat_map(|(f, r, s)| s.outcomes.iter().map(move |(o, n)| (f, r, o, n))) {
             let _ = writeln!(
                 out,
                 "nebula_invocations_total{{function=\"{}\",runtime=\"{}\",outcome=\"{}\"}} {n}",
@@ -108,7 +133,10 @@ impl Metrics {
             "# HELP nebula_invocation_duration_seconds Wall time of each call, measured by the server."
         );
         let _ = writeln!(out, "# TYPE nebula_invocation_duration_seconds histogram");
-        for ((f, r), h) in &m.latency {
+        for (f, r, h) in all()
+            .map(|(f, r, s)| (f, r, &s.latency))
+            .filter(|(_, _, h)| h.count > 0)
+        {
             let labels = format!("function=\"{}\",runtime=\"{}\"", esc(f), esc(r));
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -138,7 +166,7 @@ impl Metrics {
             "# HELP nebula_energy_joules_total Energy of the calls in joules, by label (measured or estimated)."
         );
         let _ = writeln!(out, "# TYPE nebula_energy_joules_total counter");
-        for ((f, r, l), j) in &m.energy {
+        for (f, r, l, j) in all().flat_map(|(f, r, s)| s.energy.iter().map(move |(l, j)| (f, r, l, j))) {
             let _ = writeln!(
                 out,
                 "nebula_energy_joules_total{{function=\"{}\",runtime=\"{}\",label=\"{}\"}} {j}",

@@ -14,6 +14,8 @@ pub mod functions;
 pub mod invoke;
 pub mod metrics;
 pub mod page;
+pub mod pool;
+pub mod threads;
 
 use crate::runtime::{HostConfig, Limits, WasmHost};
 use anyhow::{Context, Result};
@@ -35,7 +37,7 @@ pub use error::AppError;
 pub struct ServerConfig {
     /// Timeout, memory cap and output cap of each call.
     pub limits: Limits,
-    /// Guest calls running at once (also the size of the blocking pool).
+    /// Guest calls running at once (also the number of call-pool threads).
     pub max_inflight: usize,
     /// Requests allowed to wait for a slot; beyond it, 503 with `Retry-After`.
     pub queue: usize,
@@ -58,12 +60,13 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults for a machine with `cores` cores: 2 x cores in flight, a queue of 16, 16 MiB bodies.
+    /// Defaults for a machine with `cores` cores: one call per core in flight, a queue of 16,
+    /// 16 MiB bodies.
     pub fn new(cores: usize) -> ServerConfig {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         ServerConfig {
             limits: Limits::default(),
-            max_inflight: (2 * cores).max(1),
+            max_inflight: cores.max(1),
             queue: 16,
             max_body: 16 << 20,
             token: None,
@@ -85,6 +88,7 @@ pub struct AppState {
     pub admission: invoke::Admission,
     pub metrics: metrics::Metrics,
     pub recent: page::Recent,
+    pub pool: pool::CallPool,
     pub csv: Option<csv_log::CsvLog>,
     pub started: chrono::DateTime<chrono::Utc>,
 }
@@ -108,7 +112,9 @@ impl AppState {
             Some(p) => Some(csv_log::CsvLog::open(p)?),
             None => None,
         };
+        let pool = pool::CallPool::new(config.max_inflight, "nebula-call")?;
         Ok(AppState {
+            pool,
             admission: invoke::Admission::new(config.max_inflight, config.queue),
             config,
             host,

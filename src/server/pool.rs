@@ -1,0 +1,94 @@
+//! The guest-call pool: a fixed set of long-lived threads, one per call slot, that run guest
+//! code off the async workers. Jobs arrive through an MPMC channel; an idle thread spins
+//! briefly before it parks, so under load a call is picked up without a sleep and a wake-up.
+
+use anyhow::{Context, Result};
+use crossbeam_channel::{Receiver, Sender};
+use std::panic::AssertUnwindSafe;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// The pool; dropping it lets the threads finish their job and exit.
+pub struct CallPool {
+    tx: Sender<Job>,
+    threads: usize,
+}
+
+/// The job ended without a result (it panicked, or the pool is shutting down).
+#[derive(Debug)]
+pub struct Lost;
+
+impl CallPool {
+    /// Start `threads` threads named `name-N`.
+    pub fn new(threads: usize, name: &str) -> Result<CallPool> {
+        let threads = threads.max(1);
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        for i in 0..threads {
+            let rx: Receiver<Job> = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || worker(&rx))
+                .with_context(|| format!("cannot start call thread {name}-{i}"))?;
+        }
+        Ok(CallPool { tx, threads })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Run `f` on a pool thread and wait for its result without blocking the async worker.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, Lost>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.tx.send(job).map_err(|_| Lost)?;
+        rx.await.map_err(|_| Lost)
+    }
+}
+
+fn worker(rx: &Receiver<Job>) {
+    while let Ok(job) = rx.recv() {
+        // A panicking job drops its result sender: the caller sees `Lost`, the thread goes on.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map(|rt| rt.block_on(f))
+            .expect("a runtime")
+    }
+
+    #[test]
+    fn jobs_run_on_pool_threads_and_a_panic_loses_only_its_own_result() {
+        let pool = CallPool::new(2, "nebula-call-test").expect("pool");
+        assert_eq!(pool.threads(), 2);
+        let name = block_on(pool.run(|| std::thread::current().name().map(str::to_string)));
+        assert!(
+            matches!(&name, Ok(Some(n)) if n.starts_with("nebula-call-test-")),
+            "{name:?}"
+        );
+        let lost = block_on(pool.run(|| -> u32 { panic!("a guest-call bug") }));
+        assert!(lost.is_err());
+        // Both threads still serve: more jobs than threads, all answered.
+        let sums: Vec<u64> = block_on(async {
+            let mut out = Vec::new();
+            for i in 0..8u64 {
+                out.push(pool.run(move || (0..=i).sum::<u64>()).await.unwrap_or(u64::MAX));
+            }
+            out
+        });
+        assert_eq!(sums, vec![0, 1, 3, 6, 10, 15, 21, 28]);
+    }
+}
