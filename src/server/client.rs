@@ -2,7 +2,7 @@
 //! client) and an in-process server for experiments and benchmarks. The orchestrator calls
 //! [`spawn_local_server`] (or uses a given URL) and [`drive`] at each concurrency level.
 
-use super::invoke::{parse_call_header, CALL_HEADER};
+use super::invoke::{call_header_pairs, parse_call_header, CALL_HEADER};
 use super::ServerConfig;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
@@ -48,20 +48,25 @@ impl ClientSample {
 
 /// The server's figures from the `x-nebula-call` header (all absent without one).
 pub fn from_call_header(headers: &hyper::HeaderMap) -> ClientSample {
+    let mut s = ClientSample::default();
     let Some(value) = headers.get(CALL_HEADER).and_then(|v| v.to_str().ok()) else {
-        return ClientSample::default();
+        return s;
     };
-    let m = parse_call_header(value);
-    let int = |key: &str| m.get(key).and_then(|v| v.parse::<u64>().ok());
-    ClientSample {
-        server_wall_ns: int("wall-ns"),
-        call_id: int("id"),
-        energy_j: m.get("energy-j").and_then(|v| v.parse().ok()),
-        energy_label: m.get("energy-label").map(|v| v.to_string()),
-        server_cpu_ns: int("cpu-user-ns").zip(int("cpu-system-ns")),
-        output_digest: m.get("output-digest").map(|v| v.to_string()),
-        ..ClientSample::default()
+    let (mut user, mut system) = (None, None);
+    for (key, v) in call_header_pairs(value) {
+        match key {
+            "wall-ns" => s.server_wall_ns = v.parse().ok(),
+            "id" => s.call_id = v.parse().ok(),
+            "energy-j" => s.energy_j = v.parse().ok(),
+            "energy-label" => s.energy_label = Some(v.to_string()),
+            "cpu-user-ns" => user = v.parse::<u64>().ok(),
+            "cpu-system-ns" => system = v.parse::<u64>().ok(),
+            "output-digest" => s.output_digest = Some(v.to_string()),
+            _ => {}
+        }
     }
+    s.server_cpu_ns = user.zip(system);
+    s
 }
 
 /// What one run sends.

@@ -299,12 +299,14 @@ pub fn call_header_value(row: &CallRow) -> String {
     v
 }
 
-/// The `key=value` pairs of an `x-nebula-call` value (what a client reads back).
+/// The `key=value` pairs of an `x-nebula-call` value, in order.
+pub fn call_header_pairs(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    value.split(',').filter_map(|pair| pair.trim().split_once('='))
+}
+
+/// The `key=value` pairs of an `x-nebula-call` value as a map (what a client reads back).
 pub fn parse_call_header(value: &str) -> std::collections::BTreeMap<&str, &str> {
-    value
-        .split(',')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .collect()
+    call_header_pairs(value).collect()
 }
 
 /// The measurement header of a call.
