@@ -19,15 +19,23 @@ pub struct CallPool {
 pub struct Lost;
 
 impl CallPool {
-    /// Start `threads` threads named `name-N`.
+    /// Start `threads` threads named `name-N`. Created inside a tokio runtime, the threads
+    /// enter it: WASI host calls (which `block_on` a runtime handle) then use the server's
+    /// runtime instead of starting wasmtime-wasi's fallback runtime (its own threads, epoll and
+    /// a `yield_now` in every host call).
     pub fn new(threads: usize, name: &str) -> Result<CallPool> {
         let threads = threads.max(1);
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        let handle = tokio::runtime::Handle::try_current().ok();
         for i in 0..threads {
             let rx: Receiver<Job> = rx.clone();
+            let handle = handle.clone();
             std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
-                .spawn(move || worker(&rx))
+                .spawn(move || {
+                    let _runtime = handle.as_ref().map(tokio::runtime::Handle::enter);
+                    worker(&rx)
+                })
                 .with_context(|| format!("cannot start call thread {name}-{i}"))?;
         }
         Ok(CallPool { tx, threads })
@@ -90,5 +98,22 @@ mod tests {
             out
         });
         assert_eq!(sums, vec![0, 1, 3, 6, 10, 15, 21, 28]);
+    }
+
+    #[test]
+    fn threads_started_inside_a_runtime_enter_it() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .expect("a runtime");
+        let pool = rt
+            .block_on(async { CallPool::new(1, "nebula-call-rt") })
+            .expect("pool");
+        // WASI host calls find this handle and use it, not wasmtime-wasi's fallback runtime.
+        let entered = rt.block_on(pool.run(|| tokio::runtime::Handle::try_current().is_ok()));
+        assert_eq!(entered.ok(), Some(true));
+        let outside = CallPool::new(1, "nebula-call-plain").expect("pool");
+        let entered = block_on(outside.run(|| tokio::runtime::Handle::try_current().is_ok()));
+        assert_eq!(entered.ok(), Some(false));
     }
 }
