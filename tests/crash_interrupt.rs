@@ -182,6 +182,18 @@ fn sigint_and_sigkill_at_random_points_leave_parsable_files_and_resume_completes
             check_complete(&dir, &want);
             continue;
         }
+        if signal == libc::SIGKILL && meta(&dir)["status"] == "complete" {
+            // The kill landed after the last window, while the run wrote its summaries and
+            // charts or exited: resume writes whatever summary is missing, or says it is done.
+            let out = s.resume(&dir);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() || stderr.contains("already complete"),
+                "{stderr}"
+            );
+            check_complete(&dir, &want);
+            continue;
+        }
         interrupted += 1;
         // Every file left behind parses; only a killed run may leave one cut line at the end.
         let (calls, cut_calls): (Vec<CallRow>, bool) = whole_rows(&dir.join("calls.csv"));
@@ -206,10 +218,10 @@ fn sigint_and_sigkill_at_random_points_leave_parsable_files_and_resume_completes
                 dir.join("summary.csv").is_file(),
                 "summaries are written on SIGINT"
             );
-        } else {
-            assert_ne!(m["status"], "complete", "killed at {at:?}");
         }
-        assert!(keys(&calls).len() < WINDOWS);
+        // A signal that lands after the last window (during the summaries and charts) finds
+        // every window recorded; resume then only finishes the files.
+        assert!(keys(&calls).len() <= WINDOWS);
         let out = s.resume(&dir);
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
         check_complete(&dir, &want);

@@ -62,7 +62,7 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     };
-    init_tracing(&cli.log_format, level);
+    let log = init_tracing(&cli.log_format, level);
     let result = match cli.command {
         Command::Invoke(a) => invoke::run(*a),
         Command::Functions(a) => functions::run(a),
@@ -75,6 +75,8 @@ pub fn main() -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Compare(a) => compare::run(a),
     };
+    // Write the log lines still queued before the final error, so that stderr stays in order.
+    drop(log);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -84,15 +86,23 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: &str, default_level: &str) {
+/// Logs go to stderr through a writer thread: a line is formatted where it is logged, and
+/// written (buffered, in batches) by the writer, so the server's call threads do not make a
+/// `write` system call per call. Lines are never dropped: a full queue makes the logger wait.
+fn init_tracing(format: &str, default_level: &str) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("NEBULA_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("nebula-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = if format == "json" {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    guard
 }

@@ -47,6 +47,11 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         progress: !a.quiet,
         interrupted,
     };
+    if let Some(dir) = &a.resume {
+        if let Some(code) = finish_measured(dir)? {
+            return Ok(code);
+        }
+    }
     let (plan, dir, meta, done) = match &a.resume {
         Some(dir) => resume(dir, &suite)?,
         None => {
@@ -113,10 +118,32 @@ fn prepare_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A run stopped after its last window but before its summaries were written (killed while
+/// finishing): write them now. `None` when there is something else to do.
+fn finish_measured(dir: &Path) -> Result<Option<ExitCode>> {
+    let meta = metadata::read(dir)?;
+    let summarised = ["summary.csv", "comparison.csv"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    if meta.status != "complete" || summarised {
+        return Ok(None);
+    }
+    eprintln!(
+        "nebula: {} has all its windows but no summaries: writing them",
+        dir.display()
+    );
+    finish::finish(dir, &meta, true)?;
+    eprintln!("nebula: results in {}", dir.display());
+    Ok(Some(ExitCode::SUCCESS))
+}
+
 fn resume(dir: &Path, suite: &Suite) -> Result<(Plan, PathBuf, metadata::Metadata, Recovered)> {
     let mut meta = metadata::read(dir)?;
     if meta.status == "complete" {
-        bail!("{} is already complete: nothing to resume", dir.display());
+        bail!(
+            "{} is already complete: nothing to resume (redraw its charts with nebula plot)",
+            dir.display()
+        );
     }
     let plan = config::parse(
         &format!("{}/metadata.json (config_toml)", dir.display()),
