@@ -317,3 +317,54 @@ async fn concurrent_uploads_of_one_name_leave_one_intact_module() {
     assert_eq!(info["sha256"], hex::encode(sha2::Sha256::digest(&modules[i])));
     assert_keep_serves(&s).await;
 }
+
+/// Send the start of a request and go silent: what comes back, and after how long.
+async fn stall(addr: &str, start: &'static str) -> (String, Duration) {
+    let addr = addr.to_string();
+    let t = Instant::now();
+    let resp = tokio::task::spawn_blocking(move || raw(&addr, start.as_bytes(), false))
+        .await
+        .unwrap();
+    (resp, t.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_stall_are_cut_off_at_the_read_deadline() {
+    let s = start(|c| {
+        c.max_body = MAX_BODY;
+        c.read_timeout = Duration::from_millis(600);
+    });
+    s.put("keep", hello("kept"), None).await;
+    assert_keep_serves(&s).await;
+    let addr = s.url.trim_start_matches("http://").to_string();
+    // Half the headers, then silence: the connection is closed with no request served.
+    let (resp, waited) = stall(
+        &addr,
+        "POST /functions/keep/invoke HTTP/1.1\r\nhost: x\r\ncontent-len",
+    )
+    .await;
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(8),
+        "closed after {waited:?}: {resp}"
+    );
+    assert!(status_of(&resp).is_none_or(|code| code == 408), "{resp}");
+    // Whole headers, half the body, then silence: 408 naming the deadline and the flag.
+    let (resp, waited) = stall(
+        &addr,
+        "POST /functions/keep/invoke HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nhello",
+    )
+    .await;
+    assert!(waited >= Duration::from_millis(500), "answered after {waited:?}");
+    assert_eq!(status_of(&resp), Some(408), "{resp}");
+    assert!(resp.contains("request-timeout"), "{resp}");
+    assert!(resp.contains("--read-timeout"), "{resp}");
+    // A keep-alive connection that idles past the deadline between requests is still usable,
+    // or closed cleanly so that a client retries: either way the next call is served.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_keep_serves(&s).await;
+    // Neither stalled request reached the guest: the CSV holds the two good calls only.
+    let mut s = s;
+    s.stop();
+    let calls = rows(&s.csv_path());
+    assert_eq!(calls.len(), 2, "{calls:?}");
+}

@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// Largest request body (stdin or an uploaded module).
     #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
     pub max_body: u64,
+    /// A request's headers, then its body, must each arrive within this long (a late body
+    /// gets 408; a connection whose headers are late is closed).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub read_timeout: Duration,
     /// Where calls are appended (default results/serve-<timestamp>/calls.csv).
     #[arg(long)]
     pub csv: Option<PathBuf>,
@@ -62,6 +66,11 @@ pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
     };
     c.queue = a.queue;
     c.max_body = max_body;
+    anyhow::ensure!(
+        !a.read_timeout.is_zero(),
+        "--read-timeout must be longer than 0 (e.g. 10s)"
+    );
+    c.read_timeout = a.read_timeout;
     c.token = a.token.clone().filter(|t| !t.is_empty());
     c.csv_path = Some(
         a.csv

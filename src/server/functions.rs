@@ -3,13 +3,13 @@
 //! entry it started with, an upload is validated, linked and precompiled on the blocking pool
 //! before it replaces the old entry, and a rejected module leaves the old one serving.
 
+use super::body::TimedBody;
 use super::error::AppError;
 use super::SharedState;
 use crate::runtime::{NativeFunction, WasmFunction, WasmHost};
 use crate::suite::Suite;
 use anyhow::Result;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -218,7 +218,7 @@ pub async fn upload(
     State(state): State<SharedState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    TimedBody(body): TimedBody,
 ) -> Result<Response, AppError> {
     let result = do_upload(&state, &name, &headers, body).await;
     let outcome = match &result {
@@ -235,7 +235,7 @@ async fn do_upload(
     state: &SharedState,
     name: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, AppError>,
 ) -> Result<Response, AppError> {
     authorize(state, headers)?;
     check_name(name)?;

@@ -4,14 +4,15 @@
 //! or the output and the whole record as JSON with `?format=json`. Everything after the call
 //! (CSV row, metrics, recent list, log line) happens outside the measured window.
 
+use super::body::TimedBody;
 use super::error::AppError;
 use super::functions::{check_name, unknown, Entry};
 use super::page::RecentCall;
 use super::SharedState;
 use crate::record::{unix_now_ns, CallContext, CallRow};
 use crate::runtime::{CallInput, CallOutcome, Runtime, RuntimeKind};
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -100,7 +101,7 @@ pub async fn handler(
     State(state): State<SharedState>,
     Path(name): Path<String>,
     query: Result<Query<InvokeQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    TimedBody(body): TimedBody,
 ) -> Result<Response, AppError> {
     check_name(&name)?;
     let Query(q) = query.map_err(|e| AppError::bad_request("bad-query", e.body_text()))?;

@@ -6,12 +6,14 @@
 //! `bench.rs` (`nebula bench-http`).
 
 pub mod bench;
+pub mod body;
 pub mod client;
 pub mod csv_log;
 pub mod energy;
 pub mod error;
 pub mod functions;
 pub mod invoke;
+pub mod listen;
 pub mod metrics;
 pub mod page;
 pub mod pool;
@@ -57,6 +59,9 @@ pub struct ServerConfig {
     pub meter: Meter,
     /// Add `/bare`, a handler that runs no wasm (the benchmark's baseline).
     pub bare_route: bool,
+    /// A request's headers, and then its body, must each arrive within this long (408 for a
+    /// body; a connection whose headers are late is closed).
+    pub read_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -76,6 +81,7 @@ impl ServerConfig {
             suite_root: None,
             meter: Meter::unavailable("no energy source configured"),
             bare_route: false,
+            read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -188,10 +194,13 @@ pub async fn serve_state(
         energy = %state.config.meter.describe(),
         "nebula serve: listening"
     );
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the HTTP server failed")?;
+    listen::serve(
+        listener,
+        router(state.clone()),
+        state.config.read_timeout,
+        shutdown,
+    )
+    .await;
     // Requests whose client went away may still have a guest call running: wait for them.
     let grace = state.config.limits.timeout + Duration::from_secs(5);
     if !state.admission.drain(grace).await {
