@@ -72,3 +72,28 @@ async fn serve_starts_serves_and_exits_0_on_sigterm() {
     );
     assert_eq!(server_support::rows(&csv).len(), 5);
 }
+
+#[test]
+fn bad_serve_flags_name_the_flag_and_the_fix() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for (args, expected) in [
+        (
+            &["--read-timeout", "0s"][..],
+            "--read-timeout must be longer than 0",
+        ),
+        (&["--read-timeout", "soon"][..], "'soon' is not a duration"),
+        (&["--max-inflight", "0"][..], "--max-inflight must be at least 1"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_nebula"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--energy", "model"])
+            .args(args)
+            .env("NEBULA_FUNCTIONS", tmp.path())
+            .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
+            .output()
+            .expect("nebula runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} started serving");
+    }
+}
