@@ -184,8 +184,13 @@ fn sigint_and_sigkill_at_random_points_leave_parsable_files_and_resume_completes
         }
         if signal == libc::SIGKILL && meta(&dir)["status"] == "complete" {
             // The kill landed after the last window, while the run wrote its summaries and
-            // charts or exited: resume writes whatever summary is missing, or says it is done.
-            let out = s.resume(&dir);
+            // charts or exited: resume writes whatever is missing, or says it is done.
+            let out = s
+                .cmd()
+                .args(["run", "--quiet", "--resume"])
+                .arg(&dir)
+                .output()
+                .unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(
                 out.status.success() || stderr.contains("already complete"),

@@ -204,13 +204,14 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
         order,
         windows(&dir2).iter().map(|x| x.cell.clone()).collect::<Vec<_>>()
     );
-    // A run killed after its last window but before its summaries: resume writes them (the
-    // same bytes: the bootstrap is seeded), and a second resume says there is nothing to do.
+    // A run killed after its last window but before its summaries and report: resume writes
+    // them (the same bytes: the bootstrap is seeded), and a second resume says there is
+    // nothing to do.
     let before: Vec<Vec<u8>> = ["summary.csv", "comparison.csv"]
         .iter()
         .map(|f| std::fs::read(dir.join(f)).unwrap())
         .collect();
-    for f in ["summary.csv", "comparison.csv"] {
+    for f in ["summary.csv", "comparison.csv", "report.html"] {
         std::fs::remove_file(dir.join(f)).unwrap();
     }
     let resume = || {
@@ -229,6 +230,8 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
         .map(|f| std::fs::read(dir.join(f)).unwrap())
         .collect();
     assert_eq!(before, after);
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(report.contains("<html"), "{report}");
     let out = resume();
     assert!(!out.status.success());
     assert!(

@@ -118,18 +118,18 @@ fn prepare_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A run stopped after its last window but before its summaries were written (killed while
-/// finishing): write them now. `None` when there is something else to do.
+/// A run stopped after its last window but before its summaries, charts and report were all
+/// written (killed while finishing): write them now. `None` when there is something else to do.
 fn finish_measured(dir: &Path) -> Result<Option<ExitCode>> {
     let meta = metadata::read(dir)?;
-    let summarised = ["summary.csv", "comparison.csv"]
+    let finished = ["summary.csv", "comparison.csv", crate::report::REPORT]
         .iter()
         .all(|f| dir.join(f).is_file());
-    if meta.status != "complete" || summarised {
+    if meta.status != "complete" || finished {
         return Ok(None);
     }
     eprintln!(
-        "nebula: {} has all its windows but no summaries: writing them",
+        "nebula: {} has all its windows but not all its summaries and charts: writing them",
         dir.display()
     );
     finish::finish(dir, &meta, true)?;
