@@ -37,7 +37,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "16MiB", value_parser = parse_bytes)]
     pub max_body: u64,
     /// A request's headers, then its body, must each arrive within this long (a late body
-    /// gets 408; a connection whose headers are late is closed).
+    /// gets 408; a connection whose headers are late is closed); also how long a keep-alive
+    /// connection may idle between requests.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub read_timeout: Duration,
     /// Where calls are appended (default results/serve-<timestamp>/calls.csv).
