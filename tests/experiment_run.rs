@@ -207,10 +207,13 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     // A run killed after its last window but before its summaries and report: resume writes
     // them (the same bytes: the bootstrap is seeded), and a second resume says there is
     // nothing to do.
-    let before: Vec<Vec<u8>> = ["summary.csv", "comparison.csv"]
-        .iter()
-        .map(|f| std::fs::read(dir.join(f)).unwrap())
-        .collect();
+    let summaries = || -> Vec<Vec<u8>> {
+        ["summary.csv", "comparison.csv"]
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect()
+    };
+    let before = summaries();
     for f in ["summary.csv", "comparison.csv", "report.html"] {
         std::fs::remove_file(dir.join(f)).unwrap();
     }
@@ -225,11 +228,7 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     };
     let out = resume();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let after: Vec<Vec<u8>> = ["summary.csv", "comparison.csv"]
-        .iter()
-        .map(|f| std::fs::read(dir.join(f)).unwrap())
-        .collect();
-    assert_eq!(before, after);
+    assert_eq!(before, summaries());
     let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(report.contains("<html"), "{report}");
     let out = resume();

@@ -1,7 +1,7 @@
 //! `POST /functions/{name}/invoke`: admission (at most `max_inflight` calls running, on the
 //! call pool's threads, and a short queue; beyond it 503 with `Retry-After`), the guest call on
-//! the pool, and the response: stdout as the body and the measurements as `x-nebula-*` headers,
-//! or the output and the whole record as JSON with `?format=json`. Everything after the call
+//! the pool, and the response: stdout as the body and the measurements in the `x-nebula-call`
+//! header, or the output and the whole record as JSON with `?format=json`. Everything after the call
 //! (CSV row, metrics, recent list, log line) happens outside the measured window.
 
 use super::body::TimedBody;

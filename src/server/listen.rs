@@ -2,7 +2,8 @@
 //! headers (a client that sends them a byte at a time is cut off; the deadline also covers the
 //! wait for a keep-alive connection's next request, so it is the idle timeout too), and a
 //! graceful stop: on the shutdown signal, stop accepting, let each connection finish the
-//! request it is serving, then return. (`axum::serve` sets no header deadline; this is the same loop with one.)
+//! request it is serving, then return. (`axum::serve` sets no header deadline; this is the
+//! same loop with one.)
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};

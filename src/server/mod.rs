@@ -60,7 +60,7 @@ pub struct ServerConfig {
     /// Add `/bare`, a handler that runs no wasm (the benchmark's baseline).
     pub bare_route: bool,
     /// A request's headers, and then its body, must each arrive within this long (408 for a
-    /// body; a connection whose headers are late is closed).
+    /// body; a connection whose headers are late is closed); also the keep-alive idle timeout.
     pub read_timeout: Duration,
 }
 
