@@ -3,7 +3,7 @@
 //! dots in the runtime's colour, filled when significant.
 
 use super::axis::Axis;
-use super::frame::{estimate_dot, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::ratio::Est;
 use super::style::*;
 use anyhow::Result;
@@ -53,8 +53,7 @@ impl CompareChart {
 
 impl Chart for CompareChart {
     fn size(&self) -> (u32, u32) {
-        let h = HEADER + FOOTER + 150 + 34 * self.rows.len() as u32;
-        (WIDTH, h.max(HEIGHT))
+        EstimatePanels::size(self.rows.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -62,17 +61,9 @@ impl Chart for CompareChart {
         DB::ErrorType: 'static,
     {
         let body = self.frame.draw(root)?;
-        let (w, _) = body.dim_in_pixel();
-        let (left, right) = body.split_horizontally(w * 58 / 100);
         let n = self.rows.len();
-        let labels: Vec<String> = self.rows.iter().rev().map(|r| r.label.clone()).collect();
-        let y = Axis::categorical(&labels);
-        let no_labels = Axis::categorical(&vec![String::new(); n]);
         let pick = |r: &ChangeRow, k: usize| if k == 0 { r.latency } else { r.energy };
-        for (k, (area, title)) in [(&left, "Latency"), (&right, "Energy per call")]
-            .into_iter()
-            .enumerate()
-        {
+        let axis = |k: usize| {
             let vals: Vec<f64> = self
                 .rows
                 .iter()
@@ -80,36 +71,23 @@ impl Chart for CompareChart {
                 .flat_map(|e| [pct(e.ratio), pct(e.lo), pct(e.hi)])
                 .filter(|v| v.is_finite())
                 .collect();
-            let x = Axis::numeric_with(&vals, 0.0, false);
-            let x_desc = format!("{title} change B vs A (%)");
-            let spec = PanelSpec {
-                title,
-                x: &x,
-                y: if k == 0 { &y } else { &no_labels },
-                x_desc: &x_desc,
-                y_desc: "",
-                y_label_px: if k == 0 { 300 } else { 12 },
-            };
-            let mut chart = panel(area, &spec)?;
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, y.lo), (0.0, y.hi)],
-                GREYS[0].stroke_width(2),
-            )))?;
+            Axis::numeric_with(&vals, 0.0, false)
+        };
+        let axes = [axis(0), axis(1)];
+        let panels = EstimatePanels {
+            labels: self.rows.iter().map(|r| r.label.clone()).collect(),
+            axes: [&axes[0], &axes[1]],
+            x_desc: ["Latency", "Energy per call"].map(|t| format!("{t} change B vs A (%)")),
+            reference: [0.0, 0.0],
+        };
+        panels.draw(&body, |k, chart| {
             for (i, r) in self.rows.iter().enumerate() {
                 let Some(e) = pick(r, k) else { continue };
-                let pos = (n - 1 - i) as f64;
                 let c = runtime_color(&r.runtime);
-                estimate_dot(
-                    &mut chart,
-                    pct(e.ratio),
-                    pct(e.lo),
-                    pct(e.hi),
-                    pos,
-                    c,
-                    e.significant,
-                )?;
+                let pos = (n - 1 - i) as f64;
+                estimate_dot(chart, pct(e.ratio), pct(e.lo), pct(e.hi), pos, c, e.significant)?;
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

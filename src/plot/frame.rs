@@ -269,3 +269,59 @@ where
     )?;
     Ok(())
 }
+
+/// The layout shared by the ratio and compare charts: one line per row, a latency panel (with
+/// the row labels) and an energy panel side by side, each with a vertical reference line.
+pub struct EstimatePanels<'s> {
+    /// Row labels, the first row at the top.
+    pub labels: Vec<String>,
+    /// The x axes of the latency and the energy panel.
+    pub axes: [&'s Axis; 2],
+    pub x_desc: [String; 2],
+    /// Where the reference line of each panel is, in its axis's units (parity, no change).
+    pub reference: [f64; 2],
+}
+
+impl EstimatePanels<'_> {
+    /// Width and height in px for `rows` rows.
+    pub fn size(rows: usize) -> (u32, u32) {
+        let h = HEADER + FOOTER + 150 + 34 * rows as u32;
+        (WIDTH, h.max(HEIGHT))
+    }
+
+    /// Draws both panels in `body`; `dots(k, chart)` draws the estimates of panel `k` (0 =
+    /// latency, 1 = energy), row `i` at height `labels.len() - 1 - i`.
+    pub fn draw<DB, F>(&self, body: &DrawingArea<DB, Shift>, mut dots: F) -> Result<()>
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+        F: FnMut(usize, &mut Panel<'_, DB>) -> Result<()>,
+    {
+        let (w, _) = body.dim_in_pixel();
+        let (left, right) = body.split_horizontally(w * 58 / 100);
+        let top_first: Vec<String> = self.labels.iter().rev().cloned().collect();
+        let y = Axis::categorical(&top_first);
+        let no_labels = Axis::categorical(&vec![String::new(); self.labels.len()]);
+        for (k, (area, title)) in [(&left, "Latency"), (&right, "Energy per call")]
+            .into_iter()
+            .enumerate()
+        {
+            let spec = PanelSpec {
+                title,
+                x: self.axes[k],
+                y: if k == 0 { &y } else { &no_labels },
+                x_desc: &self.x_desc[k],
+                y_desc: "",
+                y_label_px: if k == 0 { 300 } else { 12 },
+            };
+            let mut chart = panel(area, &spec)?;
+            let at = self.reference[k];
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(at, y.lo), (at, y.hi)],
+                GREYS[0].stroke_width(2),
+            )))?;
+            dots(k, &mut chart)?;
+        }
+        Ok(())
+    }
+}

@@ -5,7 +5,7 @@
 
 use super::axis::Axis;
 use super::data::RunData;
-use super::frame::{estimate_dot, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::style::*;
 use crate::export::summary::natural_cmp;
 use crate::export::ComparisonRow;
@@ -128,8 +128,7 @@ pub fn build(data: &RunData) -> Result<RatioChart, String> {
 
 impl Chart for RatioChart {
     fn size(&self) -> (u32, u32) {
-        let h = HEADER + FOOTER + 150 + 34 * self.rows.len() as u32;
-        (WIDTH, h.max(HEIGHT))
+        EstimatePanels::size(self.rows.len())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -137,35 +136,19 @@ impl Chart for RatioChart {
         DB::ErrorType: 'static,
     {
         let body = self.frame.draw(root)?;
-        let (w, _) = body.dim_in_pixel();
-        let (left, right) = body.split_horizontally(w * 58 / 100);
         let n = self.rows.len();
-        // The first row at the top.
-        let labels: Vec<String> = self.rows.iter().rev().map(|r| r.label.clone()).collect();
-        let y = Axis::categorical(&labels);
-        let no_labels = Axis::categorical(&vec![String::new(); n]);
-        for (k, (area, title)) in [(&left, "Latency"), (&right, "Energy per call")]
-            .into_iter()
-            .enumerate()
-        {
-            let x_desc = format!(
-                "{title} ratio ({})",
-                if self.axes[k].log { "log scale" } else { "linear" }
-            );
-            let spec = PanelSpec {
-                title,
-                x: &self.axes[k],
-                y: if k == 0 { &y } else { &no_labels },
-                x_desc: &x_desc,
-                y_desc: "",
-                y_label_px: if k == 0 { 300 } else { 12 },
-            };
-            let mut chart = panel(area, &spec)?;
-            let one = self.axes[k].to(1.0);
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(one, y.lo), (one, y.hi)],
-                GREYS[0].stroke_width(2),
-            )))?;
+        let x_desc = |k: usize, title: &str| {
+            let scale = if self.axes[k].log { "log scale" } else { "linear" };
+            format!("{title} ratio ({scale})")
+        };
+        let panels = EstimatePanels {
+            labels: self.rows.iter().map(|r| r.label.clone()).collect(),
+            axes: [&self.axes[0], &self.axes[1]],
+            x_desc: [x_desc(0, "Latency"), x_desc(1, "Energy per call")],
+            reference: [self.axes[0].to(1.0), self.axes[1].to(1.0)],
+        };
+        panels.draw(&body, |k, chart| {
+            let ax = &self.axes[k];
             for (i, r) in self.rows.iter().enumerate() {
                 let pos = (n - 1 - i) as f64;
                 let both = r.cold_warm[k].is_some() && r.wasm_native[k].is_some();
@@ -175,19 +158,11 @@ impl Chart for RatioChart {
                     (r.cold_warm[k], WASM_COLD_COLOR, -shift),
                 ] {
                     let Some(e) = e else { continue };
-                    let ax = &self.axes[k];
-                    estimate_dot(
-                        &mut chart,
-                        ax.to(e.ratio),
-                        ax.to(e.lo),
-                        ax.to(e.hi),
-                        pos + dy,
-                        color,
-                        e.significant,
-                    )?;
+                    let (x, lo, hi) = (ax.to(e.ratio), ax.to(e.lo), ax.to(e.hi));
+                    estimate_dot(chart, x, lo, hi, pos + dy, color, e.significant)?;
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
