@@ -25,6 +25,9 @@ pub struct CallRow {
     pub compile_ns: Option<u64>,
     pub instantiate_ns: Option<u64>,
     pub execute_ns: Option<u64>,
+    /// Wasm: store teardown after the guest returned (resetting its memory slot).
+    #[serde(default)]
+    pub teardown_ns: Option<u64>,
     pub spawn_to_exit_ns: Option<u64>,
     pub kernel_ns: Option<u64>,
     pub cpu_user_ns: u64,
@@ -100,6 +103,7 @@ impl CallRow {
             compile_ns: o.phases.compile.map(ns),
             instantiate_ns: o.phases.instantiate.map(ns),
             execute_ns: o.phases.execute.map(ns),
+            teardown_ns: o.phases.teardown.map(ns),
             spawn_to_exit_ns: o.phases.spawn_to_exit.map(ns),
             kernel_ns: o.kernel.as_ref().map(|k| ns(k.duration)),
             cpu_user_ns: ns(o.cpu.user),

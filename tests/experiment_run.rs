@@ -126,7 +126,18 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     assert!(rows
         .iter()
         .filter(|r| r.runtime == "wasm")
-        .all(|r| r.instantiate_ns.is_some() && r.spawn_to_exit_ns.is_none()));
+        .all(|r| r.instantiate_ns.is_some() && r.teardown_ns.is_some() && r.spawn_to_exit_ns.is_none()));
+    // Exact CPU time for every call, however short: never 0, never more than the wall time on
+    // the call's single thread (wasm).
+    for r in rows.iter().filter(|r| r.runtime == "wasm") {
+        let cpu = r.cpu_user_ns + r.cpu_system_ns;
+        assert!(
+            cpu > 0 && cpu <= r.wall_ns,
+            "{}: cpu {cpu} ns, wall {} ns",
+            r.cell,
+            r.wall_ns
+        );
+    }
     assert!(rows
         .iter()
         .filter(|r| r.runtime == "native")

@@ -27,7 +27,23 @@ fn warm_and_cold_calls_capture_stdout_and_phases() {
     ] {
         assert_eq!(o.stdout, b"hello nebula", "{:?}", o.error);
         assert_eq!(o.exit_code, Some(0));
-        assert!(o.phases.instantiate.is_some() && o.phases.execute.is_some());
+        let p = o.phases;
+        let (inst, exec, down) = (p.instantiate.unwrap(), p.execute.unwrap(), p.teardown.unwrap());
+        // The wall time covers the phases, the store's teardown included.
+        assert!(down > Duration::ZERO);
+        assert!(
+            o.wall >= p.compile.unwrap_or_default() + inst + exec + down,
+            "{p:?} vs {:?}",
+            o.wall
+        );
+        // A call of a few microseconds still has its CPU time (the thread clock, not
+        // getrusage's ticks, which would read 0 or a whole tick), and never more than its wall.
+        assert!(
+            o.cpu.total() > Duration::ZERO && o.cpu.total() <= o.wall,
+            "{:?} vs {:?}",
+            o.cpu,
+            o.wall
+        );
         assert_eq!(o.peak_memory_bytes, 65536, "one page of linear memory");
     }
     assert!(

@@ -1,5 +1,12 @@
-//! CPU time of the calling thread, the whole process and its waited-for children, from
-//! `getrusage` (user and system apart) and `clock_gettime` (nanosecond thread clock).
+//! CPU time of the calling thread, the whole process and its waited-for children.
+//!
+//! Totals come from the kernel's CPU clocks (`clock_gettime`), which are exact to the
+//! nanosecond, including the slice the thread is running now. `getrusage` alone is not enough
+//! for short calls: the run time it reports for a running thread or process is only brought up
+//! to date at scheduler ticks and context switches, so a 10 us call could read as 0 or as a
+//! whole tick. The kernel splits that run time into user and system in proportion to the
+//! ticks that landed in each; [`ThreadMark::elapsed`] splits the exact total in the same
+//! proportion, which is approximate for calls shorter than a few ticks.
 
 use crate::runtime::CpuTime;
 use std::time::Duration;
@@ -29,29 +36,59 @@ fn rusage(who: libc::c_int) -> CpuTime {
     from_rusage(&ru)
 }
 
-/// CPU time of the calling thread (getrusage RUSAGE_THREAD, microsecond resolution).
-pub fn thread_cpu() -> CpuTime {
-    rusage(libc::RUSAGE_THREAD)
+/// The calling thread's CPU time at the start of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadMark {
+    clock: Duration,
+    ticks: CpuTime,
 }
 
-/// CPU time of the whole process, all threads (RUSAGE_SELF).
-pub fn process_cpu() -> CpuTime {
-    rusage(libc::RUSAGE_SELF)
-}
-
-/// CPU time of the children this process has waited for (RUSAGE_CHILDREN).
-pub fn children_cpu() -> CpuTime {
-    rusage(libc::RUSAGE_CHILDREN)
-}
-
-/// The process and its waited-for children together: what [`crate::energy::Reading`] carries.
-pub fn process_and_children_cpu() -> CpuTime {
-    let a = process_cpu();
-    let b = children_cpu();
-    CpuTime {
-        user: a.user + b.user,
-        system: a.system + b.system,
+/// Mark the calling thread's CPU time now.
+pub fn thread_mark() -> ThreadMark {
+    ThreadMark {
+        ticks: rusage(libc::RUSAGE_THREAD),
+        clock: thread_cpu_clock(),
     }
+}
+
+impl ThreadMark {
+    /// The calling thread's CPU time since the mark: the exact total from its CPU clock, split
+    /// into user and system in the proportion the kernel booked over the same span, else over
+    /// the thread's life, else all user (what the kernel itself does for a thread no tick hit).
+    pub fn elapsed(&self) -> CpuTime {
+        let total = thread_cpu_clock().saturating_sub(self.clock);
+        let now = rusage(libc::RUSAGE_THREAD);
+        let span = CpuTime {
+            user: now.user.saturating_sub(self.ticks.user),
+            system: now.system.saturating_sub(self.ticks.system),
+        };
+        let basis = if span.total() > Duration::ZERO { span } else { now };
+        split(total, basis)
+    }
+}
+
+/// `total` divided into user and system in the proportion of `basis`.
+fn split(total: Duration, basis: CpuTime) -> CpuTime {
+    let b = basis.total().as_nanos();
+    if b == 0 {
+        return CpuTime {
+            user: total,
+            system: Duration::ZERO,
+        };
+    }
+    let system_ns = total.as_nanos() * basis.system.as_nanos() / b;
+    let system = Duration::from_nanos(u64::try_from(system_ns).unwrap_or(u64::MAX)).min(total);
+    CpuTime {
+        user: total - system,
+        system,
+    }
+}
+
+/// CPU time of the whole process (its CPU clock: all threads, exact) and of the children it
+/// has waited for (their `rusage`, complete once they are reaped): what
+/// [`crate::energy::Reading`] carries.
+pub fn process_and_children_cpu() -> Duration {
+    process_cpu_clock() + rusage(libc::RUSAGE_CHILDREN).total()
 }
 
 fn clock(id: libc::clockid_t) -> Duration {
@@ -101,18 +138,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn busy_thread_accumulates_cpu_time() {
-        let t0 = thread_cpu_clock();
-        let r0 = thread_cpu();
-        let p0 = process_cpu();
-        busy_for(Duration::from_millis(30));
-        let t1 = thread_cpu_clock();
-        let r1 = thread_cpu();
-        let p1 = process_cpu();
-        assert!(t1 - t0 >= Duration::from_millis(10), "thread clock {:?}", t1 - t0);
-        assert!(r1.total() > r0.total());
-        assert!(p1.total() >= p0.total());
-        assert!(process_and_children_cpu().total() >= p1.total());
+    fn a_busy_thread_gets_its_exact_cpu_time() {
+        let before = thread_cpu_clock();
+        let mark = thread_mark();
+        // Spin for 30 ms of this thread's CPU (not wall time: the VM may take the CPU away).
+        while thread_cpu_clock().saturating_sub(before) < Duration::from_millis(30) {
+            busy_for(Duration::from_micros(50));
+        }
+        let e = mark.elapsed();
+        let after = thread_cpu_clock();
+        assert!(
+            e.total() >= Duration::from_millis(30) - (mark.clock - before),
+            "{e:?}"
+        );
+        assert!(e.total() <= after - before, "{e:?} > {:?}", after - before);
+        let p = process_and_children_cpu();
+        assert!(
+            p >= after,
+            "the process ({p:?}) ran at least this thread ({after:?})"
+        );
+    }
+
+    #[test]
+    fn a_call_shorter_than_a_tick_is_not_zero() {
+        // getrusage would say 0 here (or a whole tick); the thread clock sees the microseconds.
+        let mark = thread_mark();
+        std::hint::black_box(busy_for(Duration::from_micros(20)));
+        let e = mark.elapsed();
+        assert!(e.total() > Duration::ZERO, "{e:?}");
+        assert!(e.total() < Duration::from_millis(1), "{e:?}");
+    }
+
+    #[test]
+    fn the_total_is_split_in_the_kernels_proportion() {
+        let basis = CpuTime {
+            user: Duration::from_millis(3),
+            system: Duration::from_millis(1),
+        };
+        let s = split(Duration::from_micros(10), basis);
+        assert_eq!(s.user, Duration::from_nanos(7_500));
+        assert_eq!(s.system, Duration::from_nanos(2_500));
+        let none = split(Duration::from_micros(10), CpuTime::default());
+        assert_eq!(
+            (none.user, none.system),
+            (Duration::from_micros(10), Duration::ZERO)
+        );
+        let all_sys = CpuTime {
+            user: Duration::ZERO,
+            system: Duration::from_millis(4),
+        };
+        assert_eq!(
+            split(Duration::from_micros(7), all_sys).total(),
+            Duration::from_micros(7)
+        );
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl EnergySource for Model {
         Ok(Reading {
             at: Instant::now(),
             counters: Vec::new(),
-            process_cpu: cpu::process_and_children_cpu().total(),
+            process_cpu: cpu::process_and_children_cpu(),
         })
     }
 

@@ -427,7 +427,7 @@ impl EnergySource for Perf {
         Ok(Reading {
             at: Instant::now(),
             counters,
-            process_cpu: super::cpu::process_and_children_cpu().total(),
+            process_cpu: super::cpu::process_and_children_cpu(),
         })
     }
 

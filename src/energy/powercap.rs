@@ -489,7 +489,7 @@ impl EnergySource for Powercap {
         Ok(Reading {
             at: Instant::now(),
             counters,
-            process_cpu: super::cpu::process_and_children_cpu().total(),
+            process_cpu: super::cpu::process_and_children_cpu(),
         })
     }
 

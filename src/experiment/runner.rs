@@ -293,11 +293,11 @@ fn http_window(
 /// source failed), its wall-clock start and the process CPU time it spanned.
 fn measure(meter: &Meter, calls: impl FnOnce() -> Vec<Call>) -> (Vec<Call>, Option<WindowEnergy>, u64, u64) {
     let start_unix = unix_now_ns();
-    let cpu0 = cpu::process_and_children_cpu().total();
+    let cpu0 = cpu::process_and_children_cpu();
     let opened = meter.open();
     let calls = calls();
     let window = opened.and_then(|r| meter.close(&r)).ok();
-    let cpu_ns = ns(cpu::process_and_children_cpu().total().saturating_sub(cpu0));
+    let cpu_ns = ns(cpu::process_and_children_cpu().saturating_sub(cpu0));
     (calls, window, start_unix, cpu_ns)
 }
 

@@ -1,6 +1,6 @@
 //! Start-up phase breakdown at each function's smallest input, where start-up dominates: one
 //! panel per function, one horizontal stacked bar per runtime, outlined in the runtime's
-//! colour — compile + instantiate + execute for Wasm (compile is zero when warm), spawn-to-exit
+//! colour — compile + instantiate + execute + teardown for Wasm (compile is zero when warm), spawn-to-exit
 //! for native — and a thin bar in the runtime's colour for the marked kernel. Each segment is
 //! the median of that phase over the cell's ok calls (`calls.csv`), so a bar is a sum of medians.
 //! Skipped when the run has no `wasm-cold` calls: without them no start-up is measured.
@@ -16,10 +16,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// The phases, in stacking order, with their colours.
-pub const PHASES: [(&str, RGBColor); 4] = [
+pub const PHASES: [(&str, RGBColor); 5] = [
     ("compile", GREYS[0]),
     ("instantiate", GREYS[1]),
     ("execute", GREYS[2]),
+    ("teardown", GREYS[3]),
     ("spawn-to-exit", RGBColor(0x9C, 0x9C, 0x9C)),
 ];
 
@@ -28,7 +29,7 @@ pub const PHASES: [(&str, RGBColor); 4] = [
 pub struct Bar {
     pub runtime: String,
     /// Length of each of `PHASES` (0 when absent).
-    pub phases: [f64; 4],
+    pub phases: [f64; 5],
     pub kernel: Option<f64>,
 }
 
@@ -95,11 +96,12 @@ pub fn build(data: &RunData) -> Result<PhaseChart, String> {
                         med(&cell, |c| Some(c.compile_ns.unwrap_or(0))).unwrap_or(0.0),
                         med(&cell, |c| c.instantiate_ns).unwrap_or(0.0),
                         med(&cell, |c| c.execute_ns).unwrap_or(0.0),
+                        med(&cell, |c| c.teardown_ns).unwrap_or(0.0),
                         0.0,
                     ]
                 } else {
                     let s = med(&cell, |c| c.spawn_to_exit_ns).or_else(|| med(&cell, |c| Some(c.wall_ns)));
-                    [0.0, 0.0, 0.0, s.unwrap_or(0.0)]
+                    [0.0, 0.0, 0.0, 0.0, s.unwrap_or(0.0)]
                 };
                 Bar {
                     runtime: rt.to_string(),

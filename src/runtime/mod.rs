@@ -86,6 +86,9 @@ pub struct Phases {
     pub execute: Option<Duration>,
     /// Native: fork/exec until the child was reaped.
     pub spawn_to_exit: Option<Duration>,
+    /// Wasm: dropping the store after the guest returned (the instance's memory slot reset
+    /// for the next call). Part of the call's wall time, after `execute`.
+    pub teardown: Option<Duration>,
 }
 
 /// The span between the guest's `bench.start` and `bench.end` markers.
@@ -100,7 +103,8 @@ pub struct Kernel {
     pub readings: Option<(Reading, Reading)>,
 }
 
-/// User and system CPU time.
+/// User and system CPU time. Their sum is exact (the thread's or the child's CPU clock); the
+/// split between them is the kernel's, sampled at scheduler ticks (see [`crate::energy::cpu`]).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CpuTime {
     pub user: Duration,

@@ -74,7 +74,7 @@ impl Runtime for WasmFunction {
 
     fn call(&self, input: &CallInput) -> CallOutcome {
         let t0 = Instant::now();
-        let cpu0 = cpu::thread_cpu();
+        let cpu0 = cpu::thread_mark();
         run(
             &self.host,
             &self.pre,
@@ -116,7 +116,7 @@ impl Runtime for ColdFunction {
 
     fn call(&self, input: &CallInput) -> CallOutcome {
         let t0 = Instant::now();
-        let cpu0 = cpu::thread_cpu();
+        let cpu0 = cpu::thread_mark();
         let compiled = Module::new(&self.host.engine, &self.bytes)
             .map_err(|e| describe_compile_error(e.into()))
             .and_then(|m| {
@@ -167,7 +167,7 @@ fn run(
     runtime: RuntimeKind,
     compile: Option<Duration>,
     t0: Instant,
-    cpu0: CpuTime,
+    cpu0: cpu::ThreadMark,
 ) -> CallOutcome {
     let limits = host.limits;
     let t_inst = Instant::now();
@@ -191,9 +191,15 @@ fn run(
         start.call(&mut store, ())
     });
     let execute = t_exec.elapsed();
-    let wall = t0.elapsed();
-    let cpu1 = cpu::thread_cpu();
+    // Dropping the store frees the instance and resets its pooled memory slot: a cost of every
+    // call, so it is inside the call's wall and CPU time (a phase of its own).
+    let t_down = Instant::now();
     let data = store.into_data();
+    let teardown = t_down.elapsed();
+    // CPU time is read inside the wall interval at both ends, so that an interrupt between the
+    // two readings cannot make a call's CPU time exceed its wall time.
+    let cpu = cpu0.elapsed();
+    let wall = t0.elapsed();
     let (exit_code, error) = classify(
         result,
         &data,
@@ -211,12 +217,10 @@ fn run(
             instantiate: Some(instantiate),
             execute: Some(execute),
             spawn_to_exit: None,
+            teardown: Some(teardown),
         },
         kernel: data.markers.kernel(),
-        cpu: CpuTime {
-            user: cpu1.user.saturating_sub(cpu0.user),
-            system: cpu1.system.saturating_sub(cpu0.system),
-        },
+        cpu,
         peak_memory_bytes: data.limiter.peak_memory as u64,
         exit_code,
         stdout: stdout.contents().to_vec(),

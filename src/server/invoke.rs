@@ -273,6 +273,7 @@ pub fn call_header_value(row: &CallRow) -> String {
         ("compile-ns", row.compile_ns),
         ("instantiate-ns", row.instantiate_ns),
         ("execute-ns", row.execute_ns),
+        ("teardown-ns", row.teardown_ns),
         ("spawn-ns", row.spawn_to_exit_ns),
         ("kernel-ns", row.kernel_ns),
     ];
