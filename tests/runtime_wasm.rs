@@ -97,6 +97,30 @@ fn an_infinite_loop_is_stopped_by_the_timeout_and_the_host_keeps_working() {
 }
 
 #[test]
+fn a_guest_that_exits_after_a_refused_grow_is_a_memory_limit() {
+    // The suite's `memory` handles the failed allocation and exits non-zero with a message:
+    // the call still failed because of the cap, and says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let h = host(tmp.path(), 5000, 32 << 20);
+    let f = WasmFunction::load(h, "memory", &suite().wasm_path("memory")).unwrap();
+    let input = |mib: &str| CallInput {
+        stdin: mib.as_bytes().to_vec(),
+        ..CallInput::default()
+    };
+    let o = f.call(&input("100"));
+    assert_eq!(
+        o.error,
+        Some(CallError::MemoryLimit(32 << 20)),
+        "{:?}",
+        String::from_utf8_lossy(&o.stderr_tail)
+    );
+    assert!(o.exit_code.is_some_and(|c| c != 0));
+    let ok = f.call(&input("8"));
+    assert_eq!(ok.error, None);
+    assert_eq!(ok.exit_code, Some(0));
+}
+
+#[test]
 fn growing_memory_past_the_cap_fails_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let h = host(tmp.path(), 5000, 4 << 20);

@@ -65,6 +65,10 @@ async fn serve_starts_serves_and_exits_0_on_sigterm() {
         String::from_utf8_lossy(&out.stderr)
     );
     let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !log.contains('\u{1b}'),
+        "a log that is not a terminal has no colour codes:\n{log}"
+    );
     assert_eq!(
         log.matches(" call ").count() + log.matches("\"call\"").count(),
         5,

@@ -96,8 +96,11 @@ fn init_tracing(format: &str, default_level: &str) -> tracing_appender::non_bloc
         .lossy(false)
         .thread_name("nebula-log")
         .finish(std::io::BufWriter::new(std::io::stderr()));
+    // Colours only on a terminal: a log redirected to a file stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(writer);
     let _ = if format == "json" {
         builder.json().try_init()

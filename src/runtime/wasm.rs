@@ -253,6 +253,9 @@ fn classify(
     if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
         return match exit.0 {
             0 => (Some(0), None),
+            // A guest that saw its memory grow refused and gave up with an error exit (Rust's
+            // `try_reserve`, a C `malloc` returning NULL) failed because of the cap.
+            c if data.limiter.refused.is_some() => (Some(c), Some(CallError::MemoryLimit(memory_cap))),
             c => (Some(c), Some(CallError::Exit(c))),
         };
     }
