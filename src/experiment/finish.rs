@@ -49,8 +49,14 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
     } else {
         "ESTIMATED by the model"
     };
+    if meta.status != "complete" {
+        println!(
+            "\nPARTIAL RUN ({}): {} of {} windows measured; the figures below cover only those",
+            meta.status, meta.windows_done, meta.windows_planned
+        );
+    }
     println!(
-        "\nmedian per call (energy {label}, source {}):",
+        "\nmedian per call (gross energy {label}, source {}):",
         meta.energy.source
     );
     println!(
@@ -83,7 +89,53 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
         );
     }
     println!("ratio = wasm / native; * = 95% bootstrap CI excludes 1 and Mann-Whitney p < 0.05");
+    if let Some(w) = few_windows(comparison) {
+        println!("{w}");
+    }
     if !meta.digest_mismatches.is_empty() {
         println!("output mismatches: {}", meta.digest_mismatches.join("; "));
+    }
+}
+
+/// A warning when an energy ratio rests on fewer than 4 windows a side: the Mann-Whitney test
+/// of 3 against 3 cannot go below p = 0.08, so no energy difference can be significant.
+pub fn few_windows(comparison: &[ComparisonRow]) -> Option<String> {
+    let least = comparison
+        .iter()
+        .filter(|c| c.wasm_native_energy_ratio.is_some())
+        .map(|c| c.energy_n_wasm.min(c.energy_n_native))
+        .min()?;
+    (least < 4).then(|| {
+        format!(
+            "note: some energy ratios rest on {least} measurement window(s) per runtime (energy is one value per window); \
+             with fewer than 4 a side no energy difference can reach p < 0.05: raise `repetitions` in the config"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_few_energy_windows_are_pointed_out() {
+        let row = |w: usize, n: usize| ComparisonRow {
+            wasm_native_energy_ratio: Some(0.5),
+            energy_n_wasm: w,
+            energy_n_native: n,
+            ..ComparisonRow::default()
+        };
+        assert_eq!(few_windows(&[row(10, 10)]), None);
+        let w = few_windows(&[row(10, 10), row(3, 5)]).unwrap_or_default();
+        assert!(
+            w.contains("rest on 3 measurement") && w.contains("repetitions"),
+            "{w}"
+        );
+        // Rows without an energy ratio say nothing about energy.
+        let no_energy = ComparisonRow {
+            energy_n_wasm: 1,
+            ..ComparisonRow::default()
+        };
+        assert_eq!(few_windows(&[no_energy]), None);
     }
 }

@@ -27,6 +27,14 @@ pub struct ComparisonRow {
     pub n_wasm: usize,
     pub n_native: usize,
     pub n_cold: usize,
+    /// Measurement windows with energy per runtime: the sample sizes of the energy ratios and
+    /// their tests (one value per window).
+    #[serde(default)]
+    pub energy_n_wasm: usize,
+    #[serde(default)]
+    pub energy_n_native: usize,
+    #[serde(default)]
+    pub energy_n_cold: usize,
     /// `median(wasm wall) / median(native wall)`.
     pub wasm_native_latency_ratio: Option<f64>,
     pub wasm_native_latency_ci_lo: Option<f64>,
@@ -131,6 +139,7 @@ fn comparison_row(
         |runtime: &str| -> Vec<&CallRow> { rs.iter().copied().filter(|r| r.runtime == runtime).collect() };
     let (wasm, native, cold) = (of(WASM), of(NATIVE), of(WASM_COLD));
     let count = |v: &[&CallRow]| v.iter().filter(|r| r.ok).count();
+    let windows = |v: &[&CallRow]| window_values(v, energy_gross).len();
     let lat = |num: &[&CallRow], den: &[&CallRow]| {
         ratio_cols(&ok_values(num, wall), &ok_values(den, wall), resamples, seed)
     };
@@ -155,6 +164,9 @@ fn comparison_row(
         n_wasm: count(&wasm),
         n_native: count(&native),
         n_cold: count(&cold),
+        energy_n_wasm: windows(&wasm),
+        energy_n_native: windows(&native),
+        energy_n_cold: windows(&cold),
         wasm_native_latency_ratio: wl.ratio,
         wasm_native_latency_ci_lo: wl.lo,
         wasm_native_latency_ci_hi: wl.hi,

@@ -24,6 +24,10 @@ pub struct SummaryRow {
     pub n: usize,
     /// Calls that failed (`ok = false`).
     pub errors: usize,
+    /// Measurement windows with an energy value: the sample size of the energy statistics,
+    /// which take one value per window (a window's energy is shared by its calls).
+    #[serde(default)]
+    pub energy_n: usize,
     pub wall_median_ns: Option<f64>,
     pub wall_iqr_ns: Option<f64>,
     pub wall_p5_ns: Option<f64>,
@@ -272,6 +276,7 @@ fn summary_row(k: &CellKey<'_>, rs: &[&CallRow], resamples: usize, seed: u64) ->
         concurrency: k.concurrency,
         n,
         errors: rs.len() - n,
+        energy_n: window_values(rs, energy_gross).len(),
         wall_median_ns: w.median,
         wall_iqr_ns: w.iqr,
         wall_p5_ns: w.p5,

@@ -77,7 +77,7 @@ impl Chart for CompareChart {
         let panels = EstimatePanels {
             labels: self.rows.iter().map(|r| r.label.clone()).collect(),
             axes: [&axes[0], &axes[1]],
-            x_desc: ["Latency", "Energy per call"].map(|t| format!("{t} change B vs A (%)")),
+            x_desc: ["Latency", "Gross energy per call"].map(|t| format!("{t} change B vs A (%)")),
             reference: [0.0, 0.0],
         };
         panels.draw(&body, |k, chart| {

@@ -141,7 +141,7 @@ pub fn build(data: &RunData) -> Result<ConcurrencyChart, String> {
                         s.energy_gross_ci_hi_j,
                     )
                 },
-                "Energy/call",
+                "Gross energy/call",
             )
         };
         panels.push(xy_panel(format!("{title}: energy"), &rows, pick, name, true));

@@ -302,7 +302,7 @@ impl EstimatePanels<'_> {
         let top_first: Vec<String> = self.labels.iter().rev().cloned().collect();
         let y = Axis::categorical(&top_first);
         let no_labels = Axis::categorical(&vec![String::new(); self.labels.len()]);
-        for (k, (area, title)) in [(&left, "Latency"), (&right, "Energy per call")]
+        for (k, (area, title)) in [(&left, "Latency"), (&right, "Gross energy per call")]
             .into_iter()
             .enumerate()
         {

@@ -144,7 +144,7 @@ impl Chart for RatioChart {
         let panels = EstimatePanels {
             labels: self.rows.iter().map(|r| r.label.clone()).collect(),
             axes: [&self.axes[0], &self.axes[1]],
-            x_desc: [x_desc(0, "Latency"), x_desc(1, "Energy per call")],
+            x_desc: [x_desc(0, "Latency"), x_desc(1, "Gross energy per call")],
             reference: [self.axes[0].to(1.0), self.axes[1].to(1.0)],
         };
         panels.draw(&body, |k, chart| {

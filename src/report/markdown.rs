@@ -21,7 +21,7 @@ fn md(s: &str) -> String {
 pub fn markdown(data: &RunData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{}** — {}\n", md(&data.run_id()), md(&data.energy_note()));
-    out.push_str("| function | input | c | wasm latency | native latency | wasm/native latency | wasm energy | native energy | wasm/native energy |\n");
+    out.push_str("| function | input | c | wasm latency | native latency | wasm/native latency | wasm energy (gross) | native energy (gross) | wasm/native energy |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for c in &data.comparison {
         let w = cell(data, &c.function, &c.input, "wasm", c.concurrency);
