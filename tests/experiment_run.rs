@@ -178,7 +178,10 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
             .map(|r| r.wall_ns)
             .collect();
         assert_eq!(srow.n, walls.len());
-        assert_eq!(srow.energy_n, 4, "energy statistics: one value per window, 4 repetitions");
+        assert_eq!(
+            srow.energy_n, 4,
+            "energy statistics: one value per window, 4 repetitions"
+        );
         walls.sort_unstable();
         let m = walls.len();
         let median = if m % 2 == 1 {

@@ -81,3 +81,61 @@ fn writes_csv_and_chart() {
     let table = nebula::report::compare::table(&c.rows);
     assert!(table.contains("slower"), "{table}");
 }
+
+#[test]
+fn differences_in_how_the_runs_were_made_are_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let spec = Spec {
+        full: false,
+        ..Spec::default()
+    };
+    let (da, db) = (tmp.path().join("a"), tmp.path().join("b"));
+    write_run(&da, "run-a", spec);
+    write_run(&db, "run-b", Spec { seed: 9, ..spec });
+    let same = write_compare(&da, &db, Some(&tmp.path().join("same"))).expect("compare");
+    assert_eq!(same.differences, Vec::<String>::new());
+    assert!(same.energy_note.contains("ESTIMATE"), "{}", same.energy_note);
+    assert!(same
+        .rows
+        .iter()
+        .all(|r| r.energy_label_a == "estimated" && r.energy_label_b == "estimated"));
+    // B ran with other model coefficients: every energy change could come from that alone.
+    let path = db.join("metadata.json");
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let config = meta["config_toml"].as_str().unwrap_or_default().to_string();
+    meta["config_toml"] = serde_json::Value::String(format!("{config}\n[energy]\nidle_watts = 10.0\n"));
+    meta["config_sha256"] = serde_json::Value::String("0".repeat(64));
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let c = write_compare(&da, &db, Some(&tmp.path().join("other"))).expect("compare");
+    assert!(
+        c.differences
+            .iter()
+            .any(|d| d.contains("[energy] settings") && d.contains("idle_watts = 10.0")),
+        "{:?}",
+        c.differences
+    );
+    assert!(
+        c.differences.iter().any(|d| d.contains("config (SHA-256)")),
+        "{:?}",
+        c.differences
+    );
+}
+
+#[test]
+fn the_verdict_names_energy_changes_too() {
+    use nebula::report::compare::verdict;
+    use nebula::stats::change;
+    let a: Vec<f64> = (0..40).map(|i| 100.0 + (i % 7) as f64).collect();
+    let same: Vec<f64> = (0..40).map(|i| 100.0 + ((i + 3) % 7) as f64).collect();
+    let double: Vec<f64> = a.iter().map(|x| 2.0 * x).collect();
+    let (flat, up) = (change(&a, &same, RESAMPLES, 1), change(&a, &double, RESAMPLES, 1));
+    assert_eq!(verdict(flat.as_ref(), flat.as_ref()), "no significant change");
+    let v = verdict(flat.as_ref(), up.as_ref());
+    assert!(
+        v.starts_with("B ") && v.ends_with("more energy") && !v.contains("slower"),
+        "{v}"
+    );
+    let v = verdict(up.as_ref(), up.as_ref());
+    assert!(v.contains("slower, ") && v.ends_with("more energy"), "{v}");
+    assert_eq!(verdict(None, None), "not comparable");
+}

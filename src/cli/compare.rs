@@ -21,6 +21,10 @@ pub struct CompareArgs {
 
 pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let c = report::write_compare(&a.run_a, &a.run_b, a.out.as_deref())?;
+    for d in &c.differences {
+        eprintln!("warning: {d}: changes between the runs may come from this, not from the code");
+    }
+    println!("{}", c.energy_note);
     print!("{}", report::compare::table(&c.rows));
     println!("wrote {}", c.out.join("compare.csv").display());
     match &c.chart {

@@ -118,12 +118,21 @@ impl Frame {
         let left = font(NOTE_PX)
             .color(&GREYS[0])
             .pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw_text(&format!("Nebula · {}", self.run_id), &left, (24, fy))?;
+        let run = format!("Nebula · {}", self.run_id);
         let color = if self.estimated { WARN } else { INK };
         let right = font(NOTE_PX)
             .color(&color)
             .pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw_text(&self.note, &right, (w as i32 - 24, fy))?;
+        // Side by side when both fit, else on two lines (run ids of a comparison are long).
+        let (lw, _) = root.estimate_text_size(&run, &left)?;
+        let (rw, _) = root.estimate_text_size(&self.note, &right)?;
+        let dy = if lw + rw + 96 > w {
+            NOTE_PX as i32 * 6 / 10
+        } else {
+            0
+        };
+        root.draw_text(&run, &left, (24, fy - dy))?;
+        root.draw_text(&self.note, &right, (w as i32 - 24, fy + dy))?;
         Ok(root.margin(HEADER, FOOTER, 0, 0))
     }
 }
@@ -299,6 +308,13 @@ impl EstimatePanels<'_> {
     {
         let (w, _) = body.dim_in_pixel();
         let (left, right) = body.split_horizontally(w * 58 / 100);
+        // Room for the longest row label (at most a third of the width).
+        let mut label_px = 300u32;
+        for l in &self.labels {
+            let (lw, _) = body.estimate_text_size(l, &font(TICK_PX))?;
+            label_px = label_px.max(lw + 24);
+        }
+        let label_px = label_px.min(w / 3);
         let top_first: Vec<String> = self.labels.iter().rev().cloned().collect();
         let y = Axis::categorical(&top_first);
         let no_labels = Axis::categorical(&vec![String::new(); self.labels.len()]);
@@ -312,7 +328,7 @@ impl EstimatePanels<'_> {
                 y: if k == 0 { &y } else { &no_labels },
                 x_desc: &self.x_desc[k],
                 y_desc: "",
-                y_label_px: if k == 0 { 300 } else { 12 },
+                y_label_px: if k == 0 { label_px } else { 12 },
             };
             let mut chart = panel(area, &spec)?;
             let at = self.reference[k];

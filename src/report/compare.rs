@@ -5,7 +5,8 @@
 //! as `compare.csv` and drawn as `compare.png`/`compare.svg`.
 
 use super::format::{energy, time};
-use crate::export::summary::{natural_cmp, ok_values, wall, window_values};
+use crate::experiment::metadata::Metadata;
+use crate::export::summary::{distinct_joined, natural_cmp, ok_values, wall, window_values};
 use crate::export::write_csv;
 use crate::plot::compare::{ChangeRow, CompareChart};
 use crate::plot::data::energy_note;
@@ -47,7 +48,12 @@ pub struct CompareRow {
     pub energy_change_pct: Option<f64>,
     pub energy_p_value: Option<f64>,
     pub energy_significant: Option<bool>,
-    /// The latency verdict in words, e.g. "B 1.95x–2.05x slower".
+    /// `measured` or `estimated` (or `unavailable`): the energy label of A's and B's rows.
+    #[serde(default)]
+    pub energy_label_a: String,
+    #[serde(default)]
+    pub energy_label_b: String,
+    /// The significant changes in words, e.g. "B 1.95x–2.05x slower, 1.9x–2.1x more energy".
     pub verdict: String,
 }
 
@@ -63,18 +69,94 @@ fn group(rows: &[CallRow]) -> BTreeMap<Key<'_>, Vec<&CallRow>> {
     g
 }
 
-/// "B 1.95x–2.05x slower", "B 1.2x–1.3x faster" or "no significant change".
-pub fn verdict(c: Option<&Change>) -> String {
-    match c {
-        Some(c) if c.significant && c.ratio.ci.lo > 1.0 => {
-            format!("B {:.2}x–{:.2}x slower", c.ratio.ci.lo, c.ratio.ci.hi)
-        }
-        Some(c) if c.significant && c.ratio.ci.hi < 1.0 => {
-            format!("B {:.2}x–{:.2}x faster", 1.0 / c.ratio.ci.hi, 1.0 / c.ratio.ci.lo)
-        }
-        Some(_) => "no significant change".into(),
-        None => "not comparable".into(),
+/// One significant change in words ("1.95x–2.05x slower"), `None` when not significant.
+fn change_words(c: Option<&Change>, up: &str, down: &str) -> Option<String> {
+    let c = c.filter(|c| c.significant)?;
+    let (lo, hi) = (c.ratio.ci.lo, c.ratio.ci.hi);
+    if lo > 1.0 {
+        Some(format!("{lo:.2}x–{hi:.2}x {up}"))
+    } else if hi < 1.0 {
+        Some(format!("{:.2}x–{:.2}x {down}", 1.0 / hi, 1.0 / lo))
+    } else {
+        None
     }
+}
+
+/// The significant changes of latency and energy: "B 1.95x–2.05x slower, 1.2x–1.3x more
+/// energy", "B 1.2x–1.3x less energy", "no significant change", or "not comparable".
+pub fn verdict(latency: Option<&Change>, energy: Option<&Change>) -> String {
+    if latency.is_none() && energy.is_none() {
+        return "not comparable".into();
+    }
+    let parts: Vec<String> = [
+        change_words(latency, "slower", "faster"),
+        change_words(energy, "more energy", "less energy"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "no significant change".into()
+    } else {
+        format!("B {}", parts.join(", "))
+    }
+}
+
+/// How runs A and B were made differently, in the ways that change what they measure: the
+/// energy source and its label, the model or measurement settings, the config, the machine,
+/// the software. Empty when both were made alike (or a run has no metadata).
+pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<String> {
+    let (Some(a), Some(b)) = (a, b) else {
+        return Vec::new();
+    };
+    let energy_table = |m: &Metadata| {
+        toml::from_str::<toml::Table>(&m.config_toml)
+            .ok()
+            .and_then(|t| t.get("energy").map(ToString::to_string))
+            .unwrap_or_default()
+    };
+    let checks: [(&str, String, String); 8] = [
+        ("energy source", a.energy.source.clone(), b.energy.source.clone()),
+        ("energy label", a.energy.label.clone(), b.energy.label.clone()),
+        ("[energy] settings", energy_table(a), energy_table(b)),
+        (
+            "config (SHA-256)",
+            a.config_sha256.clone(),
+            b.config_sha256.clone(),
+        ),
+        (
+            "CPU model",
+            a.machine.cpu_model.clone(),
+            b.machine.cpu_model.clone(),
+        ),
+        (
+            "logical cores",
+            a.machine.logical_cores.to_string(),
+            b.machine.logical_cores.to_string(),
+        ),
+        (
+            "Nebula commit",
+            a.versions.nebula_git_commit.clone(),
+            b.versions.nebula_git_commit.clone(),
+        ),
+        (
+            "wasmtime",
+            a.versions.wasmtime.clone(),
+            b.versions.wasmtime.clone(),
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter(|(_, x, y)| x != y)
+        .map(|(what, x, y)| {
+            let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!(
+                "A and B differ in {what}: A = {}, B = {}",
+                one_line(&x),
+                one_line(&y)
+            )
+        })
+        .collect()
 }
 
 /// The change of every cell present in both `a` and `b`, ordered by function, input, runtime,
@@ -119,7 +201,9 @@ pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -
                 energy_change_pct: ec.map(|c| c.percent),
                 energy_p_value: ec.map(|c| c.p_value),
                 energy_significant: ec.map(|c| c.significant),
-                verdict: verdict(lc.as_ref()),
+                energy_label_a: distinct_joined(ra.iter().map(|r| r.energy_label.as_str())),
+                energy_label_b: distinct_joined(rb.iter().map(|r| r.energy_label.as_str())),
+                verdict: verdict(lc.as_ref(), ec.as_ref()),
             }
         })
         .collect()
@@ -175,7 +259,7 @@ pub fn table(rows: &[CompareRow]) -> String {
             r.verdict
         );
     }
-    out.push_str("change = median(B) / median(A) - 1; * = the 95% bootstrap CI excludes 0 and Mann-Whitney p < 0.05; energy statistics per window\n");
+    out.push_str("change = median(B) / median(A) - 1; * = the 95% bootstrap CI excludes 0 and Mann-Whitney p < 0.05; energy is gross energy per call, statistics per window\n");
     out
 }
 
@@ -186,6 +270,10 @@ pub struct Compared {
     pub out: PathBuf,
     /// The chart's files, or why it was not drawn.
     pub chart: Result<Vec<PathBuf>, String>,
+    /// Where the energy of A and B comes from (one sentence, or one per run when they differ).
+    pub energy_note: String,
+    /// How A and B were made differently ([`setup_differences`]).
+    pub differences: Vec<String>,
 }
 
 fn name_of(dir: &Path) -> String {
@@ -207,16 +295,17 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
         .unwrap_or_else(|| b.join(format!("compare-{}", name_of(a))));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     write_csv(&out.join("compare.csv"), &rows)?;
+    let (la, sa) = da.energy_kind();
+    let (lb, sb) = db.energy_kind();
+    let note = if (la.as_str(), sa.as_str()) == (lb.as_str(), sb.as_str()) {
+        energy_note(&la, &sa)
+    } else {
+        format!("A: {}; B: {}", energy_note(&la, &sa), energy_note(&lb, &sb))
+    };
+    let differences = setup_differences(da.meta.as_ref(), db.meta.as_ref());
     let chart = if rows.is_empty() {
         Err("the runs have no cell in common".to_string())
     } else {
-        let (la, sa) = da.energy_kind();
-        let (lb, sb) = db.energy_kind();
-        let note = if (la.as_str(), sa.as_str()) == (lb.as_str(), sb.as_str()) {
-            energy_note(&la, &sa)
-        } else {
-            format!("A: {}; B: {}", energy_note(&la, &sa), energy_note(&lb, &sb))
-        };
         let estimated = la != "measured" || lb != "measured";
         let change_rows = rows
             .iter()
@@ -237,8 +326,14 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
                 ),
             })
             .collect();
-        let chart = CompareChart::new(&da.run_id(), &db.run_id(), change_rows, note, estimated);
+        let chart = CompareChart::new(&da.run_id(), &db.run_id(), change_rows, note.clone(), estimated);
         save(&chart, &out, "compare").map_err(|e| format!("{e:#}"))
     };
-    Ok(Compared { rows, out, chart })
+    Ok(Compared {
+        rows,
+        out,
+        chart,
+        energy_note: note,
+        differences,
+    })
 }
