@@ -20,7 +20,14 @@ use std::process::ExitCode;
 #[command(
     name = "nebula",
     version,
-    about = "Time and energy footprint of WebAssembly functions vs native, and a small FaaS server"
+    about = "Time and energy footprint of WebAssembly functions vs native, and a small FaaS server",
+    after_help = "Environment:
+  NEBULA_FUNCTIONS      the function suite folder (default: ./functions)
+  NEBULA_CACHE_DIR      precompiled modules (default: ~/.cache/nebula/modules)
+  NEBULA_LOG            log filter, e.g. debug or nebula=trace (default: info for serve, warn otherwise)
+  NEBULA_TOKEN          bearer token for uploads and deletes on `nebula serve` (or --token)
+  NEBULA_POWERCAP_ROOT  read RAPL from this copy of /sys/class/powercap (tests, fixtures)
+  NEBULA_PERF_ROOT      a prefix under which perf's sys/ and proc/ files are read (tests, fixtures)"
 )]
 pub struct Cli {
     /// Log format for diagnostics on stderr.
