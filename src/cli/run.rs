@@ -108,6 +108,13 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
 /// `--resume DIR`: under the folder's lock, write what a run killed while finishing lacks, or
 /// run the windows still to do.
 fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
+    if rundir::holds_only_a_lock(dir) {
+        bail!(
+            "{} holds no run: one was killed before it wrote anything. Remove the folder and run \
+             the config again",
+            dir.display()
+        );
+    }
     // A Nebula results folder (said clearly if not) before a lock file is made in it.
     metadata::read(dir)?;
     let _lock = RunLock::acquire(dir)?;

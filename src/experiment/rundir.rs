@@ -159,6 +159,12 @@ fn is_empty(dir: &Path) -> Result<bool> {
     Ok(true)
 }
 
+/// Whether `dir` holds a lock file and nothing else a run writes: a run killed between creating
+/// its folder and writing its metadata (nothing to resume).
+pub fn holds_only_a_lock(dir: &Path) -> bool {
+    dir.join(LOCK_FILE).is_file() && !dir.join("metadata.json").exists() && is_empty(dir).unwrap_or(false)
+}
+
 /// A fresh folder `<parent>/<run id>` (created atomically; a new id is drawn if one is taken),
 /// locked and checked writable. Returns the run id and the folder.
 pub fn create_fresh(parent: &Path, name: &str) -> Result<(String, RunDir)> {
