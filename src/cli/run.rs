@@ -23,7 +23,8 @@ pub struct RunArgs {
     /// Override a config value: --set repetitions=5 --set energy.source=model.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Print the cells, the number of windows and an estimate of the time, and stop.
+    /// Print the cells, the number of windows and an estimate of the time, check the energy
+    /// source and every input (one call on each runtime), and stop.
     #[arg(long)]
     dry_run: bool,
     /// Finish an interrupted run in DIR without redoing finished windows (refused while another
