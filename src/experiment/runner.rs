@@ -1,5 +1,6 @@
-//! The orchestrator: prepares every runtime, checks that wasm and native agree on every output,
-//! measures the idle baseline, then runs the schedule window by window (N workers for
+//! The orchestrator: opens the energy source, prepares every runtime and checks that wasm and
+//! native agree on every output (the preflight, made before the run folder exists), measures
+//! the idle baseline, then runs the schedule window by window (N workers for
 //! concurrency N), attributes each window's energy to its calls and writes their rows.
 //! Nothing is printed inside a measured window; Ctrl-C stops after the window in flight.
 
@@ -59,8 +60,6 @@ pub struct Preflight {
     host: Arc<WasmHost>,
     /// The loaded runtimes and their reference outputs; `None` over HTTP.
     local: Option<(Target, References)>,
-    /// How long the reference calls took.
-    pub reference_time: Duration,
     /// How many reference calls were made.
     pub reference_calls: usize,
 }
@@ -97,7 +96,6 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
     let mut host_cfg = HostConfig::new(plan.limits);
     host_cfg.max_instances = max_c.saturating_mul(2).saturating_add(4);
     let host = WasmHost::new(host_cfg)?;
-    let t0 = Instant::now();
     let local = if plan.http {
         None
     } else {
@@ -111,7 +109,6 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
         meter,
         host,
         local,
-        reference_time: t0.elapsed(),
         reference_calls,
     })
 }
