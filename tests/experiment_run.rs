@@ -1,6 +1,9 @@
 //! `nebula run` end to end through the binary: every results file, typed columns, statistics that
 //! agree with the rows, a killed run resumed to the same set of windows as an uninterrupted one,
-//! and a wasm/native output mismatch caught in the rows and the summary.
+//! and a wasm/native output mismatch caught in the rows and the summary. The run folder: unique
+//! run ids, the lock that refuses a second run or resume while one runs, and no folder left by a
+//! run that fails before its first window (a failing input or energy source, also caught by
+//! `--dry-run`).
 
 mod common;
 
@@ -455,4 +458,328 @@ fn an_http_experiment_records_client_latency_next_to_the_servers_rows() {
     );
     let out = nebula().arg("run").arg(&bad).arg("--dry-run").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("wasm-cold cannot be driven over HTTP"));
+}
+
+/// A config of `noop` on both runtimes into `output_dir`, `repetitions` windows per cell.
+fn noop_config(dir: &Path, output_dir: &Path, repetitions: u32) -> PathBuf {
+    write_config(
+        dir,
+        &format!(
+            "name = \"safe\"\nrepetitions = {repetitions}\nwarmup = 0\nmin_window = \"15ms\"\n\
+             cooldown = \"0s\"\nidle_baseline = \"0s\"\noutput_dir = \"{}\"\n[energy]\n\
+             source = \"model\"\n[[function]]\nname = \"noop\"\n",
+            output_dir.display()
+        ),
+    )
+}
+
+/// The folders in `dir` (none when it does not exist).
+fn folders(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `NAME-YYYYMMDD-HHMMSS-xxxxxx` with six lower-case hex digits.
+fn is_run_id(id: &str, name: &str) -> bool {
+    let Some(rest) = id.strip_prefix(&format!("{name}-")) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    parts.len() == 3
+        && parts[0].len() == 8
+        && parts[1].len() == 6
+        && parts[..2].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[2].len() == 6
+        && parts[2]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn signal(child: &std::process::Child, sig: i32) {
+    // SAFETY: signalling a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+}
+
+#[test]
+fn a_resume_while_the_run_holds_its_folder_is_refused_naming_the_folder_and_the_pid() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 2 cells x 100 windows of >= 15 ms: seconds of work, much longer than the polling below.
+    let cfg = noop_config(tmp.path(), &tmp.path().join("results"), 100);
+    let dir = tmp.path().join("run");
+    let mut child = nebula()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&dir)
+        .arg("--quiet")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The lock file names its holder once the lock is taken: from then on the run holds it, and
+    // a stopped process keeps holding it, so what follows does not depend on timing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(dir.join(".lock"))
+        .unwrap_or_default()
+        .trim()
+        != child.id().to_string()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the run never locked {}",
+            dir.display()
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was locked"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal(&child, libc::SIGSTOP);
+    let out = nebula().arg("run").arg("--resume").arg(&dir).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{} is in use", dir.display()))
+            && err.contains(&format!(
+                "another nebula process (pid {}) is running it",
+                child.id()
+            ))
+            && err.contains("Wait for it to finish")
+            && err.contains(&format!("nebula run --resume {}", dir.display())),
+        "{err}"
+    );
+    // A second run into the same --out is refused as well, and neither touched the files.
+    let rows_before = std::fs::read(dir.join("calls.csv")).unwrap_or_default();
+    let out = nebula()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already exists and is not empty"), "{err}");
+    assert_eq!(
+        rows_before,
+        std::fs::read(dir.join("calls.csv")).unwrap_or_default()
+    );
+    // Killed (still stopped): the kernel drops the lock with the process, and --resume finishes.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = nebula()
+        .arg("run")
+        .arg("--resume")
+        .arg(&dir)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = read_calls(&dir.join("calls.csv")).unwrap();
+    assert_eq!(keys(&rows).len(), 2 * 100, "every window, once");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(meta["status"], "complete");
+}
+
+#[test]
+fn two_runs_started_together_get_their_own_run_ids_and_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let cfg = noop_config(tmp.path(), &results, 2);
+    // Started back to back (the same second, almost always), both into the default output_dir.
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            nebula()
+                .arg("run")
+                .arg(&cfg)
+                .arg("--quiet")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let dirs = folders(&results);
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    let mut ids = BTreeSet::new();
+    for d in &dirs {
+        let name = d.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(is_run_id(&name, "safe"), "{name}");
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("metadata.json")).unwrap()).unwrap();
+        assert_eq!(
+            meta["run_id"],
+            name.as_str(),
+            "the folder is named after its run id"
+        );
+        assert_eq!(meta["status"], "complete");
+        let text = std::fs::read_to_string(d.join("calls.csv")).unwrap();
+        assert_eq!(
+            text.matches("run_id,").count(),
+            1,
+            "one header in {}",
+            d.display()
+        );
+        let rows = read_calls(&d.join("calls.csv")).unwrap();
+        assert_eq!(keys(&rows).len(), 2 * 2);
+        assert!(rows.iter().all(|r| r.run_id == name), "only its own rows");
+        ids.insert(name);
+    }
+    assert_eq!(ids.len(), 2);
+}
+
+#[test]
+fn an_energy_source_that_cannot_be_opened_fails_before_a_folder_is_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let cfg = noop_config(tmp.path(), &results, 2);
+    let no_rapl = tmp.path().join("no-powercap-here");
+    let set = ["--set", "energy.source=powercap", "--set"];
+    let root = format!("energy.powercap_root={}", no_rapl.display());
+    let out_dir = tmp.path().join("out");
+    for out in [None, Some(&out_dir)] {
+        let mut c = nebula();
+        c.arg("run").arg(&cfg).args(set).arg(&root);
+        if let Some(o) = out {
+            c.arg("--out").arg(o);
+        }
+        let t = Instant::now();
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("cannot use the energy source 'powercap'")
+                && err.contains("--set energy.source=model")
+                && err.contains(&no_rapl.display().to_string()),
+            "{err}"
+        );
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "refused before measuring anything"
+        );
+        assert_eq!(folders(&results), Vec::<PathBuf>::new(), "no run folder is left");
+        assert!(!out_dir.exists(), "no --out folder is left");
+    }
+    // The dry run opens the source too, and says the same.
+    let out = nebula()
+        .args(["run", "--dry-run"])
+        .arg(&cfg)
+        .args(set)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot use the energy source 'powercap'"), "{err}");
+}
+
+#[test]
+fn a_failing_input_is_reported_by_the_dry_run_and_a_run_leaves_no_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let text = format!(
+        "name = \"bad\"\nrepetitions = 2\nmin_window = \"5ms\"\nidle_baseline = \"0s\"\n\
+         output_dir = \"{}\"\n[energy]\nsource = \"model\"\n[[function]]\nname = \"fibonacci\"\n\
+         sizes = [10, 500]\n",
+        results.display()
+    );
+    let cfg = write_config(tmp.path(), &text);
+    let out = nebula().args(["run", "--dry-run"]).arg(&cfg).output().unwrap();
+    let (stdout, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{err}");
+    assert!(
+        stdout.contains("4 cells x 2 repetitions = 8 windows"),
+        "the plan is still shown: {stdout}"
+    );
+    assert!(
+        err.contains("function 'fibonacci' with input '500' fails on")
+            && err.contains("1..=186")
+            && err.contains("Fix the sizes of 'fibonacci' in the config"),
+        "{err}"
+    );
+    let out = nebula().arg("run").arg(&cfg).arg("--quiet").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("with input '500' fails on"), "{err}");
+    assert_eq!(folders(&results), Vec::<PathBuf>::new(), "no run folder is left");
+    // Fixed, the dry run checks the inputs and says so, and the run goes through.
+    let good = write_config(tmp.path(), &text.replace("[10, 500]", "[10, 90]"));
+    let out = nebula().args(["run", "--dry-run"]).arg(&good).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains("energy: model")
+            && stdout.contains("checked: 4 reference calls (every input once on each runtime) succeeded"),
+        "{stdout}"
+    );
+    assert_eq!(
+        folders(&results),
+        Vec::<PathBuf>::new(),
+        "a dry run makes no folder"
+    );
+}
+
+#[test]
+fn an_http_run_whose_server_does_not_answer_removes_the_folder_it_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A loopback port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = format!(
+        "name = \"gone\"\ntarget = \"http\"\nurl = \"http://127.0.0.1:{port}\"\nrepetitions = 1\n\
+         min_window = \"5ms\"\nidle_baseline = \"0s\"\n[energy]\nsource = \"model\"\n\
+         [[function]]\nname = \"noop\"\n"
+    );
+    let cfg = write_config(tmp.path(), &text);
+    // The reference requests need the run folder for a local server's log, so they are made
+    // after it exists: the failure still removes it.
+    let dir = tmp.path().join("run");
+    let out = nebula()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("removed {}", dir.display())) && err.contains("run the same command again"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "{err}");
+    // An empty --out folder given by the user stays, empty.
+    std::fs::create_dir(&dir).unwrap();
+    let out = nebula()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(dir.is_dir());
+    assert_eq!(folders(&dir), Vec::<PathBuf>::new());
+    let out = nebula().args(["run", "--dry-run"]).arg(&cfg).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the dry run makes the requests too: {err}"
+    );
 }

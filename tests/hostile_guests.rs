@@ -568,13 +568,9 @@ fn an_experiment_refuses_a_hostile_function_before_measuring_and_records_sometim
         assert!(err.contains(&expected) && err.contains(message), "{name}: {err}");
         assert!(!err.contains("panicked"), "{err}");
         assert!(t.elapsed() < Duration::from_secs(10), "{name}: {:?}", t.elapsed());
-        // Nothing was measured: no rows, and the metadata says the run never got going.
-        assert!(read_calls(&dir.join("calls.csv"))
-            .map(|r| r.is_empty())
-            .unwrap_or(true));
-        let meta: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join("metadata.json")).unwrap()).unwrap();
-        assert_eq!(meta["status"], "starting", "{name}");
+        // Refused by the reference calls, before the run folder is created: nothing is left
+        // to resume or to clean up, the fixed config simply runs again.
+        assert!(!dir.exists(), "{name}: {} was left behind", dir.display());
     }
     // A function that fails only sometimes (every third call) does not stop the run: its
     // failures are rows with ok = false and the error kind, and the run completes.

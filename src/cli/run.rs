@@ -1,8 +1,10 @@
 //! `nebula run CONFIG [--set key=value]... [--dry-run]` and `nebula run --resume DIR`: run an
-//! experiment into `results/<name>-<timestamp>/`, then write the summaries and charts.
+//! experiment into `results/<name>-<YYYYMMDD-HHMMSS>-<6 hex>/` (a folder it creates and locks
+//! for as long as it runs), then write the summaries and charts.
 
 use crate::experiment::config::{self, Plan};
 use crate::experiment::output::{self, Recovered};
+use crate::experiment::rundir::{self, RunLock};
 use crate::experiment::runner::{self, Options};
 use crate::experiment::{finish, matrix, metadata};
 use crate::suite::Suite;
@@ -21,13 +23,15 @@ pub struct RunArgs {
     /// Override a config value: --set repetitions=5 --set energy.source=model.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Print the cells, the number of windows and an estimate of the time, and stop.
+    /// Print the cells, the number of windows and an estimate of the time, check the energy
+    /// source and every input (one call on each runtime), and stop.
     #[arg(long)]
     dry_run: bool,
-    /// Finish an interrupted run in DIR without redoing finished windows.
+    /// Finish an interrupted run in DIR without redoing finished windows (refused while another
+    /// nebula process is running DIR).
     #[arg(long, conflicts_with_all = ["config", "set", "dry_run"])]
     resume: Option<PathBuf>,
-    /// Write the run here instead of <output_dir>/<name>-<timestamp>.
+    /// Write the run here (a new or empty folder) instead of <output_dir>/<run id>.
     #[arg(long)]
     out: Option<PathBuf>,
     /// No progress bar.
@@ -48,34 +52,87 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         interrupted,
     };
     if let Some(dir) = &a.resume {
-        if let Some(code) = finish_measured(dir)? {
-            return Ok(code);
-        }
+        return resume_run(dir, &suite, &opts);
     }
-    let (plan, dir, meta, done) = match &a.resume {
-        Some(dir) => resume(dir, &suite)?,
-        None => {
-            let path = a.config.as_deref().context("a config file is required")?;
-            let plan = config::load(path, &a.set, &suite)?;
-            if a.dry_run {
-                dry_run(&plan);
-                return Ok(ExitCode::SUCCESS);
+    let path = a.config.as_deref().context("a config file is required")?;
+    let plan = config::load(path, &a.set, &suite)?;
+    if a.dry_run {
+        dry_run(&plan, &suite)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The cheap checks of where the run goes first, then the slow ones (energy source, modules,
+    // one reference call per input and runtime), and only then the run folder: a run refused
+    // here leaves nothing behind.
+    let output_dir = Path::new(&plan.config.output_dir);
+    match &a.out {
+        Some(out) => rundir::precheck(out)?,
+        None => rundir::create_output_dir(output_dir)?,
+    }
+    eprintln!("nebula: checking the energy source and every input once on each runtime");
+    let checked = runner::preflight(&plan, &suite)?;
+    let (run_id, folder) = match &a.out {
+        Some(out) => (rundir::new_run_id(&plan.config.name), rundir::create_at(out)?),
+        None => rundir::create_fresh(output_dir, &plan.config.name)?,
+    };
+    let dir = folder.path.clone();
+    let meta = runner::new_metadata(&plan, &suite, &run_id);
+    let ran = metadata::write(&dir, &meta).and_then(|()| {
+        eprintln!("nebula: running '{}' into {}", plan.config.name, dir.display());
+        runner::execute(&plan, &suite, &dir, meta, Recovered::default(), &opts, checked)
+    });
+    let meta = match ran {
+        Ok(meta) => meta,
+        Err(e) => {
+            if folder.discard_unstarted() {
+                eprintln!(
+                    "nebula: removed {}: the run failed before its first window; fix the problem \
+                     below and run the same command again",
+                    dir.display()
+                );
+            } else {
+                eprintln!(
+                    "nebula: the windows done so far are kept in {}; once the problem below is \
+                     fixed, finish the run with: nebula run --resume {}",
+                    dir.display(),
+                    dir.display()
+                );
             }
-            let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
-            let run_id = format!("{}-{stamp}", plan.config.name);
-            let dir = a
-                .out
-                .clone()
-                .unwrap_or_else(|| Path::new(&plan.config.output_dir).join(&run_id));
-            prepare_dir(&dir)?;
-            let meta = runner::new_metadata(&plan, &suite, &run_id);
-            metadata::write(&dir, &meta)?;
-            (plan, dir, meta, Recovered::default())
+            return Err(e);
         }
     };
+    // The lock is held until the summaries, charts and report are written.
+    let code = wrap_up(&dir, &meta);
+    drop(folder);
+    code
+}
+
+/// `--resume DIR`: under the folder's lock, write what a run killed while finishing lacks, or
+/// run the windows still to do.
+fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
+    if rundir::holds_only_a_lock(dir) {
+        bail!(
+            "{} holds no run: one was killed before it wrote anything. Remove the folder and run \
+             the config again",
+            dir.display()
+        );
+    }
+    // A Nebula results folder (said clearly if not) before a lock file is made in it.
+    metadata::read(dir)?;
+    let _lock = RunLock::acquire(dir)?;
+    if let Some(code) = finish_measured(dir)? {
+        return Ok(code);
+    }
+    let (plan, meta, done) = resume(dir, suite)?;
+    eprintln!("nebula: checking the energy source and every input once on each runtime");
+    let checked = runner::preflight(&plan, suite)?;
     eprintln!("nebula: running '{}' into {}", plan.config.name, dir.display());
-    let meta = runner::execute(&plan, &suite, &dir, meta, done, &opts)?;
-    finish::finish(&dir, &meta, true)?;
+    let meta = runner::execute(&plan, suite, dir, meta, done, opts, checked)?;
+    wrap_up(dir, &meta)
+}
+
+/// After the windows: the summaries, charts and report, and what to do next.
+fn wrap_up(dir: &Path, meta: &metadata::Metadata) -> Result<ExitCode> {
+    finish::finish(dir, meta, true)?;
     if meta.status == "interrupted" {
         eprintln!(
             "nebula: interrupted after {} of {} windows; finish it with: nebula run --resume {}",
@@ -87,35 +144,6 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     }
     eprintln!("nebula: results in {}", dir.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The directory must be new (or empty) and writable: checked before anything runs.
-fn prepare_dir(dir: &Path) -> Result<()> {
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        bail!(
-            "{} already exists and is not empty: choose another --out, or --resume it",
-            dir.display()
-        );
-    }
-    std::fs::create_dir_all(dir).with_context(|| {
-        format!(
-            "cannot create {}: check the permissions of its parent",
-            dir.display()
-        )
-    })?;
-    let probe = dir.join(".write-test");
-    std::fs::write(&probe, b"nebula").with_context(|| {
-        format!(
-            "cannot write into {}: check its permissions and free disk space",
-            dir.display()
-        )
-    })?;
-    std::fs::remove_file(&probe).ok();
-    Ok(())
 }
 
 /// A run stopped after its last window but before its summaries, charts and report were all
@@ -137,7 +165,7 @@ fn finish_measured(dir: &Path) -> Result<Option<ExitCode>> {
     Ok(Some(ExitCode::SUCCESS))
 }
 
-fn resume(dir: &Path, suite: &Suite) -> Result<(Plan, PathBuf, metadata::Metadata, Recovered)> {
+fn resume(dir: &Path, suite: &Suite) -> Result<(Plan, metadata::Metadata, Recovered)> {
     let mut meta = metadata::read(dir)?;
     if meta.status == "complete" {
         bail!(
@@ -160,10 +188,14 @@ fn resume(dir: &Path, suite: &Suite) -> Result<(Plan, PathBuf, metadata::Metadat
             done.dropped_rows
         );
     }
-    Ok((plan, dir.to_path_buf(), meta, done))
+    Ok((plan, meta, done))
 }
 
-fn dry_run(plan: &Plan) {
+/// `--dry-run`: the cells, windows and a time estimate, then the same checks a run makes before
+/// it creates its folder (energy source, modules, one reference call per input and runtime), so
+/// that an input that fails is reported here too. Those calls take as long as one call of each
+/// input on each runtime (seconds for the largest suite sizes), a small part of any run.
+fn dry_run(plan: &Plan, suite: &Suite) -> Result<()> {
     let cells = matrix::cells(plan);
     let windows = cells.len() * plan.config.repetitions as usize;
     println!(
@@ -187,4 +219,22 @@ fn dry_run(plan: &Plan) {
         "time: at least {} (windows x (min_window + cooldown) + idle baseline); calls longer than min_window add to it",
         crate::units::human_duration(at_least)
     );
+    eprintln!("nebula: checking the energy source and every input once on each runtime");
+    let t0 = std::time::Instant::now();
+    let checked = runner::preflight(plan, suite)?;
+    let (calls, mismatches) = if plan.http {
+        runner::check_http(plan, suite)?
+    } else {
+        (checked.reference_calls, checked.mismatches().to_vec())
+    };
+    let (source, why) = checked.energy();
+    println!("energy: {source} ({why})");
+    println!(
+        "checked: {calls} reference calls (every input once on each runtime) succeeded in {}",
+        crate::units::human_duration(t0.elapsed())
+    );
+    for m in &mismatches {
+        println!("warning: {m}");
+    }
+    Ok(())
 }

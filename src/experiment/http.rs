@@ -33,7 +33,9 @@ pub struct HttpTarget {
 }
 
 impl HttpTarget {
-    pub fn start(plan: &Plan, suite: &Suite, dir: &Path, run_id: &str) -> Result<HttpTarget> {
+    /// Start (or reach) the server. A server started here logs its calls to `server-calls.csv`
+    /// in `dir`; without a `dir` (a dry run) it keeps no log.
+    pub fn start(plan: &Plan, suite: &Suite, dir: Option<&Path>, run_id: &str) -> Result<HttpTarget> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -52,7 +54,7 @@ impl HttpTarget {
         cfg.limits = plan.limits;
         cfg.max_inflight = max_c.max(cfg.max_inflight);
         cfg.queue = max_c;
-        cfg.csv_path = Some(dir.join("server-calls.csv"));
+        cfg.csv_path = dir.map(|d| d.join("server-calls.csv"));
         cfg.run_id = run_id.to_string();
         cfg.suite_root = Some(suite.root.clone());
         cfg.meter = Meter::from_options(&plan.energy)?;

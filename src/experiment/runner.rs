@@ -1,5 +1,6 @@
-//! The orchestrator: prepares every runtime, checks that wasm and native agree on every output,
-//! measures the idle baseline, then runs the schedule window by window (N workers for
+//! The orchestrator: opens the energy source, prepares every runtime and checks that wasm and
+//! native agree on every output (the preflight, made before the run folder exists), measures
+//! the idle baseline, then runs the schedule window by window (N workers for
 //! concurrency N), attributes each window's energy to its calls and writes their rows.
 //! Nothing is printed inside a measured window; Ctrl-C stops after the window in flight.
 
@@ -9,7 +10,7 @@ use super::matrix::{self, Cell, Visit};
 use super::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
 use super::output::{Recovered, WindowRow, Writers};
 use crate::energy::attribute::{attribute, fill_row};
-use crate::energy::auto::select;
+use crate::energy::auto::{select, Selected};
 use crate::energy::cpu;
 use crate::energy::window::{window_done, Meter};
 use crate::energy::WindowEnergy;
@@ -49,7 +50,83 @@ enum Target {
     Http(HttpTarget),
 }
 
-/// Run (or finish) the plan in `dir`; returns the final metadata.
+/// What is checked before a run folder is created (and by `--dry-run`): the energy source opens
+/// and reads, every module loads, and every (function, input) runs once on each runtime. Over
+/// HTTP the reference requests need the server, which logs into the run folder: they are made
+/// by [`execute`] (and by [`check_http`] for a dry run).
+pub struct Preflight {
+    selected: Selected,
+    meter: Meter,
+    host: Arc<WasmHost>,
+    /// The loaded runtimes and their reference outputs; `None` over HTTP.
+    local: Option<(Target, References)>,
+    /// How many reference calls were made.
+    pub reference_calls: usize,
+}
+
+impl Preflight {
+    /// The energy source chosen, and why.
+    pub fn energy(&self) -> (&'static str, &str) {
+        (self.meter.source.info().name, &self.selected.why)
+    }
+
+    /// Outputs that differ between runtimes.
+    pub fn mismatches(&self) -> &[String] {
+        self.local.as_ref().map(|(_, r)| &r.mismatches[..]).unwrap_or(&[])
+    }
+}
+
+/// Open the energy source, load every runtime and make the reference calls (see [`Preflight`]).
+pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
+    let selected = select(&plan.energy).with_context(|| {
+        format!(
+            "cannot use the energy source '{}': pick another with [energy] source in the config \
+             or --set energy.source=model (`nebula sensors` shows what this machine has)",
+            plan.energy.choice
+        )
+    })?;
+    let meter = Meter::new(selected.source.clone()).with_context(|| {
+        format!(
+            "the energy source '{}' does not read: pick another with --set energy.source=... \
+             (`nebula sensors` shows what this machine has)",
+            selected.source.info().name
+        )
+    })?;
+    let max_c = plan.config.concurrency.iter().copied().max().unwrap_or(1);
+    let mut host_cfg = HostConfig::new(plan.limits);
+    host_cfg.max_instances = max_c.saturating_mul(2).saturating_add(4);
+    let host = WasmHost::new(host_cfg)?;
+    let local = if plan.http {
+        None
+    } else {
+        let target = Target::Local(prepare(plan, suite, &host)?);
+        let refs = reference_digests(plan, &target)?;
+        Some((target, refs))
+    };
+    let reference_calls = local.as_ref().map_or(0, |(_, r)| r.calls);
+    Ok(Preflight {
+        selected,
+        meter,
+        host,
+        local,
+        reference_calls,
+    })
+}
+
+/// For a dry run over HTTP: start the server (without its CSV log) or reach the configured
+/// one, make the reference requests and stop. Returns how many were made and mismatches.
+pub fn check_http(plan: &Plan, suite: &Suite) -> Result<(usize, Vec<String>)> {
+    let target = Target::Http(HttpTarget::start(plan, suite, None, "dry-run")?);
+    let refs = reference_digests(plan, &target);
+    if let Target::Http(h) = target {
+        h.stop()?;
+    }
+    let refs = refs?;
+    Ok((refs.calls, refs.mismatches))
+}
+
+/// Run (or finish) the plan in `dir` after its [`preflight`]; returns the final metadata.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     plan: &Plan,
     suite: &Suite,
@@ -57,21 +134,28 @@ pub fn execute(
     mut meta: Metadata,
     done: Recovered,
     opts: &Options,
+    checked: Preflight,
 ) -> Result<Metadata> {
     let cells = matrix::cells(plan);
     let schedule = matrix::schedule(cells.len(), plan.config.repetitions, plan.config.seed);
-    let selected = select(&plan.energy).context("cannot use the configured energy source")?;
-    let mut meter = Meter::new(selected.source.clone())?;
-    let max_c = plan.config.concurrency.iter().copied().max().unwrap_or(1);
-    let mut host_cfg = HostConfig::new(plan.limits);
-    host_cfg.max_instances = max_c.saturating_mul(2).saturating_add(4);
-    let host = WasmHost::new(host_cfg)?;
-    let target = if plan.http {
-        Target::Http(HttpTarget::start(plan, suite, dir, &meta.run_id)?)
-    } else {
-        Target::Local(prepare(plan, suite, &host)?)
+    let Preflight {
+        selected,
+        mut meter,
+        host: _host,
+        local,
+        ..
+    } = checked;
+    let (target, refs) = match local {
+        Some(checked) => checked,
+        None => {
+            let t = Target::Http(HttpTarget::start(plan, suite, Some(dir), &meta.run_id)?);
+            let refs = reference_digests(plan, &t)?;
+            (t, refs)
+        }
     };
-    let reference = reference_digests(plan, &target, &mut meta)?;
+    let reference = refs.digests;
+    // Recomputed on every start, so a resumed run does not list them twice.
+    meta.digest_mismatches = refs.mismatches;
     if !plan.idle_baseline.is_zero() {
         meter
             .measure_idle(plan.idle_baseline)
@@ -188,15 +272,20 @@ fn prepare(plan: &Plan, suite: &Suite, host: &Arc<WasmHost>) -> Result<Runtimes>
     Ok(out)
 }
 
+/// The reference output of every (function, input), outputs that differ between runtimes, and
+/// how many calls it took to learn them.
+#[derive(Default)]
+struct References {
+    digests: HashMap<(String, String), String>,
+    mismatches: Vec<String>,
+    calls: usize,
+}
+
 /// Run every (function, input) once on each runtime before measuring: a failing input stops the
 /// run here, and outputs that differ between runtimes are recorded. The reference output is the
 /// native one where native is in the run, else the first runtime's.
-fn reference_digests(
-    plan: &Plan,
-    target: &Target,
-    meta: &mut Metadata,
-) -> Result<HashMap<(String, String), String>> {
-    let mut reference = HashMap::new();
+fn reference_digests(plan: &Plan, target: &Target) -> Result<References> {
+    let mut refs = References::default();
     for (f, inputs) in &plan.functions {
         for input in inputs {
             let call = CallInput {
@@ -209,12 +298,16 @@ fn reference_digests(
                     "Fix the sizes of '{f}' in the config (see `nebula functions` for its valid input)"
                 );
                 let digest = match target {
-                    Target::Http(h) => h.reference(f, input, rt).with_context(|| fix.clone())?,
+                    Target::Http(h) => {
+                        refs.calls += 1;
+                        h.reference(f, input, rt).with_context(|| fix.clone())?
+                    }
                     Target::Local(rts) => {
                         let Some(r) = rts.get(&(f.clone(), rt)) else {
                             continue;
                         };
                         let o = r.call(&call);
+                        refs.calls += 1;
                         if let Some(e) = &o.error {
                             let stderr = String::from_utf8_lossy(&o.stderr_tail);
                             bail!(
@@ -235,14 +328,14 @@ fn reference_digests(
                 .unwrap_or_default();
             for (rt, d) in &digests {
                 if *d != reference_digest {
-                    meta.digest_mismatches
+                    refs.mismatches
                         .push(format!("{f}({input}): {rt} output differs from the reference"));
                 }
             }
-            reference.insert((f.clone(), input.clone()), reference_digest);
+            refs.digests.insert((f.clone(), input.clone()), reference_digest);
         }
     }
-    Ok(reference)
+    Ok(refs)
 }
 
 /// An HTTP window: warm-up requests on the cell's first visit, then a measured window.
