@@ -69,6 +69,20 @@ fn keys(rows: &[CallRow]) -> BTreeSet<(String, u32)> {
     rows.iter().map(|r| (r.cell.clone(), r.repetition)).collect()
 }
 
+/// `nebula run CONFIG --out DIR --quiet` in the background, output discarded.
+fn spawn_run(config: &Path, dir: &Path) -> std::process::Child {
+    nebula()
+        .arg("run")
+        .arg(config)
+        .arg("--out")
+        .arg(dir)
+        .arg("--quiet")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn write_config(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("e2e.toml");
     std::fs::write(&p, text).unwrap();
@@ -272,16 +286,7 @@ fn a_killed_run_resumes_to_the_same_windows_as_an_uninterrupted_one() {
     let want = keys(&read_calls(&full.join("calls.csv")).unwrap());
     for (i, kill_after) in [700u64, 1100].into_iter().enumerate() {
         let dir = tmp.path().join(format!("killed-{i}"));
-        let mut child = nebula()
-            .arg("run")
-            .arg(&cfg)
-            .arg("--out")
-            .arg(&dir)
-            .arg("--quiet")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_run(&cfg, &dir);
         std::thread::sleep(Duration::from_millis(kill_after));
         child.kill().unwrap(); // SIGKILL: no chance to clean up
         child.wait().unwrap();
@@ -509,16 +514,7 @@ fn a_resume_while_the_run_holds_its_folder_is_refused_naming_the_folder_and_the_
     // 2 cells x 100 windows of >= 15 ms: seconds of work, much longer than the polling below.
     let cfg = noop_config(tmp.path(), &tmp.path().join("results"), 100);
     let dir = tmp.path().join("run");
-    let mut child = nebula()
-        .arg("run")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&dir)
-        .arg("--quiet")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_run(&cfg, &dir);
     // The lock file names its holder once the lock is taken: from then on the run holds it, and
     // a stopped process keeps holding it, so what follows does not depend on timing.
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -5,6 +5,7 @@ mod fixture_run;
 
 use fixture_run::{rows, write_run, Spec};
 use nebula::report::{compare_runs, write_compare};
+use std::path::{Path, PathBuf};
 
 const RESAMPLES: usize = 1000;
 
@@ -52,24 +53,26 @@ fn same_distribution_is_no_change() {
     }
 }
 
-#[test]
-fn writes_csv_and_chart() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+/// Fixture runs `a` (the default spec) and `b` (the default spec changed by `b_spec`) in `dir`.
+fn two_runs(dir: &Path, b_spec: impl FnOnce(Spec) -> Spec) -> (PathBuf, PathBuf) {
     let spec = Spec {
         full: false,
         ..Spec::default()
     };
-    let (da, db) = (tmp.path().join("a"), tmp.path().join("b"));
+    let (da, db) = (dir.join("a"), dir.join("b"));
     write_run(&da, "run-a", spec);
-    write_run(
-        &db,
-        "run-b",
-        Spec {
-            wasm_scale: 2.0,
-            seed: 8,
-            ..spec
-        },
-    );
+    write_run(&db, "run-b", b_spec(spec));
+    (da, db)
+}
+
+#[test]
+fn writes_csv_and_chart() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (da, db) = two_runs(tmp.path(), |spec| Spec {
+        wasm_scale: 2.0,
+        seed: 8,
+        ..spec
+    });
     let c = write_compare(&da, &db, None).expect("compare");
     assert_eq!(c.out, db.join("compare-a"));
     assert!(c.out.join("compare.csv").exists());
@@ -85,13 +88,7 @@ fn writes_csv_and_chart() {
 #[test]
 fn differences_in_how_the_runs_were_made_are_reported() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let spec = Spec {
-        full: false,
-        ..Spec::default()
-    };
-    let (da, db) = (tmp.path().join("a"), tmp.path().join("b"));
-    write_run(&da, "run-a", spec);
-    write_run(&db, "run-b", Spec { seed: 9, ..spec });
+    let (da, db) = two_runs(tmp.path(), |spec| Spec { seed: 9, ..spec });
     let same = write_compare(&da, &db, Some(&tmp.path().join("same"))).expect("compare");
     assert_eq!(same.differences, Vec::<String>::new());
     assert!(same.energy_note.contains("ESTIMATE"), "{}", same.energy_note);

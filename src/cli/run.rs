@@ -119,10 +119,12 @@ fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
     // A Nebula results folder (said clearly if not) before a lock file is made in it.
     metadata::read(dir)?;
     let _lock = RunLock::acquire(dir)?;
-    if let Some(code) = finish_measured(dir)? {
+    // Read again under the lock: the run that held it may have written it since.
+    let meta = metadata::read(dir)?;
+    if let Some(code) = finish_measured(dir, &meta)? {
         return Ok(code);
     }
-    let (plan, meta, done) = resume(dir, suite)?;
+    let (plan, meta, done) = resume(dir, meta, suite)?;
     eprintln!("nebula: checking the energy source and every input once on each runtime");
     let checked = runner::preflight(&plan, suite)?;
     eprintln!("nebula: running '{}' into {}", plan.config.name, dir.display());
@@ -148,8 +150,7 @@ fn wrap_up(dir: &Path, meta: &metadata::Metadata) -> Result<ExitCode> {
 
 /// A run stopped after its last window but before its summaries, charts and report were all
 /// written (killed while finishing): write them now. `None` when there is something else to do.
-fn finish_measured(dir: &Path) -> Result<Option<ExitCode>> {
-    let meta = metadata::read(dir)?;
+fn finish_measured(dir: &Path, meta: &metadata::Metadata) -> Result<Option<ExitCode>> {
     let finished = ["summary.csv", "comparison.csv", crate::report::REPORT]
         .iter()
         .all(|f| dir.join(f).is_file());
@@ -160,13 +161,16 @@ fn finish_measured(dir: &Path) -> Result<Option<ExitCode>> {
         "nebula: {} has all its windows but not all its summaries and charts: writing them",
         dir.display()
     );
-    finish::finish(dir, &meta, true)?;
+    finish::finish(dir, meta, true)?;
     eprintln!("nebula: results in {}", dir.display());
     Ok(Some(ExitCode::SUCCESS))
 }
 
-fn resume(dir: &Path, suite: &Suite) -> Result<(Plan, metadata::Metadata, Recovered)> {
-    let mut meta = metadata::read(dir)?;
+fn resume(
+    dir: &Path,
+    mut meta: metadata::Metadata,
+    suite: &Suite,
+) -> Result<(Plan, metadata::Metadata, Recovered)> {
     if meta.status == "complete" {
         bail!(
             "{} is already complete: nothing to resume (redraw its charts with nebula plot)",
@@ -225,7 +229,7 @@ fn dry_run(plan: &Plan, suite: &Suite) -> Result<()> {
     let (calls, mismatches) = if plan.http {
         runner::check_http(plan, suite)?
     } else {
-        (checked.reference_calls, checked.mismatches().to_vec())
+        (checked.reference_calls(), checked.mismatches().to_vec())
     };
     let (source, why) = checked.energy();
     println!("energy: {source} ({why})");

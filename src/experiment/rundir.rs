@@ -109,12 +109,16 @@ pub struct RunDir {
 /// parent folder must exist or be creatable. Creates the parent.
 pub fn precheck(dir: &Path) -> Result<()> {
     if dir.exists() && !is_empty(dir)? {
-        bail!(
-            "{} already exists and is not empty: choose another --out, or --resume it",
-            dir.display()
-        );
+        return Err(not_empty(dir));
     }
     create_parent(dir)
+}
+
+fn not_empty(dir: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} already exists and is not empty: choose another --out, or --resume it",
+        dir.display()
+    )
 }
 
 fn create_parent(dir: &Path) -> Result<()> {
@@ -188,10 +192,7 @@ pub fn create_fresh(parent: &Path, name: &str) -> Result<(String, RunDir)> {
 pub fn create_at(dir: &Path) -> Result<RunDir> {
     match create(dir, true)? {
         Some(d) => Ok(d),
-        None => bail!(
-            "{} already exists and is not empty: choose another --out, or --resume it",
-            dir.display()
-        ),
+        None => Err(not_empty(dir)),
     }
 }
 

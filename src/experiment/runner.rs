@@ -60,14 +60,17 @@ pub struct Preflight {
     host: Arc<WasmHost>,
     /// The loaded runtimes and their reference outputs; `None` over HTTP.
     local: Option<(Target, References)>,
-    /// How many reference calls were made.
-    pub reference_calls: usize,
 }
 
 impl Preflight {
     /// The energy source chosen, and why.
     pub fn energy(&self) -> (&'static str, &str) {
         (self.meter.source.info().name, &self.selected.why)
+    }
+
+    /// How many reference calls were made (none over HTTP: see [`check_http`]).
+    pub fn reference_calls(&self) -> usize {
+        self.local.as_ref().map_or(0, |(_, r)| r.calls)
     }
 
     /// Outputs that differ between runtimes.
@@ -103,13 +106,11 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
         let refs = reference_digests(plan, &target)?;
         Some((target, refs))
     };
-    let reference_calls = local.as_ref().map_or(0, |(_, r)| r.calls);
     Ok(Preflight {
         selected,
         meter,
         host,
         local,
-        reference_calls,
     })
 }
 

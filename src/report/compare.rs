@@ -109,42 +109,24 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
     let (Some(a), Some(b)) = (a, b) else {
         return Vec::new();
     };
-    let energy_table = |m: &Metadata| {
+    fn energy_table(m: &Metadata) -> String {
         toml::from_str::<toml::Table>(&m.config_toml)
             .ok()
             .and_then(|t| t.get("energy").map(ToString::to_string))
             .unwrap_or_default()
-    };
-    let checks: [(&str, String, String); 8] = [
-        ("energy source", a.energy.source.clone(), b.energy.source.clone()),
-        ("energy label", a.energy.label.clone(), b.energy.label.clone()),
-        ("[energy] settings", energy_table(a), energy_table(b)),
-        (
-            "config (SHA-256)",
-            a.config_sha256.clone(),
-            b.config_sha256.clone(),
-        ),
-        (
-            "CPU model",
-            a.machine.cpu_model.clone(),
-            b.machine.cpu_model.clone(),
-        ),
-        (
-            "logical cores",
-            a.machine.logical_cores.to_string(),
-            b.machine.logical_cores.to_string(),
-        ),
-        (
-            "Nebula commit",
-            a.versions.nebula_git_commit.clone(),
-            b.versions.nebula_git_commit.clone(),
-        ),
-        (
-            "wasmtime",
-            a.versions.wasmtime.clone(),
-            b.versions.wasmtime.clone(),
-        ),
+    }
+    type Field = fn(&Metadata) -> String;
+    let fields: [(&str, Field); 8] = [
+        ("energy source", |m| m.energy.source.clone()),
+        ("energy label", |m| m.energy.label.clone()),
+        ("[energy] settings", energy_table),
+        ("config (SHA-256)", |m| m.config_sha256.clone()),
+        ("CPU model", |m| m.machine.cpu_model.clone()),
+        ("logical cores", |m| m.machine.logical_cores.to_string()),
+        ("Nebula commit", |m| m.versions.nebula_git_commit.clone()),
+        ("wasmtime", |m| m.versions.wasmtime.clone()),
     ];
+    let checks = fields.map(|(what, field)| (what, field(a), field(b)));
     checks
         .into_iter()
         .filter(|(_, x, y)| x != y)

@@ -250,21 +250,21 @@ fn classify(
         Ok(()) => return (Some(0), None),
         Err(e) => e,
     };
-    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return match exit.0 {
-            0 => (Some(0), None),
-            // A guest that saw its memory grow refused and gave up with an error exit (Rust's
-            // `try_reserve`, a C `malloc` returning NULL) failed because of the cap.
-            c if data.limiter.refused.is_some() => (Some(c), Some(CallError::MemoryLimit(memory_cap))),
-            c => (Some(c), Some(CallError::Exit(c))),
-        };
+    let exit = e.downcast_ref::<wasmtime_wasi::I32Exit>().map(|x| x.0);
+    if exit == Some(0) {
+        return (Some(0), None);
     }
     let trap = e.downcast_ref::<Trap>().copied();
     if trap == Some(Trap::Interrupt) {
         return (None, Some(CallError::Timeout(timeout)));
     }
+    // A refused grow explains the failure, whether the guest trapped on it or gave up with an
+    // error exit (Rust's `try_reserve`, a C `malloc` returning NULL).
     if data.limiter.refused.is_some() {
-        return (None, Some(CallError::MemoryLimit(memory_cap)));
+        return (exit, Some(CallError::MemoryLimit(memory_cap)));
+    }
+    if let Some(c) = exit {
+        return (Some(c), Some(CallError::Exit(c)));
     }
     let message = first_line(&e);
     if full || message.contains("beyond capacity") {
