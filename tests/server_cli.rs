@@ -54,6 +54,26 @@ async fn serve_starts_serves_and_exits_0_on_sigterm() {
         assert_eq!((r.status, r.text().as_str()), (200, "hi"));
         assert_eq!(r.measure("energy-label"), Some("estimated"));
     }
+    // The call pool and the I/O workers run under SCHED_BATCH (the default `--sched`).
+    let policies = thread_policies(child.id());
+    let of = |prefix: &str| -> Vec<i64> {
+        policies
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(_, p)| *p)
+            .collect()
+    };
+    assert_eq!(
+        of("nebula-call-"),
+        vec![3; of("nebula-call-").len().max(1)],
+        "{policies:?}"
+    );
+    assert_eq!(
+        of("nebula-serve-w"),
+        vec![3; of("nebula-serve-w").len().max(1)],
+        "{policies:?}"
+    );
+    assert!(line.contains("scheduling batch"), "{line}");
     // SAFETY: kill sends a signal to the child we spawned.
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     assert_eq!(rc, 0);
@@ -77,6 +97,23 @@ async fn serve_starts_serves_and_exits_0_on_sigterm() {
     assert_eq!(server_support::rows(&csv).len(), 5);
 }
 
+/// Each thread of process `pid`: its name and its scheduling policy (field 41 of
+/// `/proc/PID/task/TID/stat`: 0 normal, 3 batch).
+fn thread_policies(pid: u32) -> Vec<(String, i64)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the server's threads");
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            let (head, rest) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1.to_string();
+            // After the name: field 3 (state) onwards, so field 41 is the 39th.
+            let policy = rest.split_whitespace().nth(38)?.parse().ok()?;
+            Some((name, policy))
+        })
+        .collect()
+}
+
 #[test]
 fn bad_serve_flags_name_the_flag_and_the_fix() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -87,6 +124,7 @@ fn bad_serve_flags_name_the_flag_and_the_fix() {
         ),
         (&["--read-timeout", "soon"][..], "'soon' is not a duration"),
         (&["--max-inflight", "0"][..], "--max-inflight must be at least 1"),
+        (&["--sched", "fast"][..], "possible values: batch, normal"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_nebula"))
             .args(["serve", "--listen", "127.0.0.1:0", "--energy", "model"])

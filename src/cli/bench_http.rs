@@ -3,6 +3,7 @@
 
 use crate::energy::auto::EnergyOptions;
 use crate::server::bench::{self, BenchPlan};
+use crate::server::sched::SchedPolicy;
 use crate::server::{spawn_local_server, ServerConfig};
 use crate::suite::Suite;
 use anyhow::{bail, Context, Result};
@@ -33,6 +34,9 @@ pub struct BenchHttpArgs {
     /// Guest calls at once in the local server (default: one per core).
     #[arg(long)]
     pub max_inflight: Option<usize>,
+    /// Scheduling policy of the local server's call pool and I/O workers (see `nebula serve`).
+    #[arg(long, value_enum, default_value_t = SchedPolicy::Batch)]
+    pub sched: SchedPolicy,
     /// Print JSON rows instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +65,7 @@ pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
             // Requests beyond the slots wait in the queue, never 503, at the highest level.
             c.queue = max_level;
             c.bare_route = true;
+            c.sched = a.sched;
             let root = Suite::default_root();
             c.suite_root = Some(root);
             c.csv_path = None;

@@ -45,6 +45,8 @@ pub struct BenchRow {
     /// CPU microseconds per request by thread role (`server-io`, `call-pool`, `load-gen`,
     /// `other`), when the server runs in this process; empty otherwise.
     pub cpu_us: BTreeMap<String, f64>,
+    /// Threads switched in per request, all of this process's threads together (local server).
+    pub switches: Option<f64>,
 }
 
 /// The `q` quantile (nearest rank) of sorted durations.
@@ -83,6 +85,7 @@ pub fn summarize(
         p99: quantile(&lat, 0.99),
         server_wall_p50: (!walls.is_empty()).then(|| quantile(&walls, 0.5)),
         cpu_us: BTreeMap::new(),
+        switches: None,
     }
 }
 
@@ -110,6 +113,7 @@ struct Measured {
     samples: Vec<ClientSample>,
     elapsed: Duration,
     cpu_us: BTreeMap<String, f64>,
+    switches: Option<f64>,
 }
 
 async fn measure(plan: &BenchPlan, path: &str, body: Bytes, c: usize) -> Result<Measured> {
@@ -128,17 +132,23 @@ async fn measure(plan: &BenchPlan, path: &str, body: Bytes, c: usize) -> Result<
     load.requests = plan.requests;
     let cpu0 = threads::snapshot();
     let t0 = Instant::now();
-    let samples = client::run(&load).await?;
+    let mut samples = client::run_unparsed(&load).await?;
     let elapsed = t0.elapsed();
-    let cpu_us = if plan.local {
-        threads::per_request(&cpu0, &threads::snapshot(), samples.len())
+    let (cpu_us, switches) = if plan.local {
+        let cpu1 = threads::snapshot();
+        (
+            threads::per_request(&cpu0, &cpu1, samples.len()),
+            Some(threads::switches_per_request(&cpu0, &cpu1, samples.len())),
+        )
     } else {
-        BTreeMap::new()
+        (BTreeMap::new(), None)
     };
+    client::parse_call_headers(&mut samples);
     Ok(Measured {
         samples,
         elapsed,
         cpu_us,
+        switches,
     })
 }
 
@@ -170,6 +180,7 @@ pub async fn run(plan: &BenchPlan) -> Result<Vec<BenchRow>> {
             let m = measure(plan, "/bare", Bytes::new(), c).await?;
             rows.push(BenchRow {
                 cpu_us: m.cpu_us,
+                switches: m.switches,
                 ..summarize(BARE, "", c, &m.samples, m.elapsed)
             });
         }
@@ -178,6 +189,7 @@ pub async fn run(plan: &BenchPlan) -> Result<Vec<BenchRow>> {
             let m = measure(plan, &path, Bytes::from(input.clone()), c).await?;
             rows.push(BenchRow {
                 cpu_us: m.cpu_us,
+                switches: m.switches,
                 ..summarize(f, input, c, &m.samples, m.elapsed)
             });
         }
@@ -201,7 +213,7 @@ pub fn table(rows: &[BenchRow]) -> String {
         "p99 ms",
         "server p50",
         "vs bare",
-        "CPU us/request: server-io call-pool load-gen"
+        "CPU us/request: server-io call-pool load-gen  switches/request"
     );
     for r in rows {
         let bare = rows
@@ -219,7 +231,7 @@ pub fn table(rows: &[BenchRow]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10.0} {:>9} {:>9} {:>11} {:>8}  {:>9} {:>9} {:>8}",
+            "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10.0} {:>9} {:>9} {:>11} {:>8}  {:>9} {:>9} {:>8}  {:>8}",
             r.target,
             r.input.chars().take(11).collect::<String>(),
             r.concurrency,
@@ -232,7 +244,8 @@ pub fn table(rows: &[BenchRow]) -> String {
             ratio,
             cpu("server-io"),
             cpu("call-pool"),
-            cpu("load-gen")
+            cpu("load-gen"),
+            r.switches.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"))
         );
     }
     out

@@ -17,6 +17,7 @@ pub mod listen;
 pub mod metrics;
 pub mod page;
 pub mod pool;
+pub mod sched;
 pub mod threads;
 
 use crate::runtime::{HostConfig, Limits, WasmHost};
@@ -62,6 +63,8 @@ pub struct ServerConfig {
     /// A request's headers, and then its body, must each arrive within this long (408 for a
     /// body; a connection whose headers are late is closed); also the keep-alive idle timeout.
     pub read_timeout: Duration,
+    /// Scheduling policy of the call pool and the async I/O workers.
+    pub sched: sched::SchedPolicy,
 }
 
 impl ServerConfig {
@@ -82,6 +85,7 @@ impl ServerConfig {
             meter: Meter::unavailable("no energy source configured"),
             bare_route: false,
             read_timeout: Duration::from_secs(10),
+            sched: sched::SchedPolicy::default(),
         }
     }
 }
@@ -118,7 +122,7 @@ impl AppState {
             Some(p) => Some(csv_log::CsvLog::open(p)?),
             None => None,
         };
-        let pool = pool::CallPool::new(config.max_inflight, "nebula-call")?;
+        let pool = pool::CallPool::new(config.max_inflight, "nebula-call", config.sched)?;
         Ok(AppState {
             pool,
             admission: invoke::Admission::new(config.max_inflight, config.queue),

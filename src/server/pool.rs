@@ -1,7 +1,9 @@
 //! The guest-call pool: a fixed set of long-lived threads, one per call slot, that run guest
 //! code off the async workers. Jobs arrive through an MPMC channel; an idle thread spins
 //! briefly before it parks, so under load a call is picked up without a sleep and a wake-up.
+//! The threads run under the server's scheduling policy (see [`super::sched`]).
 
+use super::sched::SchedPolicy;
 use anyhow::{Context, Result};
 use crossbeam_channel::{Receiver, Sender};
 use std::panic::AssertUnwindSafe;
@@ -23,7 +25,7 @@ impl CallPool {
     /// enter it: WASI host calls (which `block_on` a runtime handle) then use the server's
     /// runtime instead of starting wasmtime-wasi's fallback runtime (its own threads, epoll and
     /// a `yield_now` in every host call).
-    pub fn new(threads: usize, name: &str) -> Result<CallPool> {
+    pub fn new(threads: usize, name: &str, policy: SchedPolicy) -> Result<CallPool> {
         let threads = threads.max(1);
         let (tx, rx) = crossbeam_channel::unbounded::<Job>();
         let handle = tokio::runtime::Handle::try_current().ok();
@@ -34,6 +36,7 @@ impl CallPool {
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
                     let _runtime = handle.as_ref().map(tokio::runtime::Handle::enter);
+                    policy.apply_to_current_thread();
                     worker(&rx)
                 })
                 .with_context(|| format!("cannot start call thread {name}-{i}"))?;
@@ -80,13 +83,15 @@ mod tests {
 
     #[test]
     fn jobs_run_on_pool_threads_and_a_panic_loses_only_its_own_result() {
-        let pool = CallPool::new(2, "nebula-call-test").expect("pool");
+        let pool = CallPool::new(2, "nebula-call-test", SchedPolicy::Batch).expect("pool");
         assert_eq!(pool.threads(), 2);
         let name = block_on(pool.run(|| std::thread::current().name().map(str::to_string)));
         assert!(
             matches!(&name, Ok(Some(n)) if n.starts_with("nebula-call-test-")),
             "{name:?}"
         );
+        let policy = block_on(pool.run(crate::server::sched::current));
+        assert_eq!(policy.ok(), Some(Some(SchedPolicy::Batch)));
         let lost = block_on(pool.run(|| -> u32 { panic!("a guest-call bug") }));
         assert!(lost.is_err());
         // Both threads still serve: more jobs than threads, all answered.
@@ -107,12 +112,12 @@ mod tests {
             .build()
             .expect("a runtime");
         let pool = rt
-            .block_on(async { CallPool::new(1, "nebula-call-rt") })
+            .block_on(async { CallPool::new(1, "nebula-call-rt", SchedPolicy::Normal) })
             .expect("pool");
         // WASI host calls find this handle and use it, not wasmtime-wasi's fallback runtime.
         let entered = rt.block_on(pool.run(|| tokio::runtime::Handle::try_current().is_ok()));
         assert_eq!(entered.ok(), Some(true));
-        let outside = CallPool::new(1, "nebula-call-plain").expect("pool");
+        let outside = CallPool::new(1, "nebula-call-plain", SchedPolicy::Normal).expect("pool");
         let entered = block_on(outside.run(|| tokio::runtime::Handle::try_current().is_ok()));
         assert_eq!(entered.ok(), Some(false));
     }

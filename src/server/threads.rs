@@ -1,6 +1,8 @@
 //! CPU time of this process's threads, grouped by role (server I/O workers, call pool, load
 //! generator), read from `/proc/self/task/*/schedstat`: `nebula bench-http` divides the
-//! difference over a measurement by its requests, to show where each request's CPU goes.
+//! difference over a measurement by its requests, to show where each request's CPU goes, and
+//! how often a thread was switched in (the third field): hand-offs between threads cost a
+//! context switch each on a busy machine.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,10 +20,17 @@ pub fn role(name: &str) -> &'static str {
     }
 }
 
+/// CPU time per role and times switched in, summed over this process's threads.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub cpu: BTreeMap<&'static str, Duration>,
+    pub switches: u64,
+}
+
 /// CPU time on record for each role now (threads that exited are not counted).
 /// Empty where `/proc` cannot be read.
-pub fn snapshot() -> BTreeMap<&'static str, Duration> {
-    let mut out = BTreeMap::new();
+pub fn snapshot() -> Snapshot {
+    let mut out = Snapshot::default();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return out;
     };
@@ -33,25 +42,33 @@ pub fn snapshot() -> BTreeMap<&'static str, Duration> {
         ) else {
             continue;
         };
-        if let Some(ns) = parse_schedstat(&stat) {
-            *out.entry(role(name.trim())).or_default() += Duration::from_nanos(ns);
+        if let Some((ns, slices)) = parse_schedstat(&stat) {
+            *out.cpu.entry(role(name.trim())).or_default() += Duration::from_nanos(ns);
+            out.switches += slices;
         }
     }
     out
 }
 
-/// The first field of `schedstat`: nanoseconds spent on a CPU.
-fn parse_schedstat(s: &str) -> Option<u64> {
-    s.split_whitespace().next()?.parse().ok()
+/// The first and third fields of `schedstat`: nanoseconds spent on a CPU, and the number of
+/// times the thread was switched in.
+fn parse_schedstat(s: &str) -> Option<(u64, u64)> {
+    let mut f = s.split_whitespace();
+    let ns = f.next()?.parse().ok()?;
+    let slices = f.nth(1)?.parse().ok()?;
+    Some((ns, slices))
+}
+
+/// Context switches (threads switched in) per request between two snapshots.
+pub fn switches_per_request(before: &Snapshot, after: &Snapshot, n: usize) -> f64 {
+    after.switches.saturating_sub(before.switches) as f64 / n.max(1) as f64
 }
 
 /// `after - before` per role, divided by `n`, in microseconds.
-pub fn per_request(
-    before: &BTreeMap<&'static str, Duration>,
-    after: &BTreeMap<&'static str, Duration>,
-    n: usize,
-) -> BTreeMap<String, f64> {
+pub fn per_request(before: &Snapshot, after: &Snapshot, n: usize) -> BTreeMap<String, f64> {
+    let before = &before.cpu;
     after
+        .cpu
         .iter()
         .map(|(role, a)| {
             let b = before.get(role).copied().unwrap_or_default();
@@ -71,7 +88,8 @@ mod tests {
         assert_eq!(role("nebula-call-3"), "call-pool");
         assert_eq!(role("nebula-load"), "load-gen");
         assert_eq!(role("tokio-rt-worker"), "other");
-        assert_eq!(parse_schedstat("123456 789 10\n"), Some(123_456));
+        assert_eq!(parse_schedstat("123456 789 10\n"), Some((123_456, 10)));
+        assert_eq!(parse_schedstat("123456"), None);
         assert_eq!(parse_schedstat(""), None);
     }
 
@@ -93,5 +111,7 @@ mod tests {
         // 10 ms at HZ=100).
         let other = per.get("other").copied().unwrap_or(0.0);
         assert!(other >= 2000.0, "{per:?}");
+        // Every thread on record was switched in at least once since it started.
+        assert!(after.switches >= after.cpu.len() as u64, "{after:?}");
     }
 }
