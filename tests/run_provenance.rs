@@ -3,7 +3,8 @@
 //! files' hashes and the functions folder is absolute; windows carry steal and load; and a resume
 //! keeps the run's idle baseline (every window and every net energy uses it), records its own
 //! measurement as a check, and warns, naming both values and metadata.json, when they differ by
-//! more than 10%. A module rebuilt between the run and the resume is a warning too.
+//! more than 10%. A module rebuilt between the run and the resume is a warning too, and a resume
+//! that would measure with another energy source than the run's is refused.
 
 mod common;
 mod hostile_support;
@@ -391,4 +392,31 @@ fn a_resume_whose_check_agrees_does_not_warn() {
         "{}",
         m["warnings"]
     );
+}
+
+#[test]
+fn a_resume_that_would_measure_with_another_energy_source_is_refused() {
+    let s = Setup::new(5.0);
+    let dir = s.tmp.path().join("run");
+    s.run(&dir);
+    cut_after(&dir, 2);
+    // As if the run had been measured by perf on another machine.
+    let mut m = meta(&dir);
+    m["energy"]["source"] = "perf".into();
+    std::fs::write(dir.join("metadata.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    let out = s
+        .nebula()
+        .args(["run", "--quiet", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("measured with the energy source 'perf'")
+            && stderr.contains("would use 'powercap'")
+            && stderr.contains("nebula sensors"),
+        "{stderr}"
+    );
+    assert_eq!(windows(&dir).len(), 2, "no window was added");
 }
