@@ -2,8 +2,13 @@
 //! window's net energy subtracts it. `--resume` keeps that baseline (so net energy stays
 //! comparable across the run) and measures a fresh one only as a check: both are listed in
 //! `metadata.json` (`energy.baselines`, with times and which one is in use), and a check that
-//! differs from the run's baseline by more than [`DRIFT_WARN`] is a warning.
+//! differs from the run's baseline by more than [`DRIFT_WARN`] is a warning. A resume that
+//! would measure with another energy source than the run's is refused.
 
+use super::config::Plan;
+use super::metadata::{self, Metadata};
+use crate::energy::window::Meter;
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -74,6 +79,51 @@ pub fn settle(prior: Vec<Baseline>, fresh: Option<Baseline>, metadata: &Path) ->
         baselines,
         warning,
     }
+}
+
+/// Measure idle power (unless `idle_baseline = "0s"`) and settle the run's one baseline: a new
+/// run uses what it measured; a resume keeps the run's own and records the fresh value as a check
+/// (a drift is a warning). A resume whose energy source differs from the run's is refused.
+/// Returns the list of baselines to record; `meter.idle` is the one in use.
+pub fn measure_and_settle(
+    plan: &Plan,
+    dir: &Path,
+    meta: &mut Metadata,
+    meter: &mut Meter,
+) -> Result<Vec<Baseline>> {
+    let name = meter.source.info().name;
+    if !meta.energy.source.is_empty() && meta.energy.source != name {
+        bail!(
+            "{} was measured with the energy source '{}', and this session would use '{name}': \
+             its windows would not be comparable. Resume it where '{}' is available (`nebula \
+             sensors` shows what this machine has), or run the config again",
+            dir.display(),
+            meta.energy.source,
+            meta.energy.source
+        );
+    }
+    let prior = recorded(&meta.energy.baselines, meta.energy.idle_watts, &meta.started);
+    let fresh = if plan.idle_baseline.is_zero() {
+        None
+    } else {
+        let measured_at = metadata::now_rfc3339();
+        let watts = meter
+            .measure_idle(plan.idle_baseline)
+            .context("cannot measure the idle baseline")?;
+        Some(Baseline {
+            measured_at,
+            watts: watts.value(),
+            duration_s: plan.idle_baseline.as_secs_f64(),
+            session: if meta.resumed.is_empty() { "run" } else { "resume" }.into(),
+            in_use: false,
+        })
+    };
+    let settled = settle(prior, fresh, &dir.join("metadata.json"));
+    meter.idle = settled.in_use.map(crate::units::Watts);
+    if let Some(w) = settled.warning {
+        meta.warn(w);
+    }
+    Ok(settled.baselines)
 }
 
 /// `|fresh - original| / original`; infinite when the original is zero and the fresh is not.

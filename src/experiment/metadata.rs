@@ -48,6 +48,14 @@ pub struct Metadata {
     pub warnings: Vec<String>,
 }
 
+impl Metadata {
+    /// Print a warning about the run's data and keep it in `warnings`.
+    pub fn warn(&mut self, w: String) {
+        eprintln!("nebula: warning: {w}");
+        self.warnings.push(w);
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     pub cpu_model: String,

@@ -4,6 +4,7 @@
 //! started is added to the list with its new hash and is a warning.
 
 use super::config::Plan;
+use super::metadata::Metadata;
 use crate::suite::Suite;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,26 @@ pub fn merge(recorded: &mut Vec<ModuleFile>, now: Vec<ModuleFile>) -> Vec<String
         }
     }
     warnings
+}
+
+/// The functions folder and module hashes into the metadata: on a new run as they are, on a
+/// resume merged with those recorded (a changed file is a warning).
+pub fn record(meta: &mut Metadata, suite: &Suite, modules: Vec<ModuleFile>, note: Option<String>) {
+    let folder = absolute(&suite.root).display().to_string();
+    if meta.functions_dir.is_empty() {
+        meta.functions_dir = folder;
+    } else if meta.functions_dir != folder {
+        let w = format!(
+            "this session takes the functions from {folder}, the run started with {}: the \
+             module hashes in metadata.json say whether the files differ",
+            meta.functions_dir
+        );
+        meta.warn(w);
+    }
+    meta.modules_note = note;
+    for w in merge(&mut meta.modules, modules) {
+        meta.warn(w);
+    }
 }
 
 fn short(sha: &str) -> &str {

@@ -4,10 +4,11 @@
 //! `baseline.rs`), then runs the schedule window by window (N workers for concurrency N),
 //! attributes each window's energy to its calls and writes their rows with the window's CPU
 //! steal and load (read outside the window). Nothing is printed inside a measured window;
-//! Ctrl-C stops after the window in flight; warnings about the data come at the end and go
-//! into metadata.json too.
+//! Ctrl-C stops after the window in flight. Warnings about the data (a drifted baseline, a
+//! changed module, CPU steal) are printed before the first window or after the last, and kept in
+//! metadata.json.
 
-use super::baseline::{self, Baseline};
+use super::baseline;
 use super::config::Plan;
 use super::contention::{self, Contention, Probe};
 use super::http::{HttpTarget, Served};
@@ -188,8 +189,8 @@ pub fn execute(
     let reference = refs.digests;
     // Recomputed on every start, so a resumed run does not list them twice.
     meta.digest_mismatches = refs.mismatches;
-    record_modules(&mut meta, suite, modules, modules_note);
-    let baselines = settle_baseline(plan, dir, &mut meta, &mut meter)?;
+    provenance::record(&mut meta, suite, modules, modules_note);
+    let baselines = baseline::measure_and_settle(plan, dir, &mut meta, &mut meter)?;
     meta.energy = EnergyMeta::new(&meter, &selected.why, &selected.rejected, &plan.energy.model);
     meta.energy.baselines = baselines;
     meta.status = "running".into();
@@ -262,7 +263,7 @@ pub fn execute(
         h.stop()?;
     }
     if let Some(w) = contention::steal_warning(&steal_flagged, windows_measured, &dir.join("windows.csv")) {
-        warn(&mut meta, w);
+        meta.warn(w);
     }
     meta.status = if meta.windows_done >= meta.windows_planned {
         "complete".into()
@@ -272,72 +273,6 @@ pub fn execute(
     meta.ended = Some(metadata::now_rfc3339());
     metadata::write(dir, &meta)?;
     Ok(meta)
-}
-
-/// Print a warning about the run's data and keep it in its metadata.
-fn warn(meta: &mut Metadata, w: String) {
-    eprintln!("nebula: warning: {w}");
-    meta.warnings.push(w);
-}
-
-/// The functions folder and module hashes into the metadata: on a new run as they are, on a
-/// resume merged with those recorded (a changed file is a warning).
-fn record_modules(meta: &mut Metadata, suite: &Suite, modules: Vec<ModuleFile>, note: Option<String>) {
-    let folder = provenance::absolute(&suite.root).display().to_string();
-    if meta.functions_dir.is_empty() {
-        meta.functions_dir = folder;
-    } else if meta.functions_dir != folder {
-        let w = format!(
-            "this session takes the functions from {folder}, the run started with {}: the \
-             module hashes in metadata.json say whether the files differ",
-            meta.functions_dir
-        );
-        warn(meta, w);
-    }
-    meta.modules_note = note;
-    for w in provenance::merge(&mut meta.modules, modules) {
-        warn(meta, w);
-    }
-}
-
-/// Measure idle power (unless `idle_baseline = "0s"`) and settle the run's one baseline: a new
-/// run uses what it measured; a resume keeps the run's own and records the fresh value as a check
-/// (a drift is a warning). A resume whose energy source differs from the run's is refused.
-/// Returns the list of baselines to record; `meter.idle` is the one in use.
-fn settle_baseline(plan: &Plan, dir: &Path, meta: &mut Metadata, meter: &mut Meter) -> Result<Vec<Baseline>> {
-    let name = meter.source.info().name;
-    if !meta.energy.source.is_empty() && meta.energy.source != name {
-        bail!(
-            "{} was measured with the energy source '{}', and this session would use '{name}': \
-             its windows would not be comparable. Resume it where '{}' is available (`nebula \
-             sensors` shows what this machine has), or run the config again",
-            dir.display(),
-            meta.energy.source,
-            meta.energy.source
-        );
-    }
-    let prior = baseline::recorded(&meta.energy.baselines, meta.energy.idle_watts, &meta.started);
-    let fresh = if plan.idle_baseline.is_zero() {
-        None
-    } else {
-        let measured_at = metadata::now_rfc3339();
-        let watts = meter
-            .measure_idle(plan.idle_baseline)
-            .context("cannot measure the idle baseline")?;
-        Some(Baseline {
-            measured_at,
-            watts: watts.value(),
-            duration_s: plan.idle_baseline.as_secs_f64(),
-            session: if meta.resumed.is_empty() { "run" } else { "resume" }.into(),
-            in_use: false,
-        })
-    };
-    let settled = baseline::settle(prior, fresh, &dir.join("metadata.json"));
-    meter.idle = settled.in_use.map(crate::units::Watts);
-    if let Some(w) = settled.warning {
-        warn(meta, w);
-    }
-    Ok(settled.baselines)
 }
 
 fn progress_bar(show: bool, len: u64, done: u64) -> ProgressBar {
