@@ -228,6 +228,51 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
         meta["config_sha256"].as_str().unwrap(),
         hex::encode(sha2::Sha256::digest(toml.as_bytes()))
     );
+    // The model's coefficients as numbers (the defaults: 0.74 W per vCPU idle, 2.76 W per busy
+    // core), the one baseline, and the hash of every module file run.
+    let cores = meta["machine"]["logical_cores"].as_f64().unwrap();
+    let model = &meta["energy"]["model"];
+    assert!(
+        (model["idle_watts"].as_f64().unwrap() - 0.74 * cores).abs() < 1e-9,
+        "{model}"
+    );
+    assert!(
+        (model["active_watts_per_core"].as_f64().unwrap() - 2.76).abs() < 1e-9,
+        "{model}"
+    );
+    assert_eq!(model["default_busy_watts_per_vcpu"].as_f64(), Some(3.5));
+    let baselines = meta["energy"]["baselines"].as_array().unwrap();
+    assert_eq!(baselines.len(), 1);
+    assert_eq!(baselines[0]["watts"], meta["energy"]["idle_watts"]);
+    let suite = common::suite();
+    let root = std::fs::canonicalize(&suite.root).unwrap();
+    assert_eq!(meta["functions_dir"], root.display().to_string());
+    let modules = meta["modules"].as_array().unwrap();
+    assert_eq!(modules.len(), 4, "noop and fibonacci, wasm and native");
+    for e in modules {
+        let f = e["function"].as_str().unwrap();
+        let path = if e["build"] == "wasm" {
+            suite.wasm_path(f)
+        } else {
+            suite.native_path(f)
+        };
+        let path = std::fs::canonicalize(path).unwrap();
+        assert_eq!(e["path"], path.display().to_string());
+        assert_eq!(
+            e["sha256"].as_str().unwrap(),
+            hex::encode(sha2::Sha256::digest(std::fs::read(&path).unwrap())),
+            "{f} {}",
+            e["build"]
+        );
+    }
+    // Steal and load in every window row, sane values (this machine's /proc is readable).
+    for win in &w {
+        let (steal, frac) = (win.steal_ms.unwrap(), win.steal_fraction.unwrap());
+        // Over at least the window's wall time and at least one CPU.
+        let at_most = steal / (win.duration_ns as f64 / 1e6);
+        assert!(steal >= 0.0 && (0.0..=at_most + 1e-12).contains(&frac), "{win:?}");
+        assert!(win.load_avg_1m.is_some_and(|l| l >= 0.0), "{win:?}");
+    }
     // The same seed gives the same order of windows.
     let order: Vec<String> = w.iter().map(|x| x.cell.clone()).collect();
     let dir2 = tmp.path().join("run2");

@@ -80,13 +80,16 @@ pub fn estimate(wall: Duration, cpu: Duration) -> Joules {
     Model::default().estimate(wall, cpu)
 }
 
+/// The source's name (`energy_source` column, `--energy model`).
+pub const NAME: &str = "model";
+
 /// The name of the model's one domain.
 pub const DOMAIN: &str = "cpu-model";
 
 impl EnergySource for Model {
     fn info(&self) -> SourceInfo {
         SourceInfo {
-            name: "model",
+            name: NAME,
             quality: Quality::Estimated,
             domains: vec![DOMAIN.to_string()],
             details: vec![format!("ESTIMATE, not a measurement: {}", self.describe())],

@@ -1,7 +1,12 @@
 //! `metadata.json`: the machine (CPU, cores, kernel, governor, turbo), the energy source with its
 //! domains, units, ranges, idle power and read cost, the versions (wasmtime, rustc, Nebula's git
-//! commit, the functions' build profile), the full config and its hash, times and status.
+//! commit, the functions' build profile), the full config and its hash, times and status; the
+//! provenance of what was measured (the functions folder, each module file's SHA-256, the
+//! model's coefficients), every idle baseline measured, and the warnings the run printed.
 
+use super::baseline::Baseline;
+use super::provenance::ModuleFile;
+use crate::energy::model::{Model, CCF_AWS_MAX_WATTS_PER_VCPU, CCF_AWS_MIN_WATTS_PER_VCPU};
 use crate::energy::window::Meter;
 use crate::energy::SourceInfo;
 use anyhow::{Context, Result};
@@ -27,6 +32,28 @@ pub struct Metadata {
     pub windows_planned: usize,
     pub windows_done: usize,
     pub digest_mismatches: Vec<String>,
+    /// The functions folder the run used, absolute.
+    #[serde(default)]
+    pub functions_dir: String,
+    /// Every module file the run loaded, with its SHA-256 (a file changed by a resume appears
+    /// twice, with the time each hash was taken).
+    #[serde(default)]
+    pub modules: Vec<ModuleFile>,
+    /// Why `modules` is empty, where it is (an HTTP run against a server elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modules_note: Option<String>,
+    /// Every warning the run printed about its data (baseline drift on resume, CPU steal,
+    /// modules changed between sessions), in order.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl Metadata {
+    /// Print a warning about the run's data and keep it in `warnings`.
+    pub fn warn(&mut self, w: String) {
+        eprintln!("nebula: warning: {w}");
+        self.warnings.push(w);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,8 +75,40 @@ pub struct EnergyMeta {
     pub rejected: Vec<(String, String)>,
     pub domains: Vec<String>,
     pub details: Vec<String>,
+    /// The idle baseline net energy uses (see `baselines`).
     pub idle_watts: Option<f64>,
     pub read_cost_ns: u64,
+    /// Every idle measurement of the run: the one in use, and the checks made by resumes.
+    #[serde(default)]
+    pub baselines: Vec<Baseline>,
+    /// The model's coefficients, when the source is the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelCoefficients>,
+}
+
+/// The estimate's coefficients as numbers: `energy_j = idle_watts x wall_s +
+/// active_watts_per_core x cpu_s`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCoefficients {
+    pub formula: String,
+    pub idle_watts: f64,
+    pub active_watts_per_core: f64,
+    /// The defaults these come from unless the config set them: watts per vCPU at idle and busy
+    /// (Cloud Carbon Footprint AWS averages).
+    pub default_idle_watts_per_vcpu: f64,
+    pub default_busy_watts_per_vcpu: f64,
+}
+
+impl ModelCoefficients {
+    pub fn of(model: &Model) -> ModelCoefficients {
+        ModelCoefficients {
+            formula: "energy_j = idle_watts * wall_s + active_watts_per_core * cpu_s".into(),
+            idle_watts: model.idle_watts.value(),
+            active_watts_per_core: model.active_watts_per_core.value(),
+            default_idle_watts_per_vcpu: CCF_AWS_MIN_WATTS_PER_VCPU,
+            default_busy_watts_per_vcpu: CCF_AWS_MAX_WATTS_PER_VCPU,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,7 +167,8 @@ impl Machine {
 }
 
 impl EnergyMeta {
-    pub fn new(meter: &Meter, why: &str, rejected: &[(&'static str, String)]) -> EnergyMeta {
+    /// The source's description; `model` gives the coefficients when the source is the model.
+    pub fn new(meter: &Meter, why: &str, rejected: &[(&'static str, String)], model: &Model) -> EnergyMeta {
         let SourceInfo {
             name,
             quality,
@@ -125,6 +185,8 @@ impl EnergyMeta {
             details,
             idle_watts: meter.idle.map(|w| w.value()),
             read_cost_ns: crate::units::ns(meter.read_cost),
+            baselines: Vec::new(),
+            model: (name == crate::energy::model::NAME).then(|| ModelCoefficients::of(model)),
         }
     }
 }

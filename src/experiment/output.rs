@@ -1,7 +1,9 @@
 //! The run's CSV files, written as the run goes: `calls.csv` (one row per call) and
 //! `windows.csv` (one row per energy window and domain, with the raw counter readings). Each
 //! window's rows are written together and flushed, so a killed run leaves whole windows up to
-//! its last one; `recover` drops a window cut short and tells `--resume` what is done.
+//! its last one; `recover` drops a window cut short and tells `--resume` what is done (and
+//! rewrites both files with the current header, so a run begun by an older Nebula gains the
+//! newer columns, empty in its earlier rows). `docs/columns.md` describes every column.
 
 use super::matrix::Visit;
 use crate::record::CallRow;
@@ -40,6 +42,15 @@ pub struct WindowRow {
     pub missed_wrap_suspected: bool,
     /// Process CPU time (self + children) over the window.
     pub process_cpu_ns: u64,
+    /// CPU steal over the window, all CPUs added up, in ms (see `experiment::contention`).
+    #[serde(default)]
+    pub steal_ms: Option<f64>,
+    /// `steal_ms` divided by the window's wall time x CPUs.
+    #[serde(default)]
+    pub steal_fraction: Option<f64>,
+    /// The 1-minute load average when the window opened.
+    #[serde(default)]
+    pub load_avg_1m: Option<f64>,
 }
 
 /// Appending writers for the two per-call files.

@@ -1,14 +1,21 @@
-//! The orchestrator: opens the energy source, prepares every runtime and checks that wasm and
-//! native agree on every output (the preflight, made before the run folder exists), measures
-//! the idle baseline, then runs the schedule window by window (N workers for
-//! concurrency N), attributes each window's energy to its calls and writes their rows.
-//! Nothing is printed inside a measured window; Ctrl-C stops after the window in flight.
+//! The orchestrator: opens the energy source, prepares every runtime, hashes its module files
+//! and checks that wasm and native agree on every output (the preflight, made before the run
+//! folder exists), measures the idle baseline (on a resume: a check of the run's own, see
+//! `baseline.rs`), then runs the schedule window by window (N workers for concurrency N),
+//! attributes each window's energy to its calls and writes their rows with the window's CPU
+//! steal and load (read outside the window). Nothing is printed inside a measured window;
+//! Ctrl-C stops after the window in flight. Warnings about the data (a drifted baseline, a
+//! changed module, CPU steal) are printed before the first window or after the last, and kept in
+//! metadata.json.
 
+use super::baseline;
 use super::config::Plan;
+use super::contention::{self, Contention, Probe};
 use super::http::{HttpTarget, Served};
 use super::matrix::{self, Cell, Visit};
 use super::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
 use super::output::{Recovered, WindowRow, Writers};
+use super::provenance::{self, ModuleFile};
 use crate::energy::attribute::{attribute, fill_row};
 use crate::energy::auto::{select, Selected};
 use crate::energy::cpu;
@@ -44,6 +51,16 @@ struct Call {
     served: Option<Served>,
 }
 
+/// One measured window: its calls, its energy (None when the source failed), its wall-clock
+/// start, the process CPU time it spanned and the contention around it.
+struct Measured {
+    calls: Vec<Call>,
+    window: Option<WindowEnergy>,
+    start_unix_ns: u64,
+    cpu_ns: u64,
+    contention: Contention,
+}
+
 /// Where the calls go: the runtimes in this process, or a server over HTTP.
 enum Target {
     Local(Runtimes),
@@ -60,6 +77,9 @@ pub struct Preflight {
     host: Arc<WasmHost>,
     /// The loaded runtimes and their reference outputs; `None` over HTTP.
     local: Option<(Target, References)>,
+    /// The module files the run loads, hashed; empty (with the reason) for a remote server.
+    modules: Vec<ModuleFile>,
+    modules_note: Option<String>,
 }
 
 impl Preflight {
@@ -106,11 +126,22 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
         let refs = reference_digests(plan, &target)?;
         Some((target, refs))
     };
+    let (modules, modules_note) = match (&plan.config.url, plan.http) {
+        (Some(url), true) => (
+            Vec::new(),
+            Some(format!(
+                "the functions ran on the server at {url}: their files are not known here"
+            )),
+        ),
+        _ => (provenance::modules(plan, suite, &metadata::now_rfc3339())?, None),
+    };
     Ok(Preflight {
         selected,
         meter,
         host,
         local,
+        modules,
+        modules_note,
     })
 }
 
@@ -144,7 +175,8 @@ pub fn execute(
         mut meter,
         host: _host,
         local,
-        ..
+        modules,
+        modules_note,
     } = checked;
     let (target, refs) = match local {
         Some(checked) => checked,
@@ -157,14 +189,15 @@ pub fn execute(
     let reference = refs.digests;
     // Recomputed on every start, so a resumed run does not list them twice.
     meta.digest_mismatches = refs.mismatches;
-    if !plan.idle_baseline.is_zero() {
-        meter
-            .measure_idle(plan.idle_baseline)
-            .context("cannot measure the idle baseline")?;
-    }
-    meta.energy = EnergyMeta::new(&meter, &selected.why, &selected.rejected);
+    provenance::record(&mut meta, suite, modules, modules_note);
+    let baselines = baseline::measure_and_settle(plan, dir, &mut meta, &mut meter)?;
+    meta.energy = EnergyMeta::new(&meter, &selected.why, &selected.rejected, &plan.energy.model);
+    meta.energy.baselines = baselines;
     meta.status = "running".into();
     metadata::write(dir, &meta)?;
+    let probe = Probe::default();
+    let mut steal_flagged: Vec<(u64, f64)> = Vec::new();
+    let mut windows_measured = 0usize;
 
     let mut writers = Writers::open(dir)?;
     let todo: Vec<Visit> = schedule
@@ -181,7 +214,7 @@ pub fn execute(
         }
         let cell = &cells[v.cell];
         let warm_up = warmed.insert(cell.index);
-        let (calls, window, window_start, cpu_ns) = match &target {
+        let m = match &target {
             Target::Local(runtimes) => {
                 let rt = runtimes
                     .get(&(cell.function.clone(), cell.runtime))
@@ -193,34 +226,28 @@ pub fn execute(
                 for _ in 0..if warm_up { plan.config.warmup } else { 0 } {
                     rt.call(&input);
                 }
-                measure(&meter, || {
+                measure(&meter, &probe, || {
                     local_window(plan, rt.as_ref(), &input, cell.concurrency)
                 })
             }
-            Target::Http(http) => http_window(plan, &meter, http, cell, warm_up)?,
+            Target::Http(http) => http_window(plan, &meter, &probe, http, cell, warm_up)?,
         };
+        windows_measured += 1;
+        if m.contention.excessive_steal {
+            steal_flagged.push((window_id, m.contention.steal_fraction.unwrap_or_default()));
+        }
         let key = (cell.function.clone(), cell.input.clone());
         let rows = call_rows(
             &meta.run_id,
             cell,
             v,
-            &calls,
+            &m.calls,
             &meter,
-            window.as_ref(),
+            m.window.as_ref(),
             window_id,
             reference.get(&key),
         );
-        let wrows = window_rows(
-            &meta.run_id,
-            cell,
-            v,
-            &rows,
-            &meter,
-            window.as_ref(),
-            window_id,
-            window_start,
-            cpu_ns,
-        );
+        let wrows = window_rows(&meta.run_id, cell, v, &rows, &meter, &m, window_id);
         writers.window(&rows, &wrows)?;
         calls_total += rows.len() as u64;
         meta.windows_done += 1;
@@ -234,6 +261,9 @@ pub fn execute(
     bar.finish_and_clear();
     if let Target::Http(h) = target {
         h.stop()?;
+    }
+    if let Some(w) = contention::steal_warning(&steal_flagged, windows_measured, &dir.join("windows.csv")) {
+        meta.warn(w);
     }
     meta.status = if meta.windows_done >= meta.windows_planned {
         "complete".into()
@@ -343,10 +373,11 @@ fn reference_digests(plan: &Plan, target: &Target) -> Result<References> {
 fn http_window(
     plan: &Plan,
     meter: &Meter,
+    probe: &Probe,
     http: &HttpTarget,
     cell: &Cell,
     warm_up: bool,
-) -> Result<(Vec<Call>, Option<WindowEnergy>, u64, u64)> {
+) -> Result<Measured> {
     let (f, input, rt, c) = (&cell.function, &cell.input, cell.runtime, cell.concurrency);
     if warm_up && plan.config.warmup > 0 {
         http.window(
@@ -360,7 +391,7 @@ fn http_window(
     }
     let mut failed = None;
     let limit = plan.config.window_calls.map(|n| n as usize);
-    let m = measure(meter, || {
+    let m = measure(meter, probe, || {
         match http.window(f, input, rt, c, plan.min_window, limit) {
             Ok(w) => w
                 .into_iter()
@@ -383,16 +414,24 @@ fn http_window(
     }
 }
 
-/// Measure one window around `calls`: returns the calls, the window's energy (None when the
-/// source failed), its wall-clock start and the process CPU time it spanned.
-fn measure(meter: &Meter, calls: impl FnOnce() -> Vec<Call>) -> (Vec<Call>, Option<WindowEnergy>, u64, u64) {
-    let start_unix = unix_now_ns();
+/// Measure one window around `calls`. Steal and load are read before the window opens and
+/// after it closes, so their cost is not in it.
+fn measure(meter: &Meter, probe: &Probe, calls: impl FnOnce() -> Vec<Call>) -> Measured {
+    let before = probe.start();
+    let start_unix_ns = unix_now_ns();
     let cpu0 = cpu::process_and_children_cpu();
     let opened = meter.open();
     let calls = calls();
     let window = opened.and_then(|r| meter.close(&r)).ok();
     let cpu_ns = ns(cpu::process_and_children_cpu().saturating_sub(cpu0));
-    (calls, window, start_unix, cpu_ns)
+    let contention = probe.between(&before, &probe.end());
+    Measured {
+        calls,
+        window,
+        start_unix_ns,
+        cpu_ns,
+        contention,
+    }
 }
 
 /// Calls from `concurrency` workers until the window lasts `min_window` or reaches
@@ -503,19 +542,17 @@ fn call_rows(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn window_rows(
     run_id: &str,
     cell: &Cell,
     v: Visit,
     rows: &[CallRow],
     meter: &Meter,
-    window: Option<&WindowEnergy>,
+    m: &Measured,
     window_id: u64,
-    start_unix_ns: u64,
-    process_cpu_ns: u64,
 ) -> Vec<WindowRow> {
     let info = meter.source.info();
+    let window = m.window.as_ref();
     let base = WindowRow {
         run_id: run_id.to_string(),
         window_id,
@@ -525,7 +562,7 @@ fn window_rows(
         input: cell.input.clone(),
         concurrency: cell.concurrency,
         repetition: v.repetition,
-        start_unix_ns,
+        start_unix_ns: m.start_unix_ns,
         duration_ns: window.map(|w| ns(w.duration)).unwrap_or(0),
         calls: rows.len() as u32,
         ok_calls: rows.iter().filter(|r| r.ok).count() as u32,
@@ -539,7 +576,10 @@ fn window_rows(
         idle_watts: meter.idle.map(|w| w.value()),
         domain: info.domains.join("+"),
         missed_wrap_suspected: window.is_some_and(|w| w.missed_wrap_suspected),
-        process_cpu_ns,
+        process_cpu_ns: m.cpu_ns,
+        steal_ms: m.contention.steal_ms,
+        steal_fraction: m.contention.steal_fraction,
+        load_avg_1m: m.contention.load_avg_1m,
         ..WindowRow::default()
     };
     match window {
@@ -582,6 +622,8 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
             details: Vec::new(),
             idle_watts: None,
             read_cost_ns: 0,
+            baselines: Vec::new(),
+            model: None,
         },
         versions: Versions::current(&suite.root),
         config_sha256: metadata::config_hash(&plan.toml),
@@ -590,5 +632,9 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
         windows_planned: cells * plan.config.repetitions as usize,
         windows_done: 0,
         digest_mismatches: Vec::new(),
+        functions_dir: String::new(),
+        modules: Vec::new(),
+        modules_note: None,
+        warnings: Vec::new(),
     }
 }

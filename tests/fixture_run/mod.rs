@@ -182,6 +182,8 @@ pub fn meta(run_id: &str) -> Metadata {
             details: vec!["ESTIMATE, not a measurement".into()],
             idle_watts: Some(1.0),
             read_cost_ns: 900,
+            baselines: vec![],
+            model: None,
         },
         versions: Versions {
             nebula: "0.1.0".into(),
@@ -196,6 +198,10 @@ pub fn meta(run_id: &str) -> Metadata {
         windows_planned: 0,
         windows_done: 0,
         digest_mismatches: vec![],
+        functions_dir: "/fixture/functions".into(),
+        modules: vec![],
+        modules_note: None,
+        warnings: vec![],
     }
 }
 

@@ -1,0 +1,191 @@
+//! Which files a run measured: the functions folder (absolute) and the SHA-256 of every module
+//! file the run loads (the `.wasm` for `wasm` and `wasm-cold`, the host binary for `native`),
+//! recorded in `metadata.json`. A resume hashes them again: a file that changed since the run
+//! started is added to the list with its new hash and is a warning.
+
+use super::config::Plan;
+use super::metadata::Metadata;
+use crate::suite::Suite;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One module file of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleFile {
+    pub function: String,
+    /// `wasm` or `native`: the build this file is.
+    pub build: String,
+    /// The runtimes of the run that load this file.
+    pub runtimes: Vec<String>,
+    /// Absolute path.
+    pub path: String,
+    pub bytes: u64,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// When it was hashed (RFC 3339, UTC): the run's start, or the resume that found it changed.
+    pub hashed_at: String,
+}
+
+/// `path` made absolute (symbolic links resolved where it exists).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Hex SHA-256 of a file and its size, read in chunks.
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = std::fs::File::open(path)
+        .with_context(|| format!("cannot read {} to record its SHA-256", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut n = 0u64;
+    loop {
+        let k = f
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {} to record its SHA-256", path.display()))?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+/// Hash every module file the plan loads, one entry per (function, build).
+pub fn modules(plan: &Plan, suite: &Suite, now: &str) -> Result<Vec<ModuleFile>> {
+    let mut out = Vec::new();
+    for (f, _) in &plan.functions {
+        for wasm in [true, false] {
+            let runtimes: Vec<String> = plan
+                .runtimes
+                .iter()
+                .filter(|r| r.is_wasm() == wasm)
+                .map(|r| r.as_str().to_string())
+                .collect();
+            if runtimes.is_empty() {
+                continue;
+            }
+            let path = absolute(&suite.build_for(f, wasm)?);
+            let (sha256, bytes) = sha256_file(&path)?;
+            out.push(ModuleFile {
+                function: f.clone(),
+                build: if wasm { "wasm" } else { "native" }.into(),
+                runtimes,
+                path: path.display().to_string(),
+                bytes,
+                sha256,
+                hashed_at: now.to_string(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Merge the hashes of a resume into the run's list: files unchanged since last recorded are
+/// kept as they are; a changed or new file is appended and named in the returned warnings.
+pub fn merge(recorded: &mut Vec<ModuleFile>, now: Vec<ModuleFile>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for m in now {
+        let last = recorded
+            .iter()
+            .rev()
+            .find(|r| r.function == m.function && r.build == m.build);
+        match last {
+            Some(r) if r.sha256 == m.sha256 => {}
+            Some(r) => {
+                warnings.push(format!(
+                    "the {} build of '{}' changed since the run started: {} now has SHA-256 {}, \
+                     the earlier windows ran {} ({}). Windows from before and after this resume \
+                     measured different code; rebuild the original or rerun the experiment",
+                    m.build,
+                    m.function,
+                    m.path,
+                    short(&m.sha256),
+                    short(&r.sha256),
+                    r.path
+                ));
+                recorded.push(m);
+            }
+            None => recorded.push(m),
+        }
+    }
+    warnings
+}
+
+/// The functions folder and module hashes into the metadata: on a new run as they are, on a
+/// resume merged with those recorded (a changed file is a warning).
+pub fn record(meta: &mut Metadata, suite: &Suite, modules: Vec<ModuleFile>, note: Option<String>) {
+    let folder = absolute(&suite.root).display().to_string();
+    if meta.functions_dir.is_empty() {
+        meta.functions_dir = folder;
+    } else if meta.functions_dir != folder {
+        let w = format!(
+            "this session takes the functions from {folder}, the run started with {}: the \
+             module hashes in metadata.json say whether the files differ",
+            meta.functions_dir
+        );
+        meta.warn(w);
+    }
+    meta.modules_note = note;
+    for w in merge(&mut meta.modules, modules) {
+        meta.warn(w);
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(16)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(function: &str, build: &str, sha: &str) -> ModuleFile {
+        ModuleFile {
+            function: function.into(),
+            build: build.into(),
+            runtimes: vec![build.into()],
+            path: format!("/f/{function}.{build}"),
+            bytes: 1,
+            sha256: sha.into(),
+            hashed_at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn a_file_hash_is_the_sha256_of_its_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("x.wasm");
+        std::fs::write(&p, b"abc").unwrap();
+        let (sha, n) = sha256_file(&p).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            sha,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let err = format!("{:#}", sha256_file(&tmp.path().join("missing")).unwrap_err());
+        assert!(err.contains("missing") && err.contains("SHA-256"), "{err}");
+    }
+
+    #[test]
+    fn a_resume_keeps_unchanged_files_and_adds_changed_ones_with_a_warning() {
+        let mut rec = vec![m("sort", "wasm", "aa"), m("sort", "native", "bb")];
+        let w = merge(&mut rec, vec![m("sort", "wasm", "aa"), m("sort", "native", "cc")]);
+        assert_eq!(rec.len(), 3);
+        assert_eq!(rec[2].sha256, "cc");
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("native build of 'sort'") && w[0].contains("/f/sort.native"),
+            "{}",
+            w[0]
+        );
+        // Hashed again with the same change: nothing new.
+        assert!(merge(&mut rec, vec![m("sort", "native", "cc")]).is_empty());
+        assert_eq!(rec.len(), 3);
+    }
+}
