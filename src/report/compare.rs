@@ -197,13 +197,7 @@ pub fn table(rows: &[CompareRow]) -> String {
     let _ = writeln!(
         out,
         "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  verdict",
-        "cell",
-        "A latency",
-        "B latency",
-        "latency change [95% CI]",
-        "A energy",
-        "B energy",
-        "energy change [95% CI]"
+        "cell", "A latency", "B latency", "latency change", "A energy", "B energy", "energy change"
     );
     let time = Column::time(
         rows.iter()
@@ -237,7 +231,7 @@ pub fn table(rows: &[CompareRow]) -> String {
             r.verdict
         );
     }
-    out.push_str("change = median(B) / median(A) - 1; * = the 95% bootstrap CI excludes 0 and Mann-Whitney p < 0.05; energy is gross energy per call, statistics per window\n");
+    out.push_str("change = median(B) / median(A) - 1 [95% bootstrap CI]; * = the interval excludes 0 and Mann-Whitney p < 0.05; latencies in one unit, energies in one unit; energy is gross energy per call, statistics per window\n");
     out
 }
 
