@@ -20,6 +20,25 @@ pub struct FunctionSpec {
     /// Whether the function marks its kernel with `bench.start` / `bench.end`.
     #[serde(default)]
     pub markers: bool,
+    /// What charts call the input on their input axis, e.g. "n (number of terms)" or
+    /// "Data size"; absent: "Input n".
+    #[serde(default)]
+    pub input_label: Option<String>,
+    /// When the input is a size in bytes, the unit of n ("B", "KiB", "MiB" or "GiB"): charts
+    /// then draw the input in bytes with binary tick labels.
+    #[serde(default)]
+    pub input_unit: Option<String>,
+}
+
+/// Bytes in one `input_unit` of the manifest, `None` for a unit that is not a byte unit.
+pub fn bytes_per_unit(unit: &str) -> Option<f64> {
+    match unit {
+        "B" => Some(1.0),
+        "KiB" => Some(1024.0),
+        "MiB" => Some(1048576.0),
+        "GiB" => Some(1073741824.0),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +78,15 @@ impl Suite {
         })?;
         let m: Manifest =
             toml::from_str(&text).with_context(|| format!("invalid suite manifest {}", path.display()))?;
+        for f in &m.function {
+            if let Some(u) = f.input_unit.as_deref().filter(|u| bytes_per_unit(u).is_none()) {
+                bail!(
+                    "invalid suite manifest {}: function '{}' has input_unit = \"{u}\"; use B, KiB, MiB or GiB",
+                    path.display(),
+                    f.name
+                );
+            }
+        }
         Ok(Suite {
             root: root.to_path_buf(),
             functions: m.function,

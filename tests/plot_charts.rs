@@ -1,12 +1,15 @@
 //! Charts drawn from a fixture run: every chart exists as PNG and SVG, the PNGs decode at the
 //! documented size and contain pixels of each runtime's colour, the SVGs carry the series labels
-//! and the energy note; charts without data are skipped with a reason, never drawn empty.
+//! and the energy note; one scale per chart, said in every axis label; input axes labelled by
+//! what the input is; estimated energy labelled ESTIMATED on its axes; charts without data are
+//! skipped with a reason, never drawn empty.
 
 mod fixture_run;
 
 use fixture_run::{write_run, Spec};
+use nebula::plot::inputs::InputKind;
 use nebula::plot::style::{runtime_color, HEIGHT, WIDTH};
-use nebula::plot::{read_manifest, CHARTS, PLOTS_DIR};
+use nebula::plot::{draw_data, read_manifest, RunData, CHARTS, PLOTS_DIR};
 use plotters::style::RGBColor;
 use std::path::Path;
 
@@ -72,16 +75,139 @@ fn every_chart_is_drawn_with_runtime_colours_and_labels() {
         }
     }
     let latency_svg = std::fs::read_to_string(dir.join(PLOTS_DIR).join("latency.svg")).expect("svg");
-    for label in [
-        "wasm",
-        "wasm-cold",
-        "native",
-        "alpha",
-        "beta",
-        "Latency (",
-        "Input size",
-    ] {
+    for label in ["wasm", "wasm-cold", "native", "alpha", "beta", "Latency ("] {
         assert!(latency_svg.contains(label), "latency.svg lacks {label}");
+    }
+}
+
+/// The text lines of `dir/plots/NAME.svg` (plotters writes each text on a line of its own).
+fn svg_text(dir: &Path, name: &str) -> Vec<String> {
+    let path = dir.join(PLOTS_DIR).join(format!("{name}.svg"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.starts_with('<'))
+        .collect()
+}
+
+fn count_lines(text: &[String], line: &str) -> usize {
+    text.iter().filter(|l| *l == line).count()
+}
+
+/// Draws `data`'s charts into `out/plots`; panics when one fails.
+fn draw(data: &RunData, out: &Path) {
+    let m = draw_data(data, &out.join(PLOTS_DIR)).expect("draw");
+    assert!(m.failed.is_empty(), "{:?}", m.failed);
+}
+
+#[test]
+fn one_scale_per_chart_said_on_every_axis() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    write_run(&dir, "fixture-scale", Spec::default());
+    // alpha's latencies span 20 µs..4 ms (> 100x): every panel of the chart is log, beta's
+    // (50..750 µs) too, and each y label says so.
+    let text = svg_text(&dir, "latency");
+    assert_eq!(count_lines(&text, "Latency (log scale)"), 2, "{text:?}");
+    assert!(!text
+        .iter()
+        .any(|l| l.starts_with("Latency (") && l.ends_with("s)")));
+    // Log ticks carry their unit, decade by decade or in 1-3 steps.
+    for tick in ["100 µs", "1 ms"] {
+        assert!(text.iter().any(|l| l == tick), "no tick {tick}: {text:?}");
+    }
+    // The numeric input axis of alpha is log too, the category axis of beta is not a scale.
+    assert_eq!(count_lines(&text, "Input n (log scale)"), 1, "{text:?}");
+    assert_eq!(count_lines(&text, "Input"), 1, "{text:?}");
+    assert!(text.iter().any(|l| l == "10⁴"), "{text:?}");
+
+    // beta alone spans 10x: every axis linear, in one unit named in the label.
+    let mut data = RunData::load(&dir).expect("load");
+    data.summary.retain(|s| s.function == "beta");
+    data.calls.retain(|c| c.function == "beta");
+    let out = tmp.path().join("beta");
+    draw(&data, &out);
+    let text = svg_text(&out, "latency");
+    assert_eq!(
+        count_lines(&text, "Latency (µs)") + count_lines(&text, "Latency (ms)"),
+        1,
+        "{text:?}"
+    );
+    assert!(!text.iter().any(|l| l.contains("log scale")), "{text:?}");
+    let dist = svg_text(&out, "distributions");
+    assert!(
+        dist.iter().any(|l| l == "Latency (µs)" || l == "Latency (ms)"),
+        "{dist:?}"
+    );
+}
+
+#[test]
+fn input_axes_say_what_the_input_is() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    write_run(&dir, "fixture-inputs", Spec::default());
+    let mut data = RunData::load(&dir).expect("load");
+    // alpha's n is KiB of data, as sha256's is in the suite.
+    data.inputs.insert(
+        "alpha".into(),
+        InputKind {
+            label: "Data size".into(),
+            bytes_per_unit: Some(1024.0),
+        },
+    );
+    let out = tmp.path().join("bytes");
+    draw(&data, &out);
+    let text = svg_text(&out, "latency");
+    assert_eq!(count_lines(&text, "Data size (bytes, log scale)"), 1, "{text:?}");
+    assert!(!text.iter().any(|l| l.starts_with("Input n")), "{text:?}");
+    // 10 KiB .. 100000 KiB: binary ticks.
+    for tick in ["32 KiB", "1 MiB", "32 MiB"] {
+        assert!(text.iter().any(|l| l == tick), "no tick {tick}: {text:?}");
+    }
+    let phases = svg_text(&out, "phases");
+    assert!(phases.iter().any(|l| l == "alpha (input 10 KiB)"), "{phases:?}");
+
+    // A count keeps its own words; a linear count axis has no scale note.
+    data.inputs.insert(
+        "alpha".into(),
+        InputKind {
+            label: "n (number of terms)".into(),
+            bytes_per_unit: None,
+        },
+    );
+    data.summary.retain(|s| s.input != "100000");
+    let out = tmp.path().join("count");
+    draw(&data, &out);
+    let text = svg_text(&out, "latency");
+    assert_eq!(count_lines(&text, "n (number of terms)"), 1, "{text:?}");
+}
+
+#[test]
+fn estimated_energy_says_so_on_every_energy_axis() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    write_run(&dir, "fixture-estimate", Spec::default());
+    for (chart, label) in [
+        ("energy", "Net energy, ESTIMATED (log scale)"),
+        ("concurrency", "Energy, ESTIMATED (mJ)"),
+        ("ratio", "Gross energy per call, ESTIMATED"),
+        ("power", "Average power, ESTIMATED (W)"),
+    ] {
+        let text = svg_text(&dir, chart);
+        assert!(text.iter().any(|l| l == label), "{chart} lacks {label}: {text:?}");
+    }
+    // Measured energy is not called an estimate.
+    let mut data = RunData::load(&dir).expect("load");
+    if let Some(m) = data.meta.as_mut() {
+        m.energy.label = "measured".into();
+        m.energy.source = "powercap".into();
+    }
+    let out = tmp.path().join("measured");
+    draw(&data, &out);
+    for chart in ["energy", "concurrency", "ratio", "power"] {
+        let text = svg_text(&out, chart);
+        assert!(!text.iter().any(|l| l.contains("ESTIMATE")), "{chart}: {text:?}");
     }
 }
 

@@ -1,15 +1,57 @@
-//! Axes for the charts: linear or log10 (when max/min > 100 and all values are positive), or
-//! categorical (evenly spaced labels). Every axis is a linear plotters range over the transformed
-//! values with explicit tick positions, so log and linear panels share one drawing code; the
-//! tick labels show the real values. Also the display units (ns → µs, J → mJ, ...).
+//! Axes for the charts: linear or log10, or categorical (evenly spaced labels). One scale policy
+//! for every chart ([`log_scale`]): an axis is logarithmic when some panel's values span more
+//! than `LOG_RATIO` and every value of the chart is positive, and then every panel of that chart
+//! is. Values are given in base units (ns, J, bytes, plain numbers); an axis knows its
+//! [`Quantity`] and labels its ticks: a linear axis in one display unit named in its
+//! description ("Latency (ms)"), a log axis with a unit on every tick ("1 µs", "10 µs") and
+//! "(log scale)" in its description. Every axis is a linear plotters range over the transformed
+//! values with explicit tick positions, so log and linear panels share one drawing code.
 
+use super::ticks::{bytes_ticks, fmt_bytes, fmt_energy, fmt_power, fmt_time, linear_ticks, log10_ticks};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use std::ops::Range;
 
-/// Max/min beyond which a numeric axis is logarithmic.
+pub use super::ticks::{energy_unit, fmt_num, time_unit, Unit};
+
+/// Max/min within one panel beyond which a chart's numeric axes are logarithmic.
 pub const LOG_RATIO: f64 = 100.0;
 
-/// A chart axis in transformed coordinates.
+/// What an axis measures, and so how its ticks are labelled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quantity {
+    /// A plain number with a fixed unit name ("" for none, "calls/s", "W", "%").
+    Plain(&'static str),
+    /// Durations in ns, shown in ns, µs, ms or s.
+    Time,
+    /// Energies in J, shown in µJ, mJ or J.
+    Energy,
+    /// Sizes in bytes, shown in B, KiB, MiB or GiB with binary steps.
+    Bytes,
+}
+
+/// The scale policy of a chart: log when every finite value of every panel is positive and at
+/// least one panel's values span more than `LOG_RATIO` (max/min); linear otherwise. The answer
+/// holds for every panel of the chart, so no chart mixes linear and log axes of one kind.
+pub fn log_scale<V: AsRef<[f64]>>(panels: &[V]) -> bool {
+    let mut wide = false;
+    for p in panels {
+        let v: Vec<f64> = p.as_ref().iter().copied().filter(|x| x.is_finite()).collect();
+        if v.iter().any(|x| *x <= 0.0) {
+            return false;
+        }
+        let (min, max) = min_max(&v);
+        wide |= !v.is_empty() && max / min > LOG_RATIO;
+    }
+    wide
+}
+
+fn min_max(v: &[f64]) -> (f64, f64) {
+    v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+        (a.min(x), b.max(x))
+    })
+}
+
+/// A chart axis in transformed coordinates (base units when linear, log10 of them when log).
 #[derive(Debug, Clone)]
 pub struct Axis {
     pub log: bool,
@@ -19,21 +61,22 @@ pub struct Axis {
     pub ticks: Vec<(f64, String)>,
     /// Minor grid positions (transformed).
     pub minor: Vec<f64>,
+    pub quantity: Quantity,
+    /// The display unit of a linear time or energy axis.
+    pub unit: Option<Unit>,
+    /// Categories at 0, 1, 2, ... (every label is drawn).
+    pub categorical: bool,
 }
 
 impl Axis {
-    /// A numeric axis over `values` (display units). Log when max/min > `LOG_RATIO` and all are
-    /// positive and `allow_log`; a linear axis starts at 0 when `from_zero` and all are positive.
-    pub fn numeric(values: &[f64], allow_log: bool, from_zero: bool) -> Axis {
+    /// A numeric axis over `values` (base units). Log when `log` and all values are positive (a
+    /// chart decides `log` with [`log_scale`]); a linear axis starts at 0 when `from_zero` and
+    /// no value is negative.
+    pub fn numeric(values: &[f64], quantity: Quantity, log: bool, from_zero: bool) -> Axis {
         let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-        let (mut min, mut max) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-        if v.is_empty() {
-            (min, max) = (0.0, 1.0);
-        }
-        if allow_log && min > 0.0 && max / min > LOG_RATIO {
-            return Axis::log(min, max);
+        let (mut min, mut max) = if v.is_empty() { (0.0, 1.0) } else { min_max(&v) };
+        if log && min > 0.0 {
+            return Axis::log(min, max, quantity);
         }
         if from_zero && min >= 0.0 {
             min = 0.0;
@@ -44,62 +87,71 @@ impl Axis {
         }
         let pad = (max - min) * 0.06;
         let lo = if from_zero && min == 0.0 { 0.0 } else { min - pad };
-        Axis::linear(lo, max + pad)
+        Axis::linear(lo, max + pad, quantity)
     }
 
-    fn linear(lo: f64, hi: f64) -> Axis {
-        let step = nice_step((hi - lo) / 5.0);
-        let mut ticks = Vec::new();
-        let mut t = (lo / step).ceil() * step;
-        while t <= hi + step * 1e-9 && ticks.len() < 50 {
-            ticks.push((t, fmt_num(if t.abs() < step * 1e-9 { 0.0 } else { t })));
-            t += step;
-        }
+    fn linear(lo: f64, hi: f64, quantity: Quantity) -> Axis {
+        let biggest = lo.abs().max(hi.abs());
+        let unit = match quantity {
+            Quantity::Time => Some(time_unit(biggest)),
+            Quantity::Energy => Some(energy_unit(biggest)),
+            _ => None,
+        };
+        let ticks = match quantity {
+            Quantity::Bytes => bytes_ticks(lo, hi, false),
+            _ => {
+                let div = unit.map_or(1.0, |u| u.div);
+                linear_ticks(lo / div, hi / div)
+                    .into_iter()
+                    .map(|t| (t * div, fmt_num(t)))
+                    .collect()
+            }
+        };
         Axis {
             log: false,
             lo,
             hi,
             ticks,
             minor: Vec::new(),
+            quantity,
+            unit,
+            categorical: false,
         }
     }
 
-    fn log(min: f64, max: f64) -> Axis {
+    fn log(min: f64, max: f64, quantity: Quantity) -> Axis {
         let (a, b) = (min.log10(), max.log10());
-        let pad = (b - a) * 0.05;
+        let pad = ((b - a) * 0.05).max(0.02);
         let (lo, hi) = (a - pad, b + pad);
-        let (d0, d1) = (lo.ceil() as i32, hi.floor() as i32);
-        let every = (((d1 - d0) as f64) / 7.0).ceil().max(1.0) as i32;
-        let mut ticks: Vec<(f64, String)> = (d0..=d1)
-            .filter(|d| (d - d0) % every == 0)
-            .map(|d| (f64::from(d), fmt_num(10f64.powi(d))))
-            .collect();
-        if ticks.len() < 3 {
-            // Few decades: label 2× and 5× too.
-            ticks = (lo.floor() as i32..=hi.ceil() as i32)
-                .flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(d)))
-                .filter(|v| (lo..=hi).contains(&v.log10()))
-                .map(|v| (v.log10(), fmt_num(v)))
-                .collect();
-        }
-        let minor = (lo.floor() as i32..=hi.ceil() as i32)
-            .flat_map(|d| (2..10).map(move |m| (f64::from(m) * 10f64.powi(d)).log10()))
-            .filter(|m| *m > lo && *m < hi)
-            .collect();
+        let (ticks, minor) = if quantity == Quantity::Bytes {
+            let t = bytes_ticks(10f64.powf(lo), 10f64.powf(hi), true);
+            (t.into_iter().map(|(v, l)| (v.log10(), l)).collect(), Vec::new())
+        } else {
+            let label = |v: f64| match quantity {
+                Quantity::Time => fmt_time(v),
+                Quantity::Energy => fmt_energy(v),
+                _ => fmt_power(v),
+            };
+            let (values, minor) = log10_ticks(lo, hi);
+            (values.into_iter().map(|v| (v.log10(), label(v))).collect(), minor)
+        };
         Axis {
             log: true,
             lo,
             hi,
             ticks,
             minor,
+            quantity,
+            unit: None,
+            categorical: false,
         }
     }
 
-    /// A linear axis over `lo..hi` that always includes `must` (e.g. 1 for a ratio).
-    pub fn numeric_with(values: &[f64], must: f64, allow_log: bool) -> Axis {
+    /// A numeric axis over `values` that always includes `must` (e.g. 1 for a ratio).
+    pub fn numeric_with(values: &[f64], must: f64, quantity: Quantity, log: bool) -> Axis {
         let mut v = values.to_vec();
         v.push(must);
-        Axis::numeric(&v, allow_log, false)
+        Axis::numeric(&v, quantity, log, false)
     }
 
     /// Evenly spaced categories at 0, 1, 2, ... with their labels.
@@ -114,16 +166,39 @@ impl Axis {
                 .map(|(i, l)| (i as f64, l.clone()))
                 .collect(),
             minor: Vec::new(),
+            quantity: Quantity::Plain(""),
+            unit: None,
+            categorical: true,
         }
     }
 
-    /// A value (display units) in axis coordinates.
+    /// A value (base units) in axis coordinates.
     pub fn to(&self, v: f64) -> f64 {
         if self.log {
             v.max(f64::MIN_POSITIVE).log10()
         } else {
             v
         }
+    }
+
+    /// The axis description for `name`: its unit where the ticks do not carry one, and
+    /// "log scale" when log, in one parenthesis ("Latency (ms)", "Latency (log scale)",
+    /// "Data size (bytes, log scale)", "n (number of terms, log scale)").
+    pub fn desc(&self, name: &str) -> String {
+        let mut parts: Vec<&str> = Vec::new();
+        match (self.quantity, self.unit) {
+            (_, Some(u)) => parts.push(u.name),
+            (Quantity::Plain(u), None) if !u.is_empty() => parts.push(u),
+            (Quantity::Bytes, None) => parts.push("bytes"),
+            _ => {}
+        }
+        if self.log {
+            parts.push("log scale");
+        }
+        if parts.is_empty() {
+            return name.to_string();
+        }
+        in_parens(name, &parts.join(", "), ", ")
     }
 
     /// The plotters range with this axis' ticks as key points.
@@ -144,6 +219,25 @@ impl Axis {
             .find(|t| (t.0 - pos).abs() <= eps)
             .map(|t| t.1.clone())
             .unwrap_or_default()
+    }
+}
+
+/// `text` with `extra` in its closing parenthesis ("n (terms)" → "n (terms, log scale)"), or
+/// in a new one ("Latency" → "Latency (log scale)"); `sep` joins it to what is there.
+pub fn in_parens(text: &str, extra: &str, sep: &str) -> String {
+    match text.strip_suffix(')') {
+        Some(open) if open.contains('(') => format!("{open}{sep}{extra})"),
+        _ => format!("{text} ({extra})"),
+    }
+}
+
+/// A value in base units as one tick of `quantity` would show it ("16 MiB", "1.2 ms").
+pub fn fmt_value(v: f64, quantity: Quantity) -> String {
+    match quantity {
+        Quantity::Time => fmt_time(v),
+        Quantity::Energy => fmt_energy(v),
+        Quantity::Bytes => fmt_bytes(v),
+        Quantity::Plain(_) => fmt_num(v),
     }
 }
 
@@ -181,107 +275,55 @@ impl Ranged for AxisRange {
     }
 }
 
-/// 1, 2 or 5 times a power of ten, at least `raw`.
-fn nice_step(raw: f64) -> f64 {
-    if raw <= 0.0 || !raw.is_finite() {
-        return 1.0;
-    }
-    let mag = 10f64.powf(raw.log10().floor());
-    let f = raw / mag;
-    let m = if f <= 1.0 {
-        1.0
-    } else if f <= 2.0 {
-        2.0
-    } else if f <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    m * mag
-}
-
-/// A tick label: up to 3 significant digits, no trailing zeros, `1e6` style when very large or
-/// small.
-pub fn fmt_num(v: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let a = v.abs();
-    if !(1e-3..1e6).contains(&a) {
-        let e = a.log10().floor() as i32;
-        let m = v / 10f64.powi(e);
-        return if (m.abs() - 1.0).abs() < 1e-9 {
-            format!("{}1e{e}", if v < 0.0 { "-" } else { "" })
-        } else {
-            format!("{}e{e}", trim(&format!("{m:.2}")))
-        };
-    }
-    let decimals = (2 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    trim(&format!("{v:.decimals$}"))
-}
-
-fn trim(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
-    }
-}
-
-/// A display unit: values are divided by `div` and labelled `name`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Unit {
-    pub div: f64,
-    pub name: &'static str,
-}
-
-/// The unit for durations in nanoseconds whose largest value is `max_ns`.
-pub fn time_unit(max_ns: f64) -> Unit {
-    match max_ns {
-        m if m < 1e3 => Unit { div: 1.0, name: "ns" },
-        m if m < 1e6 => Unit {
-            div: 1e3, name: "µs"
-        },
-        m if m < 1e9 => Unit { div: 1e6, name: "ms" },
-        _ => Unit { div: 1e9, name: "s" },
-    }
-}
-
-/// The unit for energies in joules whose largest magnitude is `max_j`.
-pub fn energy_unit(max_j: f64) -> Unit {
-    match max_j.abs() {
-        m if m < 1e-3 => Unit {
-            div: 1e-6,
-            name: "µJ",
-        },
-        m if m < 1.0 => Unit {
-            div: 1e-3,
-            name: "mJ",
-        },
-        _ => Unit { div: 1.0, name: "J" },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn log_when_range_is_wide() {
-        let a = Axis::numeric(&[10.0, 10_000.0], true, true);
-        assert!(a.log);
-        let labels: Vec<&str> = a.ticks.iter().map(|t| t.1.as_str()).collect();
-        assert_eq!(labels, vec!["10", "100", "1000", "10000"]);
-        assert!(!Axis::numeric(&[10.0, 900.0], true, true).log);
-        assert!(!Axis::numeric(&[0.0, 10_000.0], true, true).log);
+    fn labels(a: &Axis) -> Vec<&str> {
+        a.ticks.iter().map(|t| t.1.as_str()).collect()
     }
 
     #[test]
-    fn numbers_format_compactly() {
-        assert_eq!(fmt_num(0.5), "0.5");
-        assert_eq!(fmt_num(1500.0), "1500");
-        assert_eq!(fmt_num(1e7), "1e7");
-        assert_eq!(fmt_num(0.0001), "1e-4");
-        assert_eq!(fmt_num(12.345), "12.3");
+    fn the_policy_is_per_chart() {
+        // One wide panel makes the whole chart log, a narrow chart stays linear.
+        assert!(log_scale(&[vec![10.0, 10_000.0], vec![5.0, 6.0]]));
+        assert!(!log_scale(&[vec![10.0, 900.0], vec![5.0, 6.0]]));
+        // A value at or below zero anywhere keeps every panel linear.
+        assert!(!log_scale(&[vec![10.0, 10_000.0], vec![0.0, 6.0]]));
+        assert!(!log_scale::<Vec<f64>>(&[]));
+    }
+
+    #[test]
+    fn log_axes_label_decades_in_their_unit() {
+        let a = Axis::numeric(&[10.0, 10_000.0], Quantity::Plain(""), true, true);
+        assert!(a.log);
+        assert_eq!(labels(&a), vec!["10", "100", "1000", "10⁴"]);
+        assert_eq!(a.desc("n"), "n (log scale)");
+        let t = Axis::numeric(&[2_000.0, 300_000.0], Quantity::Time, true, true);
+        assert_eq!(labels(&t), vec!["3 µs", "10 µs", "30 µs", "100 µs", "300 µs"]);
+        assert_eq!(t.desc("Latency"), "Latency (log scale)");
+        let few = Axis::numeric(&[2_000.0, 9_000.0], Quantity::Time, true, true);
+        assert_eq!(labels(&few), vec!["2 µs", "5 µs"]);
+    }
+
+    #[test]
+    fn linear_axes_name_their_unit() {
+        let a = Axis::numeric(&[0.0, 3_000_000.0], Quantity::Time, false, true);
+        assert!(!a.log);
+        assert_eq!(a.desc("Latency"), "Latency (ms)");
+        assert_eq!(labels(&a), vec!["0", "1", "2", "3"]);
+        let p = Axis::numeric(&[1.0, 4.0], Quantity::Plain("calls/s"), false, true);
+        assert_eq!(p.desc("Throughput"), "Throughput (calls/s)");
+    }
+
+    #[test]
+    fn byte_axes_use_binary_units() {
+        let kib = 1024.0;
+        let a = Axis::numeric(&[kib * kib, 64.0 * kib * kib], Quantity::Bytes, true, false);
+        assert_eq!(labels(&a), vec!["1 MiB", "4 MiB", "16 MiB", "64 MiB"]);
+        assert_eq!(a.desc("Data size"), "Data size (bytes, log scale)");
+        let l = Axis::numeric(&[0.0, 256.0 * kib * kib], Quantity::Bytes, false, true);
+        assert_eq!(labels(&l), vec!["0", "64 MiB", "128 MiB", "192 MiB", "256 MiB"]);
+        assert_eq!(l.desc("n (allocation)"), "n (allocation, bytes)");
     }
 }

@@ -1,11 +1,13 @@
 //! The shared drawing of "metric vs input size" charts (latency, energy per call): one panel per
 //! function, one line per runtime through the medians, the 95% bootstrap interval of each median
 //! as a shaded band and error bars. Values come from `summary.csv` at the run's lowest
-//! concurrency level.
+//! concurrency level. The input axis is labelled by what the function's input is ("n (number
+//! of terms)", "Data size (bytes)"), panel by panel.
 
-use super::axis::{Axis, Unit};
+use super::axis::{in_parens, log_scale, Axis, Quantity};
 use super::data::{input_number, sorted_inputs, RunData};
 use super::frame::{error_bar, grid, grid_height, panel, Chart, Frame, LegendItem, PanelSpec};
+use super::inputs::InputKind;
 use super::style::*;
 use crate::export::SummaryRow;
 use anyhow::Result;
@@ -55,15 +57,88 @@ pub struct MetricSpec {
     /// Axis description without unit, e.g. "Latency".
     pub y_name: String,
     pub pick: Pick,
-    /// The display unit for a panel whose largest value is the argument.
-    pub unit: fn(f64) -> Unit,
+    /// What the values are (time or energy), for the y axis' ticks and unit.
+    pub quantity: Quantity,
 }
 
-/// Builds the figure, or says why there is nothing to draw.
+/// One line per runtime (in runtime order) through `pick` of `rows` at `x(row)`, in base units,
+/// sorted by x.
+pub fn series_of(rows: &[&SummaryRow], x: impl Fn(&SummaryRow) -> f64, pick: Pick) -> Vec<Series> {
+    let mut runtimes: Vec<&str> = rows.iter().map(|s| s.runtime.as_str()).collect();
+    runtimes.sort_by_key(|r| runtime_rank(r));
+    runtimes.dedup();
+    runtimes
+        .into_iter()
+        .map(|rt| {
+            let mut points: Vec<Point> = rows
+                .iter()
+                .filter(|s| s.runtime == rt)
+                .filter_map(|s| {
+                    let (m, lo, hi) = pick(s);
+                    Some(Point {
+                        x: x(s),
+                        y: m?,
+                        lo,
+                        hi,
+                    })
+                })
+                .collect();
+            points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            Series {
+                runtime: rt.to_string(),
+                points,
+            }
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
+/// Every y value of `series`: medians and interval bounds.
+pub fn y_values(series: &[Series]) -> Vec<f64> {
+    series
+        .iter()
+        .flat_map(|s| s.points.iter().flat_map(|p| [Some(p.y), p.lo, p.hi]))
+        .flatten()
+        .collect()
+}
+
+/// Moves `series` from base units into the coordinates of axes `x` and `y`.
+pub fn place(series: &mut [Series], x: &Axis, y: &Axis) {
+    for p in series.iter_mut().flat_map(|s| s.points.iter_mut()) {
+        p.x = x.to(p.x);
+        p.y = y.to(p.y);
+        p.lo = p.lo.map(|v| y.to(v));
+        p.hi = p.hi.map(|v| y.to(v));
+    }
+}
+
+/// One function's lines before the chart's scales are chosen.
+struct Cells {
+    function: String,
+    kind: InputKind,
+    /// Distinct inputs in input order; drawn as categories unless `numeric`.
+    inputs: Vec<String>,
+    numeric: bool,
+    series: Vec<Series>,
+}
+
+impl Cells {
+    /// The x values (base units) of a numeric axis.
+    fn xs(&self) -> Vec<f64> {
+        self.inputs
+            .iter()
+            .filter_map(|i| input_number(i))
+            .map(|n| self.kind.value(n))
+            .collect()
+    }
+}
+
+/// Builds the figure, or says why there is nothing to draw. One scale policy for the chart
+/// ([`log_scale`]): the y axes are all log or all linear, and so are the numeric input axes
+/// (except a panel with an input of 0, which stays linear and says so).
 pub fn build(data: &RunData, spec: &MetricSpec) -> Result<ByInput, String> {
     let conc = data.base_concurrency();
-    let mut panels = Vec::new();
-    let mut runtimes: Vec<String> = Vec::new();
+    let mut all: Vec<Cells> = Vec::new();
     for f in data.functions() {
         let rows: Vec<&SummaryRow> = data
             .summary
@@ -75,84 +150,66 @@ pub fn build(data: &RunData, spec: &MetricSpec) -> Result<ByInput, String> {
         }
         let inputs = sorted_inputs(rows.iter().map(|s| s.input.as_str()));
         let numeric = inputs.len() > 1 && inputs.iter().all(|i| input_number(i).is_some());
-        let xpos = |input: &str| -> f64 {
-            if numeric {
-                input_number(input).unwrap_or(0.0)
-            } else {
-                inputs.iter().position(|i| i == input).unwrap_or(0) as f64
-            }
+        let kind = data.input_kind(&f);
+        let xpos = |s: &SummaryRow| match input_number(&s.input) {
+            Some(n) if numeric => kind.value(n),
+            _ => inputs.iter().position(|i| *i == s.input).unwrap_or(0) as f64,
         };
-        let x = if numeric {
-            let xs: Vec<f64> = inputs.iter().filter_map(|i| input_number(i)).collect();
-            Axis::numeric(&xs, true, false)
-        } else {
-            Axis::categorical(&inputs)
-        };
-        let max = rows
-            .iter()
-            .filter_map(|s| (spec.pick)(s).0)
-            .fold(0.0f64, |a, b| a.max(b.abs()));
-        let unit = (spec.unit)(max);
-        let mut by_rt: Vec<(String, Vec<&SummaryRow>)> = Vec::new();
-        for r in &rows {
-            match by_rt.iter_mut().find(|(rt, _)| *rt == r.runtime) {
-                Some((_, v)) => v.push(r),
-                None => by_rt.push((r.runtime.clone(), vec![r])),
-            }
-        }
-        by_rt.sort_by_key(|(rt, _)| runtime_rank(rt));
-        let mut ys = Vec::new();
-        let series: Vec<Series> = by_rt
-            .into_iter()
-            .map(|(runtime, rs)| {
-                let mut points: Vec<Point> = rs
-                    .iter()
-                    .filter_map(|s| {
-                        let (m, lo, hi) = (spec.pick)(s);
-                        let d = |v: f64| v / unit.div;
-                        Some(Point {
-                            x: x.to(xpos(&s.input)),
-                            y: d(m?),
-                            lo: lo.map(d),
-                            hi: hi.map(d),
-                        })
-                    })
-                    .collect();
-                points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                ys.extend(points.iter().flat_map(|p| [Some(p.y), p.lo, p.hi]).flatten());
-                Series { runtime, points }
-            })
-            .collect();
-        for s in &series {
-            if !runtimes.contains(&s.runtime) {
-                runtimes.push(s.runtime.clone());
-            }
-        }
-        let y = Axis::numeric(&ys, true, true);
-        let mut series = series;
-        for s in &mut series {
-            for p in &mut s.points {
-                p.y = y.to(p.y);
-                p.lo = p.lo.map(|v| y.to(v));
-                p.hi = p.hi.map(|v| y.to(v));
-            }
-        }
-        panels.push(XyPanel {
-            title: f.clone(),
-            x_desc: if numeric {
-                "Input size".into()
+        let series = series_of(&rows, xpos, spec.pick);
+        let described = data.inputs.contains_key(&f);
+        all.push(Cells {
+            kind: if numeric || described {
+                kind
             } else {
-                "Input".into()
+                InputKind {
+                    label: "Input".into(),
+                    bytes_per_unit: None,
+                }
             },
-            y_desc: format!("{} ({})", spec.y_name, unit.name),
-            x,
-            y,
+            function: f,
+            inputs,
+            numeric,
             series,
         });
     }
-    if panels.is_empty() {
+    if all.is_empty() {
         return Err(format!("no {} values in the run", spec.y_name.to_lowercase()));
     }
+    let positive_xs: Vec<Vec<f64>> = all
+        .iter()
+        .filter(|c| c.numeric)
+        .map(Cells::xs)
+        .filter(|xs| xs.iter().all(|x| *x > 0.0))
+        .collect();
+    let x_log = log_scale(&positive_xs);
+    let y_log = log_scale(&all.iter().map(|c| y_values(&c.series)).collect::<Vec<_>>());
+    let mut runtimes: Vec<String> = Vec::new();
+    let panels: Vec<XyPanel> = all
+        .into_iter()
+        .map(|mut c| {
+            let x = if c.numeric {
+                Axis::numeric(&c.xs(), c.kind.quantity(), x_log, false)
+            } else {
+                let labels: Vec<String> = c.inputs.iter().map(|i| c.kind.category(i)).collect();
+                Axis::categorical(&labels)
+            };
+            let y = Axis::numeric(&y_values(&c.series), spec.quantity, y_log, true);
+            place(&mut c.series, &x, &y);
+            for s in &c.series {
+                if !runtimes.contains(&s.runtime) {
+                    runtimes.push(s.runtime.clone());
+                }
+            }
+            XyPanel {
+                title: c.function,
+                x_desc: x.desc(&c.kind.label),
+                y_desc: y.desc(&spec.y_name),
+                x,
+                y,
+                series: c.series,
+            }
+        })
+        .collect();
     runtimes.sort_by_key(|rt| runtime_rank(rt));
     let mut legend: Vec<LegendItem> = runtimes.iter().map(|r| LegendItem::runtime(r)).collect();
     legend.push(LegendItem::new(
@@ -161,7 +218,7 @@ pub fn build(data: &RunData, spec: &MetricSpec) -> Result<ByInput, String> {
         super::frame::Swatch::Bar,
     ));
     let title = if data.summary.iter().any(|s| s.concurrency != conc) {
-        format!("{} ({conc} in flight)", spec.title)
+        in_parens(&spec.title, &format!("{conc} in flight"), "; ")
     } else {
         spec.title.clone()
     };

@@ -2,7 +2,8 @@
 //! from run A to run B in percent, with the 95% bootstrap interval and a line at 0 (no change);
 //! dots in the runtime's colour, filled when significant.
 
-use super::axis::Axis;
+use super::axis::{Axis, Quantity};
+use super::data::energy_name;
 use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::ratio::Est;
 use super::style::*;
@@ -71,13 +72,18 @@ impl Chart for CompareChart {
                 .flat_map(|e| [pct(e.ratio), pct(e.lo), pct(e.hi)])
                 .filter(|v| v.is_finite())
                 .collect();
-            Axis::numeric_with(&vals, 0.0, false)
+            // Always linear: a change in percent can be negative.
+            Axis::numeric_with(&vals, 0.0, Quantity::Plain("%"), false)
         };
         let axes = [axis(0), axis(1)];
         let panels = EstimatePanels {
             labels: self.rows.iter().map(|r| r.label.clone()).collect(),
+            titles: [
+                "Latency".into(),
+                energy_name("Gross energy per call", self.frame.estimated),
+            ],
             axes: [&axes[0], &axes[1]],
-            x_desc: ["Latency", "Gross energy per call"].map(|t| format!("{t} change B vs A (%)")),
+            x_desc: [0, 1].map(|k| axes[k].desc("Change from A to B")),
             reference: [0.0, 0.0],
         };
         panels.draw(&body, |k, chart| {

@@ -1,11 +1,12 @@
 //! Concurrency: throughput (ok calls per second of measurement) and median energy per call
 //! (95% interval, per window) vs calls in flight, one line per runtime, one row of two panels per
 //! function and input measured at two or more concurrency levels (`summary.csv`; at most
-//! `MAX_ROWS` rows). Skipped when the run has a single concurrency level.
+//! `MAX_ROWS` rows). The scale policy holds for the whole chart: its axes of one kind are all
+//! log or all linear. Skipped when the run has a single concurrency level.
 
-use super::axis::{energy_unit, Axis};
-use super::by_input::{draw_panel, Point, Series, XyPanel};
-use super::data::{input_cmp, RunData};
+use super::axis::{log_scale, Axis, Quantity};
+use super::by_input::{draw_panel, place, series_of, y_values, Pick, Series, XyPanel};
+use super::data::{energy_name, input_cmp, RunData};
 use super::frame::{grid, Chart, Frame, LegendItem};
 use super::style::*;
 use crate::export::SummaryRow;
@@ -23,68 +24,16 @@ pub struct ConcurrencyChart {
     pub panels: Vec<XyPanel>,
 }
 
-type Pick = fn(&SummaryRow) -> (Option<f64>, Option<f64>, Option<f64>);
+/// One panel before the chart's scales are chosen.
+struct Raw {
+    title: String,
+    y_name: String,
+    quantity: Quantity,
+    series: Vec<Series>,
+}
 
-fn xy_panel(title: String, rows: &[&SummaryRow], pick: Pick, y_name: &str, energy: bool) -> XyPanel {
-    let max = rows
-        .iter()
-        .filter_map(|s| pick(s).0)
-        .fold(0.0f64, |a, b| a.max(b.abs()));
-    let unit = if energy {
-        energy_unit(max)
-    } else {
-        super::axis::Unit {
-            div: 1.0,
-            name: "calls/s",
-        }
-    };
-    let xs: Vec<f64> = rows.iter().map(|s| f64::from(s.concurrency)).collect();
-    let x = Axis::numeric(&xs, true, false);
-    let mut runtimes: Vec<&str> = rows.iter().map(|s| s.runtime.as_str()).collect();
-    runtimes.sort_by_key(|r| runtime_rank(r));
-    runtimes.dedup();
-    let mut series: Vec<Series> = runtimes
-        .into_iter()
-        .map(|rt| {
-            let mut points: Vec<Point> = rows
-                .iter()
-                .filter(|s| s.runtime == rt)
-                .filter_map(|s| {
-                    let (m, lo, hi) = pick(s);
-                    Some(Point {
-                        x: x.to(f64::from(s.concurrency)),
-                        y: m? / unit.div,
-                        lo: lo.map(|v| v / unit.div),
-                        hi: hi.map(|v| v / unit.div),
-                    })
-                })
-                .collect();
-            points.sort_by(|a, b| a.x.total_cmp(&b.x));
-            Series {
-                runtime: rt.to_string(),
-                points,
-            }
-        })
-        .collect();
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.points.iter().flat_map(|p| [Some(p.y), p.lo, p.hi]))
-        .flatten()
-        .collect();
-    let y = Axis::numeric(&ys, true, true);
-    for p in series.iter_mut().flat_map(|s| s.points.iter_mut()) {
-        p.y = y.to(p.y);
-        p.lo = p.lo.map(|v| y.to(v));
-        p.hi = p.hi.map(|v| y.to(v));
-    }
-    XyPanel {
-        title,
-        x,
-        y,
-        x_desc: "Calls in flight".into(),
-        y_desc: format!("{y_name} ({})", unit.name),
-        series,
-    }
+fn level(s: &SummaryRow) -> f64 {
+    f64::from(s.concurrency)
 }
 
 /// The figure, or why it is skipped.
@@ -96,8 +45,25 @@ pub fn build(data: &RunData) -> Result<ConcurrencyChart, String> {
         .collect();
     groups.sort_by(|a, b| a.0.cmp(b.0).then_with(|| input_cmp(a.1, b.1)));
     groups.dedup();
-    let net = data.has_net_energy();
-    let mut panels = Vec::new();
+    let (energy_pick, energy_what): (Pick, &str) = if data.has_net_energy() {
+        (
+            |s| (s.energy_net_median_j, s.energy_net_ci_lo_j, s.energy_net_ci_hi_j),
+            "net energy per call",
+        )
+    } else {
+        (
+            |s| {
+                (
+                    s.energy_gross_median_j,
+                    s.energy_gross_ci_lo_j,
+                    s.energy_gross_ci_hi_j,
+                )
+            },
+            "gross energy per call",
+        )
+    };
+    let energy_label = energy_name("Energy", data.energy_estimated());
+    let mut raw: Vec<Raw> = Vec::new();
     let mut runtimes: Vec<String> = Vec::new();
     for (f, input) in groups {
         let rows: Vec<&SummaryRow> = data
@@ -111,7 +77,7 @@ pub fn build(data: &RunData) -> Result<ConcurrencyChart, String> {
         if levels.len() < 2 {
             continue;
         }
-        if panels.len() / 2 >= MAX_ROWS {
+        if raw.len() / 2 >= MAX_ROWS {
             break;
         }
         for r in &rows {
@@ -119,36 +85,41 @@ pub fn build(data: &RunData) -> Result<ConcurrencyChart, String> {
                 runtimes.push(r.runtime.clone());
             }
         }
-        let title = format!("{f} {input}");
-        panels.push(xy_panel(
-            format!("{title}: throughput"),
-            &rows,
-            |s| (s.throughput_calls_per_s, None, None),
-            "Throughput",
-            false,
-        ));
-        let (pick, name): (Pick, &str) = if net {
-            (
-                |s| (s.energy_net_median_j, s.energy_net_ci_lo_j, s.energy_net_ci_hi_j),
-                "Net energy/call",
-            )
-        } else {
-            (
-                |s| {
-                    (
-                        s.energy_gross_median_j,
-                        s.energy_gross_ci_lo_j,
-                        s.energy_gross_ci_hi_j,
-                    )
-                },
-                "Gross energy/call",
-            )
-        };
-        panels.push(xy_panel(format!("{title}: energy"), &rows, pick, name, true));
+        let input = data.input_kind(f).category(input);
+        raw.push(Raw {
+            title: format!("{f} {input}: throughput"),
+            y_name: "Throughput".into(),
+            quantity: Quantity::Plain("calls/s"),
+            series: series_of(&rows, level, |s| (s.throughput_calls_per_s, None, None)),
+        });
+        raw.push(Raw {
+            title: format!("{f} {input}: {energy_what}"),
+            y_name: energy_label.clone(),
+            quantity: Quantity::Energy,
+            series: series_of(&rows, level, energy_pick),
+        });
     }
-    if panels.is_empty() {
+    if raw.is_empty() {
         return Err("every cell ran at a single concurrency level".into());
     }
+    let x_log = log_scale(&raw.iter().map(|r| xs(&r.series)).collect::<Vec<_>>());
+    let y_log = log_scale(&raw.iter().map(|r| y_values(&r.series)).collect::<Vec<_>>());
+    let panels = raw
+        .into_iter()
+        .map(|mut r| {
+            let x = Axis::numeric(&xs(&r.series), Quantity::Plain(""), x_log, false);
+            let y = Axis::numeric(&y_values(&r.series), r.quantity, y_log, true);
+            place(&mut r.series, &x, &y);
+            XyPanel {
+                title: r.title,
+                x_desc: x.desc("Calls in flight"),
+                y_desc: y.desc(&r.y_name),
+                x,
+                y,
+                series: r.series,
+            }
+        })
+        .collect();
     runtimes.sort_by_key(|r| runtime_rank(r));
     let legend = runtimes.iter().map(|r| LegendItem::runtime(r)).collect();
     Ok(ConcurrencyChart {
@@ -159,6 +130,10 @@ pub fn build(data: &RunData) -> Result<ConcurrencyChart, String> {
         ),
         panels,
     })
+}
+
+fn xs(series: &[Series]) -> Vec<f64> {
+    series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).collect()
 }
 
 impl Chart for ConcurrencyChart {

@@ -1,7 +1,9 @@
 //! A results directory read for charts and reports: `calls.csv`, `windows.csv`, `summary.csv`
 //! and `comparison.csv` (recomputed from the calls when absent), `metadata.json` when present,
-//! and the energy note every chart carries.
+//! what each function's input is (from the suite manifest), and the energy note every chart
+//! carries.
 
+use super::inputs::InputKind;
 use crate::experiment::metadata::{self, Metadata};
 use crate::experiment::output::WindowRow;
 use crate::export::summary::natural_cmp;
@@ -11,6 +13,7 @@ use crate::stats::DEFAULT_RESAMPLES;
 use anyhow::{anyhow, Context, Result};
 use serde::de::DeserializeOwned;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Everything the charts and the report read from one run.
@@ -22,6 +25,8 @@ pub struct RunData {
     pub windows: Vec<WindowRow>,
     pub summary: Vec<SummaryRow>,
     pub comparison: Vec<ComparisonRow>,
+    /// What each function's input is, for the input axes (from the suite manifest).
+    pub inputs: BTreeMap<String, InputKind>,
 }
 
 /// Rows of a CSV file; an empty file has none.
@@ -87,6 +92,7 @@ impl RunData {
             windows,
             summary,
             comparison,
+            inputs: super::inputs::from_default_suite(),
         })
     }
 
@@ -141,6 +147,11 @@ impl RunData {
         self.summary.iter().map(|s| s.concurrency).min().unwrap_or(1)
     }
 
+    /// What function `f`'s input is (the generic "Input n" when the suite does not say).
+    pub fn input_kind(&self, f: &str) -> InputKind {
+        self.inputs.get(f).cloned().unwrap_or_default()
+    }
+
     /// Whether any summary row has a net energy (a baseline was measured).
     pub fn has_net_energy(&self) -> bool {
         self.summary.iter().any(|s| s.energy_net_median_j.is_some())
@@ -161,6 +172,16 @@ pub fn energy_note(label: &str, source: &str) -> String {
         "measured" => format!("Energy: {what}, measured"),
         "" | "unavailable" => "Energy: unavailable".to_string(),
         _ => format!("Energy: ESTIMATE from {what}, not measured"),
+    }
+}
+
+/// An energy quantity's name as an axis or panel title prints it: "Net energy, ESTIMATED" when
+/// the energy is a model estimate, so that a panel cropped from its figure still says so.
+pub fn energy_name(what: &str, estimated: bool) -> String {
+    if estimated {
+        format!("{what}, ESTIMATED")
+    } else {
+        what.to_string()
     }
 }
 

@@ -1,11 +1,12 @@
 //! Latency distributions: the empirical CDF of the wall time of every ok call, one panel per
 //! function, one curve per cell (colour = runtime, line style = input: solid for the smallest,
-//! then dashed, then dotted), so that tails are visible. Log x when max/min > 100. Curves are
+//! then dashed, dotted and long-dashed, with a key under each panel's title), so that tails are
+//! visible. The latency axes follow the chart scale policy (`axis::log_scale`). Curves are
 //! thinned to at most `MAX_POINTS` points (the extremes are kept).
 
-use super::axis::{time_unit, Axis};
+use super::axis::{log_scale, Axis, Quantity};
 use super::data::{sorted_inputs, RunData};
-use super::frame::{grid, grid_height, panel, Chart, Frame, LegendItem, PanelSpec};
+use super::frame::{grid, grid_height, line_key, panel, Chart, Frame, LegendItem, PanelSpec};
 use super::style::*;
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -27,6 +28,8 @@ pub struct Curve {
 #[derive(Debug, Clone)]
 pub struct EcdfPanel {
     pub title: String,
+    /// The panel's inputs in line-style order (as category labels).
+    pub inputs: Vec<String>,
     pub x: Axis,
     pub x_desc: String,
     pub curves: Vec<Curve>,
@@ -39,7 +42,8 @@ pub struct DistChart {
     pub panels: Vec<EcdfPanel>,
 }
 
-const STYLES: [&str; 3] = ["solid", "dashed", "dotted"];
+/// The line style of the k-th input (cycling): `None` solid, else (dash, gap) in px.
+pub const DASHES: [Option<(u32, u32)>; 4] = [None, Some((12, 8)), Some((3, 6)), Some((26, 8))];
 
 /// ECDF points (value, fraction ≤ value) of sorted `v`, thinned to `MAX_POINTS`.
 pub fn ecdf(sorted: &[f64]) -> Vec<(f64, f64)> {
@@ -59,7 +63,9 @@ pub fn ecdf(sorted: &[f64]) -> Vec<(f64, f64)> {
 pub fn build(data: &RunData) -> Result<DistChart, String> {
     let conc = data.base_concurrency();
     let mut runtimes: Vec<String> = Vec::new();
-    let mut panels = Vec::new();
+    // (function, inputs, cells (runtime, input index, sorted wall times in ns)).
+    type Cells = Vec<(String, usize, Vec<f64>)>;
+    let mut raw: Vec<(String, Vec<String>, Cells)> = Vec::new();
     for f in data.functions() {
         let rows: Vec<_> = data
             .calls
@@ -70,14 +76,10 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
             continue;
         }
         let inputs = sorted_inputs(rows.iter().map(|c| c.input.as_str()));
-        let max = rows.iter().map(|c| c.wall_ns).max().unwrap_or(0) as f64;
-        let unit = time_unit(max);
-        let all: Vec<f64> = rows.iter().map(|c| c.wall_ns as f64 / unit.div).collect();
-        let x = Axis::numeric(&all, true, false);
         let mut rts: Vec<&str> = rows.iter().map(|c| c.runtime.as_str()).collect();
         rts.sort_by_key(|r| runtime_rank(r));
         rts.dedup();
-        let mut curves = Vec::new();
+        let mut cells = Vec::new();
         for rt in rts {
             if !runtimes.iter().any(|r| r == rt) {
                 runtimes.push(rt.to_string());
@@ -86,35 +88,46 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
                 let mut v: Vec<f64> = rows
                     .iter()
                     .filter(|c| c.runtime == rt && &c.input == input)
-                    .map(|c| x.to(c.wall_ns as f64 / unit.div))
+                    .map(|c| c.wall_ns as f64)
                     .collect();
-                if v.is_empty() {
-                    continue;
+                if !v.is_empty() {
+                    v.sort_by(f64::total_cmp);
+                    cells.push((rt.to_string(), k, v));
                 }
-                v.sort_by(f64::total_cmp);
-                curves.push(Curve {
-                    runtime: rt.to_string(),
-                    input_index: k,
-                    points: ecdf(&v),
-                });
             }
         }
-        let styles: Vec<String> = inputs
-            .iter()
-            .take(3)
-            .enumerate()
-            .map(|(k, i)| format!("{} {i}", STYLES[k]))
-            .collect();
-        panels.push(EcdfPanel {
-            title: format!("{f}: {}", styles.join(", ")),
-            x,
-            x_desc: format!("Latency ({})", unit.name),
-            curves,
-        });
+        raw.push((f, inputs, cells));
     }
-    if panels.is_empty() {
+    if raw.is_empty() {
         return Err("no ok calls".into());
     }
+    let all = |cells: &Cells| -> Vec<f64> { cells.iter().flat_map(|c| c.2.iter().copied()).collect() };
+    let log = log_scale(&raw.iter().map(|r| all(&r.2)).collect::<Vec<_>>());
+    let panels = raw
+        .into_iter()
+        .map(|(f, inputs, cells)| {
+            let x = Axis::numeric(&all(&cells), Quantity::Time, log, false);
+            let kind = data.input_kind(&f);
+            let curves = cells
+                .into_iter()
+                .map(|(runtime, input_index, v)| {
+                    let v: Vec<f64> = v.into_iter().map(|ns| x.to(ns)).collect();
+                    Curve {
+                        runtime,
+                        input_index,
+                        points: ecdf(&v),
+                    }
+                })
+                .collect();
+            EcdfPanel {
+                title: f,
+                inputs: inputs.iter().map(|i| kind.category(i)).collect(),
+                x_desc: x.desc("Latency"),
+                x,
+                curves,
+            }
+        })
+        .collect();
     runtimes.sort_by_key(|r| runtime_rank(r));
     let legend = runtimes.iter().map(|r| LegendItem::runtime(r)).collect();
     Ok(DistChart {
@@ -137,24 +150,30 @@ impl Chart for DistChart {
         DB::ErrorType: 'static,
     {
         let body = self.frame.draw(root)?;
-        let y = Axis::numeric(&[0.0, 1.0], false, true);
+        let y = Axis::numeric(&[0.0, 1.0], Quantity::Plain(""), false, true);
         for (area, p) in grid(&body, self.panels.len(), COLUMNS).iter().zip(&self.panels) {
+            let keys: Vec<(String, Option<(u32, u32)>)> = p
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(k, i)| (i.clone(), DASHES[k % DASHES.len()]))
+                .collect();
+            let area = line_key(area, &p.title, &keys)?;
             let spec = PanelSpec {
-                title: &p.title,
+                title: "",
                 x: &p.x,
                 y: &y,
                 x_desc: &p.x_desc,
                 y_desc: "Fraction of calls ≤ x",
                 y_label_px: 80,
             };
-            let mut chart = panel(area, &spec)?;
+            let mut chart = panel(&area, &spec)?;
             for c in &p.curves {
                 let style = runtime_color(&c.runtime).stroke_width(3);
                 let pts = c.points.iter().copied();
-                match c.input_index {
-                    0 => chart.draw_series(LineSeries::new(pts, style))?,
-                    1 => chart.draw_series(DashedLineSeries::new(pts, 12, 8, style))?,
-                    _ => chart.draw_series(DashedLineSeries::new(pts, 3, 6, style))?,
+                match DASHES[c.input_index % DASHES.len()] {
+                    None => chart.draw_series(LineSeries::new(pts, style))?,
+                    Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(pts, dash, gap, style))?,
                 };
             }
         }

@@ -53,6 +53,8 @@ pub enum Swatch {
     Bar,
     /// A hollow circle.
     Hollow,
+    /// A box hatched with diagonal lines on white.
+    Hatched,
 }
 
 /// One legend entry.
@@ -88,7 +90,8 @@ pub struct Frame {
     pub estimated: bool,
 }
 
-fn font(px: f64) -> TextStyle<'static> {
+/// The chart font at `px`, in ink.
+pub fn font(px: f64) -> TextStyle<'static> {
     TextStyle::from((FONT, px).into_font()).color(&INK)
 }
 
@@ -100,12 +103,25 @@ impl Frame {
     {
         root.fill(&WHITE)?;
         let (w, h) = root.dim_in_pixel();
-        root.draw_text(&self.title, &font(TITLE_PX), (24, 14))?;
+        let room = w.saturating_sub(48);
+        // A title or legend too wide for the figure is set smaller, never cut off.
+        let title_px = fit(room, TITLE_PX, |px| {
+            Ok(root.estimate_text_size(&self.title, &font(px))?.0)
+        })?;
+        root.draw_text(&self.title, &font(title_px), (24, 14))?;
+        let legend_width = |px: f64| -> Result<u32> {
+            let mut total = 0;
+            for item in &self.legend {
+                total += 46 + root.estimate_text_size(&item.label, &font(px))?.0 + 34;
+            }
+            Ok(total.saturating_sub(34))
+        };
+        let legend_px = fit(room, LABEL_PX, legend_width)?;
         let mut x = 24i32;
         let y = 76i32;
         for item in &self.legend {
             swatch(root, item, x, y)?;
-            let style = font(LABEL_PX);
+            let style = font(legend_px);
             let (tw, _) = root.estimate_text_size(&item.label, &style)?;
             root.draw_text(
                 &item.label,
@@ -137,6 +153,15 @@ impl Frame {
     }
 }
 
+/// The largest font size up to `px` (down to 60% of it) at which `width(size)` fits in `room`.
+fn fit(room: u32, px: f64, width: impl Fn(f64) -> Result<u32>) -> Result<f64> {
+    let mut size = px;
+    while size > px * 0.6 && width(size)? > room {
+        size -= 1.0;
+    }
+    Ok(size)
+}
+
 fn swatch<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, item: &LegendItem, x: i32, y: i32) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -157,6 +182,39 @@ where
         }
         Swatch::Bar => root.draw(&Rectangle::new([(x + 4, y - 11), (x + 32, y + 11)], c.filled()))?,
         Swatch::Hollow => root.draw(&Circle::new((x + 18, y), 7, c.stroke_width(3)))?,
+        Swatch::Hatched => {
+            root.draw(&Rectangle::new(
+                [(x + 4, y - 11), (x + 32, y + 11)],
+                c.stroke_width(1),
+            ))?;
+            hatch(root, (x + 4, y - 11), (x + 32, y + 11), c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Diagonal lines (45°, every 9 px) across the pixel rectangle from `a` (top left) to `b`.
+pub fn hatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    a: (i32, i32),
+    b: (i32, i32),
+    c: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (h, w) = (b.1 - a.1, b.0 - a.0);
+    let mut start = -h;
+    while start < w {
+        // The line (start + t, bottom - t), t in 0..=h, clipped to 0..=w.
+        let (t0, t1) = ((-start).max(0), h.min(w - start));
+        if t0 < t1 {
+            area.draw(&PathElement::new(
+                vec![(a.0 + start + t0, b.1 - t0), (a.0 + start + t1, b.1 - t1)],
+                c.stroke_width(2),
+            ))?;
+        }
+        start += 9;
     }
     Ok(())
 }
@@ -200,14 +258,18 @@ pub fn panel<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let mut chart = ChartBuilder::on(area)
-        .caption(s.title, font(PANEL_TITLE_PX))
+    let x = thinned(area, s.x, s.y_label_px)?;
+    let mut builder = ChartBuilder::on(area);
+    if !s.title.is_empty() {
+        builder.caption(s.title, font(PANEL_TITLE_PX));
+    }
+    let mut chart = builder
         .margin(12)
         .margin_right(24)
         .x_label_area_size(64)
         .y_label_area_size(s.y_label_px)
-        .build_cartesian_2d(s.x.range(), s.y.range())?;
-    let (xf, yf) = (|v: &f64| s.x.label(*v), |v: &f64| s.y.label(*v));
+        .build_cartesian_2d(x.range(), s.y.range())?;
+    let (xf, yf) = (|v: &f64| x.label(*v), |v: &f64| s.y.label(*v));
     chart
         .configure_mesh()
         .x_desc(s.x_desc)
@@ -222,6 +284,77 @@ where
         .draw()
         .map_err(|e| anyhow!("cannot draw the axes of panel {}: {e}", s.title))?;
     Ok(chart)
+}
+
+/// `x` with every k-th tick label only (the others become grid lines) when its labels would
+/// touch across a panel in `area`; category labels are never dropped.
+fn thinned<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, x: &Axis, y_label_px: u32) -> Result<Axis>
+where
+    DB::ErrorType: 'static,
+{
+    let mut x = x.clone();
+    if x.categorical || x.ticks.len() < 3 {
+        return Ok(x);
+    }
+    let room = f64::from(area.dim_in_pixel().0.saturating_sub(y_label_px + 36));
+    let mut widest = 0u32;
+    for (_, label) in &x.ticks {
+        widest = widest.max(area.estimate_text_size(label, &font(TICK_PX))?.0);
+    }
+    // Ticks are evenly spaced on both scales: each gets room / n px.
+    let need = f64::from(widest + 18) * x.ticks.len() as f64;
+    let every = (need / room.max(1.0)).ceil().max(1.0) as usize;
+    if every > 1 {
+        let (keep, drop): (Vec<_>, Vec<_>) =
+            x.ticks.into_iter().enumerate().partition(|(i, _)| i % every == 0);
+        x.ticks = keep.into_iter().map(|(_, t)| t).collect();
+        x.minor.extend(drop.into_iter().map(|(_, t)| t.0));
+    }
+    Ok(x)
+}
+
+/// Draws a panel's title and under it a key of line styles (`(label, dash)`, `None` = solid,
+/// else dash and gap in px), wrapped onto as many lines as the panel's width needs; returns the
+/// area left for the panel.
+pub fn line_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    keys: &[(String, Option<(u32, u32)>)],
+) -> Result<DrawingArea<DB, Shift>>
+where
+    DB::ErrorType: 'static,
+{
+    const SWATCH: i32 = 34;
+    let (w, _) = area.dim_in_pixel();
+    let style = font(TICK_PX).pos(Pos::new(HPos::Left, VPos::Center));
+    let (line_h, top) = (TICK_PX as i32 + 8, PANEL_TITLE_PX as i32 + 16);
+    let (mut x, mut y) = (24i32, top + line_h / 2);
+    let mut items = Vec::new();
+    for (label, dash) in keys {
+        let (tw, _) = area.estimate_text_size(label, &style)?;
+        let width = SWATCH + 8 + tw as i32;
+        if x > 24 && x + width > w as i32 - 12 {
+            (x, y) = (24, y + line_h);
+        }
+        items.push((label, *dash, x, y));
+        x += width + 22;
+    }
+    let (tw, _) = area.estimate_text_size(title, &font(PANEL_TITLE_PX))?;
+    area.draw_text(title, &font(PANEL_TITLE_PX), ((w as i32 - tw as i32) / 2, 8))?;
+    for (label, dash, x, y) in items {
+        let (on, off) = dash.map_or((SWATCH, 0), |(d, g)| (d as i32, g as i32));
+        let mut s = 0;
+        while s < SWATCH {
+            let e = (s + on).min(SWATCH);
+            area.draw(&PathElement::new(
+                vec![(x + s, y), (x + e, y)],
+                GREYS[0].stroke_width(3),
+            ))?;
+            s = e + off;
+        }
+        area.draw_text(label, &style, (x + SWATCH + 8, y))?;
+    }
+    Ok(area.margin((y + line_h / 2) as u32, 0, 0, 0))
 }
 
 /// Draws a horizontal estimate at height `y`: a dot at `x` with its interval `lo..hi` as an
@@ -284,6 +417,8 @@ where
 pub struct EstimatePanels<'s> {
     /// Row labels, the first row at the top.
     pub labels: Vec<String>,
+    /// The titles of the latency and the energy panel.
+    pub titles: [String; 2],
     /// The x axes of the latency and the energy panel.
     pub axes: [&'s Axis; 2],
     pub x_desc: [String; 2],
@@ -318,12 +453,9 @@ impl EstimatePanels<'_> {
         let top_first: Vec<String> = self.labels.iter().rev().cloned().collect();
         let y = Axis::categorical(&top_first);
         let no_labels = Axis::categorical(&vec![String::new(); self.labels.len()]);
-        for (k, (area, title)) in [(&left, "Latency"), (&right, "Gross energy per call")]
-            .into_iter()
-            .enumerate()
-        {
+        for (k, area) in [&left, &right].into_iter().enumerate() {
             let spec = PanelSpec {
-                title,
+                title: &self.titles[k],
                 x: self.axes[k],
                 y: if k == 0 { &y } else { &no_labels },
                 x_desc: &self.x_desc[k],

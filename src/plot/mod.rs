@@ -12,11 +12,13 @@ pub mod data;
 pub mod distributions;
 pub mod energy;
 pub mod frame;
+pub mod inputs;
 pub mod latency;
 pub mod phases;
 pub mod power;
 pub mod ratio;
 pub mod style;
+pub mod ticks;
 
 pub use data::RunData;
 pub use frame::{save, Chart};

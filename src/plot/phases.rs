@@ -1,13 +1,15 @@
 //! Start-up phase breakdown at each function's smallest input, where start-up dominates: one
 //! panel per function, one horizontal stacked bar per runtime, outlined in the runtime's
-//! colour — compile + instantiate + execute + teardown for Wasm (compile is zero when warm), spawn-to-exit
-//! for native — and a thin bar in the runtime's colour for the marked kernel. Each segment is
-//! the median of that phase over the cell's ok calls (`calls.csv`), so a bar is a sum of medians.
+//! colour — compile + instantiate + execute + teardown for Wasm (compile is zero when warm),
+//! filled in greys, and spawn-to-exit for native, hatched — and a thin bar in the runtime's
+//! colour for the marked kernel. The time axis is always linear (a log axis would distort the
+//! segments' shares). Each segment is the median of that phase over the cell's ok calls
+//! (`calls.csv`), so a bar is a sum of medians.
 //! Skipped when the run has no `wasm-cold` calls: without them no start-up is measured.
 
-use super::axis::{time_unit, Axis};
+use super::axis::{Axis, Quantity};
 use super::data::{sorted_inputs, RunData};
-use super::frame::{grid, grid_height, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{grid, grid_height, hatch, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
 use crate::record::CallRow;
 use crate::stats::median;
@@ -21,10 +23,14 @@ pub const PHASES: [(&str, RGBColor); 5] = [
     ("instantiate", GREYS[1]),
     ("execute", GREYS[2]),
     ("teardown", GREYS[3]),
-    ("spawn-to-exit", RGBColor(0x9C, 0x9C, 0x9C)),
+    // Hatched (see `HATCHED`), so that it never reads as one of the Wasm phases.
+    ("spawn-to-exit", GREYS[1]),
 ];
 
-/// One runtime's bar (display units).
+/// The index in `PHASES` drawn hatched instead of filled.
+pub const HATCHED: usize = 4;
+
+/// One runtime's bar (ns).
 #[derive(Debug, Clone)]
 pub struct Bar {
     pub runtime: String,
@@ -37,7 +43,7 @@ pub struct Bar {
 #[derive(Debug, Clone)]
 pub struct PhasePanel {
     pub title: String,
-    pub unit: &'static str,
+    /// A linear time axis (ns).
     pub x: Axis,
     pub bars: Vec<Bar>,
 }
@@ -80,7 +86,7 @@ pub fn build(data: &RunData) -> Result<PhaseChart, String> {
         let mut runtimes: Vec<&str> = rows.iter().map(|c| c.runtime.as_str()).collect();
         runtimes.sort_by_key(|r| runtime_rank(r));
         runtimes.dedup();
-        let mut bars: Vec<Bar> = runtimes
+        let bars: Vec<Bar> = runtimes
             .into_iter()
             .map(|rt| {
                 let cell: Vec<&CallRow> = rows
@@ -118,15 +124,10 @@ pub fn build(data: &RunData) -> Result<PhaseChart, String> {
             .iter()
             .map(|b| b.phases.iter().sum::<f64>())
             .fold(0.0, f64::max);
-        let unit = time_unit(max);
-        for b in &mut bars {
-            b.phases.iter_mut().for_each(|p| *p /= unit.div);
-            b.kernel = b.kernel.map(|k| k / unit.div);
-        }
         panels.push(PhasePanel {
-            title: format!("{f} (input {input})"),
-            unit: unit.name,
-            x: Axis::numeric(&[0.0, max / unit.div], false, true),
+            title: format!("{f} (input {})", data.input_kind(f).category(&input)),
+            // Stacked bars are always linear: a log axis would distort the segments' shares.
+            x: Axis::numeric(&[0.0, max], Quantity::Time, false, true),
             bars,
         });
     }
@@ -135,9 +136,21 @@ pub fn build(data: &RunData) -> Result<PhaseChart, String> {
     }
     let mut legend: Vec<LegendItem> = PHASES
         .iter()
-        .map(|(name, c)| LegendItem::new(*name, *c, Swatch::Bar))
+        .enumerate()
+        .map(|(i, (name, c))| {
+            let swatch = if i == HATCHED {
+                Swatch::Hatched
+            } else {
+                Swatch::Bar
+            };
+            LegendItem::new(*name, *c, swatch)
+        })
         .collect();
-    legend.push(LegendItem::new("marked kernel", GREYS[0], Swatch::Line));
+    legend.push(LegendItem::new(
+        "marked kernel (runtime colour)",
+        GREYS[0],
+        Swatch::Line,
+    ));
     Ok(PhaseChart {
         frame: super::frame_for(
             data,
@@ -162,7 +175,7 @@ impl Chart for PhaseChart {
             let n = p.bars.len();
             let labels: Vec<String> = p.bars.iter().rev().map(|b| b.runtime.clone()).collect();
             let y = Axis::categorical(&labels);
-            let x_desc = format!("Time ({})", p.unit);
+            let x_desc = p.x.desc("Time");
             let spec = PanelSpec {
                 title: &p.title,
                 x: &p.x,
@@ -176,8 +189,12 @@ impl Chart for PhaseChart {
                 let pos = (n - 1 - i) as f64;
                 let c = runtime_color(&b.runtime);
                 let mut start = 0.0;
-                for (len, (_, color)) in b.phases.iter().zip(PHASES) {
-                    if *len > 0.0 {
+                for (k, (len, (_, color))) in b.phases.iter().zip(PHASES).enumerate() {
+                    if *len > 0.0 && k == HATCHED {
+                        let top_left = chart.backend_coord(&(start, pos + 0.32));
+                        let bottom_right = chart.backend_coord(&(start + len, pos - 0.32));
+                        hatch(root, top_left, bottom_right, color)?;
+                    } else if *len > 0.0 {
                         chart.draw_series(std::iter::once(Rectangle::new(
                             [(start, pos - 0.32), (start + len, pos + 0.32)],
                             color.filled(),

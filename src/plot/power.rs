@@ -1,10 +1,11 @@
 //! Power over the run: the average power of each energy window (window energy / duration, from
 //! `windows.csv`, one row per window) against time since the first window, a dot per window in
 //! its runtime's colour joined by a thin grey line in time order, and the idle baseline as a
-//! dashed line. Skipped when the run has no window with an energy reading.
+//! dashed line. Both axes are linear. The power axis says ESTIMATED when the energy is a model
+//! estimate. Skipped when the run has no window with an energy reading.
 
-use super::axis::Axis;
-use super::data::RunData;
+use super::axis::{Axis, Quantity};
+use super::data::{energy_name, RunData};
 use super::frame::{panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
 use anyhow::Result;
@@ -86,14 +87,17 @@ impl Chart for PowerChart {
         let xs: Vec<f64> = self.points.iter().map(|p| p.0).collect();
         let mut ys: Vec<f64> = self.points.iter().map(|p| p.1).collect();
         ys.extend(self.idle_watts);
-        let x = Axis::numeric(&xs, false, true);
-        let y = Axis::numeric(&ys, false, true);
+        // Always linear: time runs evenly and power varies by a small factor.
+        let x = Axis::numeric(&xs, Quantity::Plain("s"), false, true);
+        let y = Axis::numeric(&ys, Quantity::Plain("W"), false, true);
+        let x_desc = x.desc("Time since the first window");
+        let y_desc = y.desc(&energy_name("Average power", self.frame.estimated));
         let spec = PanelSpec {
             title: "",
             x: &x,
             y: &y,
-            x_desc: "Time since the first window (s)",
-            y_desc: "Average power (W)",
+            x_desc: &x_desc,
+            y_desc: &y_desc,
             y_label_px: 90,
         };
         let mut chart = panel(&body, &spec)?;

@@ -3,8 +3,8 @@
 //! Cold/warm Wasm ratios are drawn beside them when the run has `wasm-cold`. A filled dot is
 //! significant (interval excludes 1 and Mann–Whitney p < 0.05), a hollow one is not.
 
-use super::axis::Axis;
-use super::data::RunData;
+use super::axis::{log_scale, Axis, Quantity};
+use super::data::{energy_name, RunData};
 use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::style::*;
 use crate::export::summary::natural_cmp;
@@ -48,12 +48,19 @@ pub struct Row {
 pub struct RatioChart {
     pub frame: Frame,
     pub rows: Vec<Row>,
+    /// Latency and energy axes: both log or both linear (`axis::log_scale`).
     pub axes: [Axis; 2],
+    /// The energy panel's title (says ESTIMATED for a model estimate).
+    pub energy_title: String,
 }
 
-fn row_of(c: &ComparisonRow) -> Row {
+fn row_of(data: &RunData, c: &ComparisonRow) -> Row {
     Row {
-        label: format!("{} {}", c.function, c.input),
+        label: format!(
+            "{} {}",
+            c.function,
+            data.input_kind(&c.function).category(&c.input)
+        ),
         wasm_native: [
             est(
                 c.wasm_native_latency_ratio,
@@ -96,30 +103,32 @@ pub fn build(data: &RunData) -> Result<RatioChart, String> {
     });
     let rows: Vec<Row> = comps
         .into_iter()
-        .map(row_of)
+        .map(|c| row_of(data, c))
         .filter(|r| r.wasm_native.iter().chain(&r.cold_warm).any(Option::is_some))
         .collect();
     if rows.is_empty() {
         return Err("no function ran under both wasm and native (nor wasm-cold and wasm)".into());
     }
-    let axis = |k: usize| {
-        let vals: Vec<f64> = rows
-            .iter()
+    let values = |k: usize| -> Vec<f64> {
+        rows.iter()
             .flat_map(|r| [r.wasm_native[k], r.cold_warm[k]])
             .flatten()
             .flat_map(|e| [e.ratio, e.lo, e.hi])
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .collect();
-        Axis::numeric_with(&vals, 1.0, true)
+            .filter(|v| v.is_finite())
+            .chain([1.0])
+            .collect()
     };
+    let log = log_scale(&[values(0), values(1)]);
+    let axis = |k: usize| Axis::numeric(&values(k), Quantity::Plain(""), log, false);
     let has_cold = rows.iter().any(|r| r.cold_warm.iter().any(Option::is_some));
     let mut legend = vec![LegendItem::new("wasm / native", WASM_COLOR, Swatch::Line)];
     if has_cold {
         legend.push(LegendItem::new("wasm-cold / wasm", WASM_COLD_COLOR, Swatch::Line));
     }
     legend.push(LegendItem::new("not significant", GREYS[0], Swatch::Hollow));
-    let title = format!("Wasm / native ratio of medians, 95% CI (c={conc})");
+    let title = format!("Wasm / native ratio of medians, 95% CI ({conc} in flight)");
     Ok(RatioChart {
+        energy_title: energy_name("Gross energy per call", data.energy_estimated()),
         frame: super::frame_for(data, title, legend),
         axes: [axis(0), axis(1)],
         rows,
@@ -137,14 +146,11 @@ impl Chart for RatioChart {
     {
         let body = self.frame.draw(root)?;
         let n = self.rows.len();
-        let x_desc = |k: usize, title: &str| {
-            let scale = if self.axes[k].log { "log scale" } else { "linear" };
-            format!("{title} ratio ({scale})")
-        };
         let panels = EstimatePanels {
             labels: self.rows.iter().map(|r| r.label.clone()).collect(),
+            titles: ["Latency".into(), self.energy_title.clone()],
             axes: [&self.axes[0], &self.axes[1]],
-            x_desc: [x_desc(0, "Latency"), x_desc(1, "Gross energy per call")],
+            x_desc: [0, 1].map(|k| self.axes[k].desc("Ratio of medians")),
             reference: [self.axes[0].to(1.0), self.axes[1].to(1.0)],
         };
         panels.draw(&body, |k, chart| {

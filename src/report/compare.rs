@@ -4,7 +4,7 @@
 //! 1 and p < 0.05). Energy samples are one value per measurement window, never per call. Written
 //! as `compare.csv` and drawn as `compare.png`/`compare.svg`.
 
-use super::format::{energy, time};
+use super::format::{percent_change, Column};
 use crate::experiment::metadata::Metadata;
 use crate::export::summary::{distinct_joined, natural_cmp, ok_values, wall, window_values};
 use crate::export::write_csv;
@@ -191,48 +191,38 @@ pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -
         .collect()
 }
 
-fn pct(p: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> String {
-    match (p, lo, hi) {
-        (Some(p), Some(lo), Some(hi)) => format!(
-            "{p:+.1}% [{:+.1}, {:+.1}]{}",
-            (lo - 1.0) * 100.0,
-            (hi - 1.0) * 100.0,
-            if sig == Some(true) { "*" } else { "" }
-        ),
-        _ => "–".into(),
-    }
-}
-
 /// The table printed by `nebula compare`.
 pub fn table(rows: &[CompareRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  verdict",
-        "cell",
-        "A latency",
-        "B latency",
-        "latency change [95% CI]",
-        "A energy",
-        "B energy",
-        "energy change [95% CI]"
+        "cell", "A latency", "B latency", "latency change", "A energy", "B energy", "energy change"
+    );
+    let time = Column::time(
+        rows.iter()
+            .flat_map(|r| [r.latency_a_median_ns, r.latency_b_median_ns]),
+    );
+    let energy = Column::energy(
+        rows.iter()
+            .flat_map(|r| [r.energy_a_median_j, r.energy_b_median_j]),
     );
     for r in rows {
         let _ = writeln!(
             out,
             "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  {}",
             format!("{}/{}/{}/c{}", r.function, r.input, r.runtime, r.concurrency),
-            time(r.latency_a_median_ns),
-            time(r.latency_b_median_ns),
-            pct(
+            time.value(r.latency_a_median_ns),
+            time.value(r.latency_b_median_ns),
+            percent_change(
                 r.latency_change_pct,
                 r.latency_ci_lo,
                 r.latency_ci_hi,
                 r.latency_significant
             ),
-            energy(r.energy_a_median_j),
-            energy(r.energy_b_median_j),
-            pct(
+            energy.value(r.energy_a_median_j),
+            energy.value(r.energy_b_median_j),
+            percent_change(
                 r.energy_change_pct,
                 r.energy_ci_lo,
                 r.energy_ci_hi,
@@ -241,7 +231,7 @@ pub fn table(rows: &[CompareRow]) -> String {
             r.verdict
         );
     }
-    out.push_str("change = median(B) / median(A) - 1; * = the 95% bootstrap CI excludes 0 and Mann-Whitney p < 0.05; energy is gross energy per call, statistics per window\n");
+    out.push_str("change = median(B) / median(A) - 1 [95% bootstrap CI]; * = the interval excludes 0 and Mann-Whitney p < 0.05; latencies in one unit, energies in one unit; energy is gross energy per call, statistics per window\n");
     out
 }
 

@@ -3,7 +3,7 @@
 //! look the same everywhere), the summary and comparison tables, the charts skipped or failed,
 //! and the metadata (machine, energy source and why, versions, config). No external URL at all.
 
-use super::format::{energy, esc, ratio, time, with_ci};
+use super::format::{esc, ratio, Column, INTERVAL_NOTE};
 use crate::plot::{read_manifest, Manifest, RunData, PLOTS_DIR};
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -79,7 +79,7 @@ pub fn render(data: &RunData, manifest: Option<&Manifest>, plots: &Path) -> Stri
     summary_table(&mut h, data);
     comparison_table(&mut h, data);
     metadata(&mut h, data);
-    h.push_str("<p><small>Written by Nebula. Intervals are 95% bootstrap intervals of the median; energy statistics are over measurement windows.</small></p>\n</body></html>\n");
+    h.push_str("<p><small>Written by Nebula. Energy statistics are over measurement windows.</small></p>\n</body></html>\n");
     h
 }
 
@@ -149,7 +149,18 @@ fn header(h: &mut String, id: &str, names: &[&str], left: usize) {
 }
 
 fn summary_table(h: &mut String, data: &RunData) {
-    h.push_str("<h2 id=\"summary\">Summary per cell</h2>\n<p>From <code>summary.csv</code>: medians over ok calls with 95% bootstrap intervals; energy per call from measurement windows.</p>\n");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"summary\">Summary per cell</h2>\n<p>From <code>summary.csv</code>: medians over ok calls; energy per call from measurement windows. Each value with an interval: {}.</p>",
+        esc(INTERVAL_NOTE)
+    );
+    let estimated = if data.energy_estimated() {
+        ", ESTIMATED"
+    } else {
+        ""
+    };
+    let gross = format!("energy gross{estimated}");
+    let net = format!("energy net{estimated}");
     header(
         h,
         "summary-table",
@@ -160,17 +171,26 @@ fn summary_table(h: &mut String, data: &RunData) {
             "c",
             "n",
             "errors",
-            "latency median [95% CI]",
+            "latency",
             "p5",
             "p95",
-            "energy gross [95% CI]",
-            "energy net [95% CI]",
+            &gross,
+            &net,
             "throughput (calls/s)",
             "energy",
         ],
         3,
     );
-    for s in &data.summary {
+    let all = &data.summary;
+    let time = Column::time(
+        all.iter()
+            .flat_map(|s| [s.wall_median_ns, s.wall_p5_ns, s.wall_p95_ns]),
+    );
+    let energy = Column::energy(
+        all.iter()
+            .flat_map(|s| [s.energy_gross_median_j, s.energy_net_median_j]),
+    );
+    for s in all {
         row(
             h,
             &[
@@ -180,21 +200,15 @@ fn summary_table(h: &mut String, data: &RunData) {
                 s.concurrency.to_string(),
                 s.n.to_string(),
                 s.errors.to_string(),
-                with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns, time),
-                time(s.wall_p5_ns),
-                time(s.wall_p95_ns),
-                with_ci(
+                time.with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns),
+                time.value(s.wall_p5_ns),
+                time.value(s.wall_p95_ns),
+                energy.with_ci(
                     s.energy_gross_median_j,
                     s.energy_gross_ci_lo_j,
                     s.energy_gross_ci_hi_j,
-                    energy,
                 ),
-                with_ci(
-                    s.energy_net_median_j,
-                    s.energy_net_ci_lo_j,
-                    s.energy_net_ci_hi_j,
-                    energy,
-                ),
+                energy.with_ci(s.energy_net_median_j, s.energy_net_ci_lo_j, s.energy_net_ci_hi_j),
                 s.throughput_calls_per_s
                     .map(|t| format!("{t:.1}"))
                     .unwrap_or("–".into()),
@@ -207,7 +221,7 @@ fn summary_table(h: &mut String, data: &RunData) {
 }
 
 fn comparison_table(h: &mut String, data: &RunData) {
-    h.push_str("<h2 id=\"comparison\">Wasm vs native</h2>\n<p>From <code>comparison.csv</code>: ratios of medians with 95% bootstrap intervals; * = the interval excludes 1 and the Mann–Whitney p-value is below 0.05.</p>\n");
+    h.push_str("<h2 id=\"comparison\">Wasm vs native</h2>\n<p>From <code>comparison.csv</code>: ratios of medians, each as ratio [95% bootstrap CI]; * = the interval excludes 1 and the Mann–Whitney p-value is below 0.05.</p>\n");
     header(
         h,
         "comparison-table",

@@ -1,8 +1,9 @@
 //! The Markdown summary for a README or a paper (`nebula report RUN --markdown`): per function
 //! and input, the median latency and energy per call of wasm and native with 95% intervals, and
-//! the wasm/native ratio with its interval and significance.
+//! the wasm/native ratio with its interval and significance. Every interval is written one way
+//! (`12.3 µs [11.9, 12.8]`, see `format`), latencies in one unit, energies in one unit.
 
-use super::format::{energy, ratio, time, with_ci};
+use super::format::{ratio, Column, INTERVAL_NOTE};
 use crate::export::SummaryRow;
 use crate::plot::RunData;
 use std::fmt::Write as _;
@@ -17,26 +18,38 @@ fn md(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-/// The Markdown table (with a heading line and the notes under it).
+/// The Markdown table (with a heading line, the interval note and the notes under it).
 pub fn markdown(data: &RunData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{}** — {}\n", md(&data.run_id()), md(&data.energy_note()));
-    out.push_str("| function | input | c | wasm latency | native latency | wasm/native latency | wasm energy (gross) | native energy (gross) | wasm/native energy |\n");
+    let _ = writeln!(out, "Each cell: {INTERVAL_NOTE}.\n");
+    // An estimate says so in every energy header, so that a table copied alone still does.
+    let gross = if data.energy_estimated() {
+        "gross, ESTIMATED"
+    } else {
+        "gross"
+    };
+    let _ = writeln!(out, "| function | input | c | wasm latency | native latency | wasm/native latency | wasm energy ({gross}) | native energy ({gross}) | wasm/native energy |");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for c in &data.comparison {
-        let w = cell(data, &c.function, &c.input, "wasm", c.concurrency);
-        let n = cell(data, &c.function, &c.input, "native", c.concurrency);
-        let lat = |s: Option<&SummaryRow>| {
-            s.map(|s| with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns, time))
+    let pairs: Vec<[Option<&SummaryRow>; 2]> = data
+        .comparison
+        .iter()
+        .map(|c| ["wasm", "native"].map(|rt| cell(data, &c.function, &c.input, rt, c.concurrency)))
+        .collect();
+    let rows = || pairs.iter().flatten().flatten();
+    let time = Column::time(rows().map(|s| s.wall_median_ns));
+    let energy = Column::energy(rows().map(|s| s.energy_gross_median_j));
+    for (c, [w, n]) in data.comparison.iter().zip(&pairs) {
+        let lat = |s: &Option<&SummaryRow>| {
+            s.map(|s| time.with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns))
                 .unwrap_or("–".into())
         };
-        let en = |s: Option<&SummaryRow>| {
+        let en = |s: &Option<&SummaryRow>| {
             s.map(|s| {
-                with_ci(
+                energy.with_ci(
                     s.energy_gross_median_j,
                     s.energy_gross_ci_lo_j,
                     s.energy_gross_ci_hi_j,
-                    energy,
                 )
             })
             .unwrap_or("–".into())
@@ -65,7 +78,9 @@ pub fn markdown(data: &RunData) -> String {
             ),
         );
     }
-    out.push_str("\nMedians per call with 95% bootstrap intervals [lo – hi]; energy is gross energy per call, statistics over measurement windows. ");
+    out.push_str(
+        "\nMedians per call; energy is gross energy per call, statistics over measurement windows. ",
+    );
     out.push_str("Ratio = wasm / native; * = the interval excludes 1 and the Mann–Whitney p < 0.05.\n");
     out
 }
