@@ -270,6 +270,14 @@ where
         .y_label_area_size(s.y_label_px)
         .build_cartesian_2d(x.range(), s.y.range())?;
     let (xf, yf) = (|v: &f64| x.label(*v), |v: &f64| s.y.label(*v));
+    // A long input description ("n (index of the Fibonacci number, log scale)") shrinks to the
+    // panel's width rather than running into the next panel.
+    let room = area.dim_in_pixel().0.saturating_sub(s.y_label_px + 36);
+    let desc_px = fit(room, LABEL_PX, |px| {
+        area.estimate_text_size(s.x_desc, &font(px))
+            .map(|(w, _)| w)
+            .map_err(|e| anyhow!("cannot measure the axis description: {e}"))
+    })?;
     chart
         .configure_mesh()
         .x_desc(s.x_desc)
@@ -277,7 +285,7 @@ where
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
         .label_style(font(TICK_PX))
-        .axis_desc_style(font(LABEL_PX))
+        .axis_desc_style(font(desc_px))
         .bold_line_style(GREYS[3].stroke_width(1))
         .light_line_style(RGBColor(0xF0, 0xF0, 0xF0).stroke_width(1))
         .axis_style(INK.stroke_width(2))
