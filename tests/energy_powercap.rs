@@ -2,6 +2,9 @@
 //! advanced by a thread while "calls" run, checked against the joules written (within one step),
 //! including across the wrap at `max_energy_range_uj`.
 
+mod common;
+
+use common::copy_dir;
 use nebula::energy::cpu::busy_for;
 use nebula::energy::powercap::{self, DomainSet, Powercap, PowercapOptions, RealFs, SysfsReader};
 use nebula::energy::window::{kernel_energy, split_by_cpu, split_mean, window_done, KernelEnergy, Meter};
@@ -17,19 +20,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/powercap")
         .join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
 }
 
 /// A writable copy of a fixture tree.

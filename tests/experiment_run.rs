@@ -39,6 +39,17 @@ fn nebula() -> Command {
     c
 }
 
+/// `nebula run CONFIG --out DIR`, to completion.
+fn run_into(cfg: &Path, dir: &Path) -> std::process::Output {
+    nebula()
+        .arg("run")
+        .arg(cfg)
+        .arg("--out")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
 fn run_to(dir: &Path, config: &Path, extra: &[&str]) -> std::process::Output {
     let out = nebula()
         .arg("run")
@@ -595,13 +606,7 @@ fn a_resume_while_the_run_holds_its_folder_is_refused_naming_the_folder_and_the_
     );
     // A second run into the same --out is refused as well, and neither touched the files.
     let rows_before = std::fs::read(dir.join("calls.csv")).unwrap_or_default();
-    let out = nebula()
-        .arg("run")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = run_into(&cfg, &dir);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already exists and is not empty"), "{err}");
@@ -790,13 +795,7 @@ fn an_http_run_whose_server_does_not_answer_removes_the_folder_it_made() {
     // The reference requests need the run folder for a local server's log, so they are made
     // after it exists: the failure still removes it.
     let dir = tmp.path().join("run");
-    let out = nebula()
-        .arg("run")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = run_into(&cfg, &dir);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -806,13 +805,7 @@ fn an_http_run_whose_server_does_not_answer_removes_the_folder_it_made() {
     assert!(!dir.exists(), "{err}");
     // An empty --out folder given by the user stays, empty.
     std::fs::create_dir(&dir).unwrap();
-    let out = nebula()
-        .arg("run")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = run_into(&cfg, &dir);
     assert_eq!(out.status.code(), Some(1));
     assert!(dir.is_dir());
     assert_eq!(folders(&dir), Vec::<PathBuf>::new());

@@ -38,19 +38,6 @@ name = "alpha"
 sizes = ["1"]
 "#;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), &dst).unwrap();
-        }
-    }
-}
-
 /// A fake package counter advanced every half millisecond by `milliwatts` x the time elapsed,
 /// so that its average power is exact whatever the scheduling.
 struct FakeRapl {
@@ -124,7 +111,7 @@ impl Setup {
             )],
         );
         let pc = tmp.path().join("powercap");
-        copy_dir(
+        common::copy_dir(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powercap/amd-package-only"),
             &pc,
         );
@@ -319,14 +306,8 @@ fn a_resume_keeps_the_runs_baseline_records_its_check_and_warns_on_drift() {
     );
     // The warning names both values and the file, on stderr and in the metadata.
     let metadata_path = dir.join("metadata.json").display().to_string();
-    let warned = m["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .find(|w| w.contains("idle baseline"))
-        .unwrap_or_else(|| panic!("no baseline warning in {}", m["warnings"]))
-        .to_string();
+    let warned =
+        warning(&m, "idle baseline").unwrap_or_else(|| panic!("no baseline warning in {}", m["warnings"]));
     for text in [stderr.as_ref(), warned.as_str()] {
         assert!(
             text.contains(&format!("{check:.3} W"))
@@ -362,12 +343,20 @@ fn a_resume_keeps_the_runs_baseline_records_its_check_and_warns_on_drift() {
     assert_eq!(natives[1]["sha256"], sha256(&native));
     assert_ne!(natives[0]["sha256"], natives[1]["sha256"]);
     assert!(
-        m["warnings"].as_array().unwrap().iter().any(|w| w
-            .as_str()
-            .is_some_and(|w| w.contains("native build of 'alpha' changed"))),
+        warning(&m, "native build of 'alpha' changed").is_some(),
         "{}",
         m["warnings"]
     );
+}
+
+/// The first warning kept in the metadata that contains `needle`.
+fn warning(m: &Value, needle: &str) -> Option<String> {
+    m["warnings"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|w| w.contains(needle))
+        .map(str::to_string)
 }
 
 #[test]
@@ -383,15 +372,8 @@ fn a_resume_whose_check_agrees_does_not_warn() {
     let m = meta(&dir);
     assert_eq!(m["energy"]["baselines"].as_array().unwrap().len(), 2);
     // (A noisy neighbour may still add a steal warning; none is about the baseline.)
-    assert!(
-        !m["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().is_some_and(|w| w.contains("idle"))),
-        "{}",
-        m["warnings"]
-    );
+    assert!(m["warnings"].is_array(), "{m}");
+    assert_eq!(warning(&m, "idle"), None, "{}", m["warnings"]);
 }
 
 #[test]

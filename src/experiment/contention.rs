@@ -220,13 +220,18 @@ cpufreq 1
         std::fs::write(dir.join("loadavg"), load).unwrap();
     }
 
+    /// A probe reading the fake `/proc` files in `root`, at 100 clock ticks per second.
+    fn probe_at(root: &Path) -> Probe {
+        Probe {
+            ticks_per_s: 100.0,
+            ..Probe::at(root)
+        }
+    }
+
     #[test]
     fn a_window_gets_steal_in_ms_its_share_of_cpu_time_and_the_starting_load() {
         let tmp = tempfile::tempdir().unwrap();
-        let probe = Probe {
-            root: tmp.path().to_path_buf(),
-            ticks_per_s: 100.0,
-        };
+        let probe = probe_at(tmp.path());
         write_proc(tmp.path(), 1000, "2.50 1.00 0.50 1/100 42\n");
         let a = probe.start();
         write_proc(tmp.path(), 1030, "9.00 1.00 0.50 1/100 42\n");
@@ -246,10 +251,7 @@ cpufreq 1
     #[test]
     fn one_tick_of_steal_in_a_short_window_is_not_flagged() {
         let tmp = tempfile::tempdir().unwrap();
-        let probe = Probe {
-            root: tmp.path().to_path_buf(),
-            ticks_per_s: 100.0,
-        };
+        let probe = probe_at(tmp.path());
         write_proc(tmp.path(), 7, "0.1 0 0 1/1 1\n");
         let a = probe.start();
         write_proc(tmp.path(), 8, "0.1 0 0 1/1 1\n");

@@ -92,16 +92,6 @@ fn interval(v: f64, lo: Option<f64>, hi: Option<f64>, show: impl Fn(String) -> S
     }
 }
 
-/// A duration in nanoseconds with a unit of its own ("18.9 µs"); "–" when absent.
-pub fn time(ns: Option<f64>) -> String {
-    ns.map_or("–".into(), |v| Column(time_unit(v.abs())).value(Some(v)))
-}
-
-/// An energy in joules with a unit of its own ("1.36 mJ"); "–" when absent.
-pub fn energy(j: Option<f64>) -> String {
-    j.map_or("–".into(), |v| Column(energy_unit(v)).value(Some(v)))
-}
-
 /// A ratio with its interval and a `*` when significant: "0.430 [0.280, 0.680]*".
 pub fn ratio(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) -> String {
     let Some(r) = r else { return "–".into() };
@@ -143,8 +133,9 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(time(Some(18_908.0)), "18.9 µs");
-        assert_eq!(energy(Some(0.00136)), "1.36 mJ");
+        assert_eq!(Column::time([Some(18_908.0)]).value(Some(18_908.0)), "18.9 µs");
+        assert_eq!(Column::energy([Some(0.00136)]).value(Some(0.00136)), "1.36 mJ");
+        assert_eq!(Column::time([Some(18_908.0)]).value(None), "–");
         assert_eq!(
             ratio(Some(2.0), Some(1.9), Some(2.1), Some(true)),
             "2.00 [1.90, 2.10]*"

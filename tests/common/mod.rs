@@ -85,3 +85,17 @@ pub fn suite() -> nebula::suite::Suite {
     }
     s
 }
+
+/// Copy the folder `from` (recursively) to `to`, e.g. a fixture tree into a temp dir.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
