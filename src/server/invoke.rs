@@ -142,12 +142,16 @@ pub async fn handler(
         )));
     };
     let st = state.clone();
-    let (row, outcome) = state
+    // The response is built on the pool thread too (after the call is recorded), so the
+    // record's strings are freed on the thread that allocated them.
+    state
         .pool
-        .run(move || run_call(&st, &entry, kind, stdin, ticket))
+        .run(move || {
+            let (row, outcome) = run_call(&st, &entry, kind, stdin, ticket);
+            respond(&row, outcome, json)
+        })
         .await
-        .map_err(|_| AppError::internal("the call ended without a result (see the server log)"))?;
-    Ok(respond(&row, &outcome, json))
+        .map_err(|_| AppError::internal("the call ended without a result (see the server log)"))
 }
 
 thread_local! {
@@ -262,13 +266,22 @@ pub const CALL_HEADER: &str = "x-nebula-call";
 /// header rather than one per figure: every header line costs both ends of every request a
 /// parse and a map insert (see docs/benchmarks.md).
 pub fn call_header_value(row: &CallRow) -> String {
-    use std::fmt::Write;
-    let mut v = String::with_capacity(320);
-    let _ = write!(
-        v,
-        "id={}, runtime={}, wall-ns={}",
-        row.window_id, row.runtime, row.wall_ns
-    );
+    // Integers through `itoa`: the header is built for every call, and `core::fmt` made it
+    // a visible part of a small call's server time (see docs/benchmarks.md).
+    let mut num = itoa::Buffer::new();
+    let mut v = String::with_capacity(360);
+    let mut field = |v: &mut String, key: &str, value: u64| {
+        if !v.is_empty() {
+            v.push_str(", ");
+        }
+        v.push_str(key);
+        v.push('=');
+        v.push_str(num.format(value));
+    };
+    field(&mut v, "id", row.window_id);
+    v.push_str(", runtime=");
+    v.push_str(&row.runtime);
+    field(&mut v, "wall-ns", row.wall_ns);
     let phases = [
         ("compile-ns", row.compile_ns),
         ("instantiate-ns", row.instantiate_ns),
@@ -279,16 +292,15 @@ pub fn call_header_value(row: &CallRow) -> String {
     ];
     for (key, value) in phases {
         if let Some(x) = value {
-            let _ = write!(v, ", {key}={x}");
+            field(&mut v, key, x);
         }
     }
-    let _ = write!(
-        v,
-        ", cpu-user-ns={}, cpu-system-ns={}, peak-memory-bytes={}",
-        row.cpu_user_ns, row.cpu_system_ns, row.peak_memory_bytes
-    );
+    field(&mut v, "cpu-user-ns", row.cpu_user_ns);
+    field(&mut v, "cpu-system-ns", row.cpu_system_ns);
+    field(&mut v, "peak-memory-bytes", row.peak_memory_bytes);
     match row.energy_gross_j {
         Some(j) => {
+            use std::fmt::Write;
             let _ = write!(
                 v,
                 ", energy-j={j:e}, energy-source={}, energy-label={}, energy-split={}",
@@ -297,7 +309,8 @@ pub fn call_header_value(row: &CallRow) -> String {
         }
         None => v.push_str(", energy-source=none, energy-label=unavailable"),
     }
-    let _ = write!(v, ", output-digest={}", row.output_digest);
+    v.push_str(", output-digest=");
+    v.push_str(&row.output_digest);
     v
 }
 
@@ -329,7 +342,7 @@ pub fn status_for(error_kind: &str) -> StatusCode {
     }
 }
 
-fn respond(row: &CallRow, outcome: &CallOutcome, json: bool) -> Response {
+fn respond(row: &CallRow, outcome: CallOutcome, json: bool) -> Response {
     let headers = measurement_headers(row);
     let output = || serde_json::Value::String(String::from_utf8_lossy(&outcome.stdout).into_owned());
     let record = || serde_json::to_value(row).unwrap_or(serde_json::Value::Null);
@@ -351,7 +364,7 @@ fn respond(row: &CallRow, outcome: &CallOutcome, json: bool) -> Response {
     } else {
         "application/octet-stream"
     };
-    let mut resp = (headers, Body::from(outcome.stdout.clone())).into_response();
+    let mut resp = (headers, Body::from(outcome.stdout)).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     resp
