@@ -139,3 +139,46 @@ fn bad_serve_flags_name_the_flag_and_the_fix() {
         assert!(out.stdout.is_empty(), "{args:?} started serving");
     }
 }
+
+#[test]
+fn bench_http_alternates_rounds_and_reports_the_ratio_of_each_round() {
+    let suite = common::suite();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_nebula"))
+        .args(["bench-http", "--functions", "noop", "--concurrency", "2"])
+        .args(["--requests", "60", "--warmup", "6", "--rounds", "3", "--json"])
+        .env("NEBULA_FUNCTIONS", &suite.root)
+        .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
+        .output()
+        .expect("nebula runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON row"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    let (bare, noop) = (&rows[0], &rows[1]);
+    assert_eq!(bare["target"], "bare-axum");
+    assert_eq!(noop["target"], "noop");
+    for r in &rows {
+        assert_eq!(r["rounds"], 3, "{r}");
+        assert_eq!(r["requests"], 180, "three rounds of 60: {r}");
+        assert_eq!(r["errors"], 0, "{r}");
+        assert!(r["rps"].as_f64().is_some_and(|x| x > 0.0), "{r}");
+    }
+    assert!(bare["vs_bare"].is_null());
+    let s = &noop["vs_bare"];
+    let f = |k: &str| s[k].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        f("min") > 0.0 && f("min") <= f("median") && f("median") <= f("max"),
+        "{s}"
+    );
+    assert!(noop["server_wall_p50"].is_object(), "{noop}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_nebula"))
+        .args(["bench-http", "--rounds", "0"])
+        .output()
+        .expect("nebula runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rounds must be at least 1"));
+}

@@ -37,6 +37,11 @@ pub struct BenchHttpArgs {
     /// Scheduling policy of the local server's call pool and I/O workers (see `nebula serve`).
     #[arg(long, value_enum, default_value_t = SchedPolicy::Batch)]
     pub sched: SchedPolicy,
+    /// Alternating rounds per level (bare, each function, bare, ...): rates and CPU are
+    /// medians over the rounds, and each function's ratio to bare is the median of the
+    /// rounds' ratios with its range.
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
     /// Print JSON rows instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -50,8 +55,8 @@ fn parse_input(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
-    if a.concurrency.contains(&0) || a.requests == 0 {
-        bail!("--concurrency levels and --requests must be at least 1");
+    if a.concurrency.contains(&0) || a.requests == 0 || a.rounds == 0 {
+        bail!("--concurrency levels, --requests and --rounds must be at least 1");
     }
     let max_level = a.concurrency.iter().copied().max().unwrap_or(1);
     let local = match &a.url {
@@ -86,6 +91,7 @@ pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
         warmup: a.warmup,
         inputs: a.inputs.iter().cloned().collect::<HashMap<_, _>>(),
         local: local.is_some(),
+        rounds: a.rounds,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,6 +1,10 @@
 //! `nebula bench-http`: requests per second and p50/p99 client latency of functions served
 //! over HTTP at several concurrency levels, next to a bare axum handler (`/bare`, no wasm)
-//! measured in the same run, level by level, so that both see the same machine state.
+//! measured in the same run, level by level, so that both see the same machine state. With
+//! several rounds, the bare handler and the functions alternate (bare, f1, f2, bare, f1, ...)
+//! and each function's rate relative to bare is the median of the rounds' ratios, each taken
+//! against the bare measurement next to it in time: drift of the machine (a noisy neighbour
+//! on a virtual machine) then moves both sides of a ratio together.
 
 use super::client::{self, ClientSample, Load};
 use super::threads;
@@ -27,6 +31,8 @@ pub struct BenchPlan {
     pub inputs: HashMap<String, String>,
     /// The server runs in this process: report CPU per request by thread role.
     pub local: bool,
+    /// Alternating rounds per level (at least 1).
+    pub rounds: usize,
 }
 
 /// One (target, concurrency) measurement.
@@ -47,6 +53,36 @@ pub struct BenchRow {
     pub cpu_us: BTreeMap<String, f64>,
     /// Threads switched in per request, all of this process's threads together (local server).
     pub switches: Option<f64>,
+    /// Rounds measured; with more than one, `rps`, `cpu_us` and `switches` are medians over
+    /// the rounds and the latency quantiles are over all rounds' samples together.
+    pub rounds: usize,
+    /// The rate relative to the bare handler: the median of the rounds' ratios, and the
+    /// smallest and largest (absent for the bare handler, or without `/bare`).
+    pub vs_bare: Option<Spread>,
+}
+
+/// A median with the smallest and largest value it was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// `None` for no values.
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let (&min, &max) = (v.first()?, v.last()?);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread { median, min, max })
+    }
 }
 
 /// The `q` quantile (nearest rank) of sorted durations.
@@ -86,6 +122,8 @@ pub fn summarize(
         server_wall_p50: (!walls.is_empty()).then(|| quantile(&walls, 0.5)),
         cpu_us: BTreeMap::new(),
         switches: None,
+        rounds: 1,
+        vs_bare: None,
     }
 }
 
@@ -152,11 +190,11 @@ async fn measure(plan: &BenchPlan, path: &str, body: Bytes, c: usize) -> Result<
     })
 }
 
-/// Run the plan: at each level, the bare handler (when the server has `/bare`), then each
-/// function.
+/// Run the plan: at each level, `rounds` times, the bare handler (when the server has
+/// `/bare`), then each function.
 pub async fn run(plan: &BenchPlan) -> Result<Vec<BenchRow>> {
     let served = examples(&plan.url).await?;
-    let mut inputs = Vec::new();
+    let mut targets = Vec::new();
     for f in &plan.functions {
         let Some(example) = served.get(f) else {
             bail!(
@@ -164,45 +202,98 @@ pub async fn run(plan: &BenchPlan) -> Result<Vec<BenchRow>> {
                 plan.url
             );
         };
-        inputs.push((
-            f.clone(),
-            plan.inputs.get(f).cloned().unwrap_or_else(|| example.clone()),
-        ));
+        let input = plan.inputs.get(f).cloned().unwrap_or_else(|| example.clone());
+        targets.push(Target {
+            name: f.clone(),
+            path: format!("/functions/{f}/invoke"),
+            input,
+        });
     }
     let (bare_status, _) = client::get(&plan.url, "/bare").await?;
-    let has_bare = bare_status == 200;
-    if !has_bare {
+    if bare_status == 200 {
+        targets.insert(
+            0,
+            Target {
+                name: BARE.to_string(),
+                path: "/bare".to_string(),
+                input: String::new(),
+            },
+        );
+    } else {
         tracing::warn!("the server has no /bare route: the baseline is not measured");
     }
     let mut rows = Vec::new();
     for &c in &plan.concurrency {
-        if has_bare {
-            let m = measure(plan, "/bare", Bytes::new(), c).await?;
-            rows.push(BenchRow {
-                cpu_us: m.cpu_us,
-                switches: m.switches,
-                ..summarize(BARE, "", c, &m.samples, m.elapsed)
-            });
+        // rounds[i][t]: round i's measurement of target t.
+        let mut rounds: Vec<Vec<Measured>> = Vec::new();
+        for _ in 0..plan.rounds.max(1) {
+            let mut round = Vec::new();
+            for t in &targets {
+                let body = Bytes::from(t.input.clone());
+                round.push(measure(plan, &t.path, body, c).await?);
+            }
+            rounds.push(round);
         }
-        for (f, input) in &inputs {
-            let path = format!("/functions/{f}/invoke");
-            let m = measure(plan, &path, Bytes::from(input.clone()), c).await?;
-            rows.push(BenchRow {
-                cpu_us: m.cpu_us,
-                switches: m.switches,
-                ..summarize(f, input, c, &m.samples, m.elapsed)
-            });
-        }
+        rows.extend(combine(&targets, c, &rounds));
     }
     Ok(rows)
+}
+
+/// What one measurement invokes.
+struct Target {
+    name: String,
+    path: String,
+    input: String,
+}
+
+/// One row per target from its rounds; each function's ratio to bare is taken round by round.
+fn combine(targets: &[Target], c: usize, rounds: &[Vec<Measured>]) -> Vec<BenchRow> {
+    let bare = targets.iter().position(|t| t.name == BARE);
+    let rate = |m: &Measured| summarize("", "", c, &m.samples, m.elapsed).rps;
+    targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let ms: Vec<&Measured> = rounds.iter().filter_map(|r| r.get(i)).collect();
+            let samples: Vec<ClientSample> = ms.iter().flat_map(|m| m.samples.iter().cloned()).collect();
+            let elapsed: Duration = ms.iter().map(|m| m.elapsed).sum();
+            let rates: Vec<f64> = ms.iter().map(|m| rate(m)).collect();
+            let ratios: Vec<f64> = match bare {
+                Some(b) if b != i => rounds
+                    .iter()
+                    .filter_map(|r| Some(rate(r.get(i)?) / rate(r.get(b)?)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut cpu_us = BTreeMap::new();
+            let roles: std::collections::BTreeSet<&String> =
+                ms.iter().flat_map(|m| m.cpu_us.keys()).collect();
+            for role in roles {
+                let v: Vec<f64> = ms.iter().filter_map(|m| m.cpu_us.get(role).copied()).collect();
+                if let Some(s) = Spread::of(&v) {
+                    cpu_us.insert(role.clone(), s.median);
+                }
+            }
+            let switches: Vec<f64> = ms.iter().filter_map(|m| m.switches).collect();
+            BenchRow {
+                rps: Spread::of(&rates).map_or(0.0, |s| s.median),
+                cpu_us,
+                switches: Spread::of(&switches).map(|s| s.median),
+                rounds: ms.len(),
+                vs_bare: Spread::of(&ratios),
+                ..summarize(&t.name, &t.input, c, &samples, elapsed)
+            }
+        })
+        .collect()
 }
 
 /// The rows as a text table, plus each function's rate relative to the bare handler.
 pub fn table(rows: &[BenchRow]) -> String {
     use std::fmt::Write;
     let ms = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
+    let many = rows.iter().any(|r| r.rounds > 1);
     let mut out = format!(
-        "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10} {:>9} {:>9} {:>11} {:>8}  {}\n",
+        "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10} {:>9} {:>9} {:>11} {:>w$}  {}\n",
         "target",
         "input",
         "conc",
@@ -213,16 +304,14 @@ pub fn table(rows: &[BenchRow]) -> String {
         "p99 ms",
         "server p50",
         "vs bare",
-        "CPU us/request: server-io call-pool load-gen  switches/request"
+        "CPU us/request: server-io call-pool load-gen  switches/request",
+        w = if many { 19 } else { 8 }
     );
     for r in rows {
-        let bare = rows
-            .iter()
-            .find(|b| b.target == BARE && b.concurrency == r.concurrency)
-            .map(|b| b.rps);
-        let ratio = match bare {
-            Some(b) if b > 0.0 && r.target != BARE => format!("{:.2}x", r.rps / b),
-            _ => "-".into(),
+        let ratio = match r.vs_bare {
+            Some(s) if many => format!("{:.2}x ({:.2}-{:.2})", s.median, s.min, s.max),
+            Some(s) => format!("{:.2}x", s.median),
+            None => "-".into(),
         };
         let cpu = |role: &str| {
             r.cpu_us
@@ -231,7 +320,7 @@ pub fn table(rows: &[BenchRow]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10.0} {:>9} {:>9} {:>11} {:>8}  {:>9} {:>9} {:>8}  {:>8}",
+            "{:<14} {:>11} {:>5} {:>8} {:>6} {:>10.0} {:>9} {:>9} {:>11} {:>w$}  {:>9} {:>9} {:>8}  {:>8}",
             r.target,
             r.input.chars().take(11).collect::<String>(),
             r.concurrency,
@@ -245,7 +334,8 @@ pub fn table(rows: &[BenchRow]) -> String {
             cpu("server-io"),
             cpu("call-pool"),
             cpu("load-gen"),
-            r.switches.map_or_else(|| "-".to_string(), |s| format!("{s:.2}"))
+            r.switches.map_or_else(|| "-".to_string(), |s| format!("{s:.2}")),
+            w = if many { 19 } else { 8 }
         );
     }
     out
@@ -254,6 +344,73 @@ pub fn table(rows: &[BenchRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` successful samples of `ms` milliseconds, taking `secs` in all.
+    fn measured(n: usize, ms: u64, secs: u64, io_us: f64) -> Measured {
+        Measured {
+            samples: (0..n)
+                .map(|_| ClientSample {
+                    latency: Duration::from_millis(ms),
+                    status: 200,
+                    ..ClientSample::default()
+                })
+                .collect(),
+            elapsed: Duration::from_secs(secs),
+            cpu_us: BTreeMap::from([("server-io".to_string(), io_us)]),
+            switches: Some(0.5),
+        }
+    }
+
+    fn target(name: &str) -> Target {
+        Target {
+            name: name.into(),
+            path: format!("/{name}"),
+            input: String::new(),
+        }
+    }
+
+    #[test]
+    fn rounds_give_medians_and_each_ratio_is_taken_against_its_own_round() {
+        let targets = [target(BARE), target("noop")];
+        // Round 2 ran on a slower machine: both sides halve, its ratio stays 0.5.
+        let rounds = vec![
+            vec![measured(1000, 1, 1, 8.0), measured(400, 2, 1, 12.0)],
+            vec![measured(500, 1, 1, 9.0), measured(250, 2, 1, 13.0)],
+            vec![measured(1000, 1, 1, 10.0), measured(600, 4, 1, 14.0)],
+        ];
+        let rows = combine(&targets, 32, &rounds);
+        assert_eq!(rows.len(), 2);
+        let (bare, noop) = (&rows[0], &rows[1]);
+        assert_eq!(bare.target, BARE);
+        assert_eq!(bare.vs_bare, None);
+        assert_eq!(bare.rps, 1000.0, "median of 1000, 500, 1000");
+        assert_eq!(bare.requests, 2500);
+        assert_eq!(bare.rounds, 3);
+        assert_eq!(
+            noop.vs_bare,
+            Some(Spread {
+                median: 0.5,
+                min: 0.4,
+                max: 0.6
+            })
+        );
+        assert_eq!(noop.rps, 400.0);
+        assert_eq!(noop.cpu_us.get("server-io"), Some(&13.0));
+        assert_eq!(noop.switches, Some(0.5));
+        // Latency quantiles over every round's samples: 650 of 1250 took 2 ms or less.
+        assert_eq!(noop.p50, Duration::from_millis(2));
+        assert_eq!(noop.p99, Duration::from_millis(4));
+        let table = table(&rows);
+        assert!(table.contains("0.50x (0.40-0.60)"), "{table}");
+    }
+
+    #[test]
+    fn a_spread_of_nothing_is_none_and_an_even_count_averages_the_middle() {
+        assert_eq!(Spread::of(&[]), None);
+        assert_eq!(Spread::of(&[f64::NAN]), None);
+        let s = Spread::of(&[3.0, 1.0, 2.0, 10.0]).expect("values");
+        assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 10.0));
+    }
 
     #[test]
     fn nearest_rank_quantiles() {
