@@ -109,7 +109,7 @@ fn the_server_csv_has_the_calls_columns_and_its_table_names_only_those() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("calls.csv");
     let log = nebula::server::csv_log::CsvLog::open(&path).unwrap();
-    log.append(CallRow::default());
+    log.append(std::sync::Arc::new(CallRow::default()));
     // The writer thread flushes once its queue is empty.
     let t0 = Instant::now();
     let text = loop {

@@ -7,10 +7,10 @@ use crate::record::CallRow;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 enum Msg {
-    Row(Box<CallRow>),
+    Row(Arc<CallRow>),
     Close(tokio::sync::oneshot::Sender<()>),
 }
 
@@ -50,10 +50,10 @@ impl CsvLog {
     }
 
     /// Queue a row; it is written and flushed by the writer thread.
-    pub fn append(&self, row: CallRow) {
+    pub fn append(&self, row: Arc<CallRow>) {
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
-            Some(tx) if tx.send(Msg::Row(Box::new(row))).is_ok() => {}
+            Some(tx) if tx.send(Msg::Row(row)).is_ok() => {}
             _ => tracing::warn!("calls CSV closed: a row was dropped"),
         }
     }

@@ -7,7 +7,6 @@
 use super::body::TimedBody;
 use super::error::AppError;
 use super::functions::{check_name, unknown, Entry};
-use super::page::RecentCall;
 use super::SharedState;
 use crate::record::{unix_now_ns, CallContext, CallRow};
 use crate::runtime::{CallInput, CallOutcome, Runtime, RuntimeKind};
@@ -176,7 +175,7 @@ fn run_call(
     kind: RuntimeKind,
     stdin: Vec<u8>,
     ticket: Ticket,
-) -> (CallRow, CallOutcome) {
+) -> (Arc<CallRow>, CallOutcome) {
     let input_label = describe_input(&stdin);
     let input = CallInput {
         stdin,
@@ -220,6 +219,7 @@ fn run_call(
     }
     row.window_id = seq;
     row.calls_in_window = 1;
+    let row = Arc::new(row);
     let outcome_label = if row.ok { "ok" } else { row.error_kind.as_str() };
     state.metrics.call(
         &row.function,
@@ -228,7 +228,7 @@ fn run_call(
         outcome.wall,
         row.energy_gross_j.map(|j| (j, row.energy_label.as_str())),
     );
-    state.recent.push(RecentCall::from_row(&row));
+    state.recent.push(row.clone());
     if let Some(csv) = &state.csv {
         csv.append(row.clone());
     }

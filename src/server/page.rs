@@ -9,55 +9,23 @@ use crate::record::CallRow;
 use crate::report::format::esc;
 use axum::extract::State;
 use axum::response::Html;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use std::collections::VecDeque;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How many calls the page lists.
 pub const RECENT: usize = 50;
 
-/// One call, as the recent list shows it.
-#[derive(Debug, Clone)]
-pub struct RecentCall {
-    pub at: DateTime<Utc>,
-    pub function: String,
-    pub runtime: String,
-    pub input: String,
-    /// `ok` or the error kind.
-    pub outcome: String,
-    pub wall_ns: u64,
-    pub energy_j: Option<f64>,
-    pub energy_label: String,
-}
-
-impl RecentCall {
-    pub fn from_row(row: &CallRow) -> RecentCall {
-        RecentCall {
-            at: DateTime::from_timestamp_nanos(i64::try_from(row.start_unix_ns).unwrap_or(0)),
-            function: row.function.clone(),
-            runtime: row.runtime.clone(),
-            input: row.input.clone(),
-            outcome: if row.ok {
-                "ok".into()
-            } else {
-                row.error_kind.clone()
-            },
-            wall_ns: row.wall_ns,
-            energy_j: row.energy_gross_j,
-            energy_label: row.energy_label.clone(),
-        }
-    }
-}
-
-/// The last [`RECENT`] calls, newest last.
+/// The last [`RECENT`] calls, newest last: the records themselves, shared with the CSV
+/// writer (no copy per call).
 #[derive(Default)]
 pub struct Recent {
-    ring: Mutex<VecDeque<RecentCall>>,
+    ring: Mutex<VecDeque<Arc<CallRow>>>,
 }
 
 impl Recent {
-    pub fn push(&self, call: RecentCall) {
+    pub fn push(&self, call: Arc<CallRow>) {
         let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         if r.len() == RECENT {
             r.pop_front();
@@ -66,7 +34,7 @@ impl Recent {
     }
 
     /// Newest first.
-    pub fn snapshot(&self) -> Vec<RecentCall> {
+    pub fn snapshot(&self) -> Vec<Arc<CallRow>> {
         let r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         r.iter().rev().cloned().collect()
     }
@@ -117,17 +85,19 @@ pub fn render(state: &SharedState) -> String {
     }
     let mut recent = String::new();
     for c in state.recent.snapshot() {
+        let at = DateTime::from_timestamp_nanos(i64::try_from(c.start_unix_ns).unwrap_or(0));
+        let outcome = if c.ok { "ok" } else { c.error_kind.as_str() };
         let _ = write!(
             recent,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&c.at.format("%H:%M:%S%.3f").to_string()),
+            esc(&at.format("%H:%M:%S%.3f").to_string()),
             esc(&c.function),
             esc(&c.runtime),
             esc(&c.input),
-            if c.outcome == "ok" { "ok" } else { "err" },
-            esc(&c.outcome),
+            if c.ok { "ok" } else { "err" },
+            esc(outcome),
             ms(c.wall_ns),
-            joules(c.energy_j, &c.energy_label),
+            joules(c.energy_gross_j, &c.energy_label),
         );
     }
     if recent.is_empty() {
