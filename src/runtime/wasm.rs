@@ -180,8 +180,9 @@ fn run(
     store.set_epoch_deadline(host.deadline_ticks());
     store.epoch_deadline_trap();
     let instance = pre.instantiate(&mut store).map_err(|e| e.context(LOAD_PREFIX));
-    let instantiate = t_inst.elapsed();
+    // One clock reading ends a phase and starts the next.
     let t_exec = Instant::now();
+    let instantiate = t_exec - t_inst;
     let result = instance.and_then(|i| {
         let start = i.get_typed_func::<(), ()>(&mut store, "_start").map_err(|_| {
             wasmtime::format_err!(
@@ -190,10 +191,10 @@ fn run(
         })?;
         start.call(&mut store, ())
     });
-    let execute = t_exec.elapsed();
     // Dropping the store frees the instance and resets its pooled memory slot: a cost of every
     // call, so it is inside the call's wall and CPU time (a phase of its own).
     let t_down = Instant::now();
+    let execute = t_down - t_exec;
     let data = store.into_data();
     let teardown = t_down.elapsed();
     // CPU time is read inside the wall interval at both ends, so that an interrupt between the
