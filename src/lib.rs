@@ -11,6 +11,7 @@ pub mod cli;
 pub mod energy;
 pub mod experiment;
 pub mod export;
+pub mod numfmt;
 pub mod plot;
 pub mod record;
 pub mod report;

@@ -1,5 +1,8 @@
-//! Typed physical units: energy in joules, power in watts. Times are `std::time::Duration`.
+//! Typed physical units: energy in joules, power in watts. Times are `std::time::Duration`;
+//! [`fmt_duration`] writes them, in ASCII for terminals and logs, in Unicode for charts and
+//! reports, with one set of thresholds and rounding rules.
 
+use crate::numfmt::fmt_num;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
@@ -93,18 +96,86 @@ pub fn ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// A duration printed for people: `812 ns`, `23.4 us`, `1.20 ms`, `3.000 s`.
-pub fn human_duration(d: Duration) -> String {
-    let n = d.as_nanos() as f64;
-    if n < 1e3 {
-        format!("{n:.0} ns")
-    } else if n < 1e6 {
-        format!("{:.1} us", n / 1e3)
-    } else if n < 1e9 {
-        format!("{:.2} ms", n / 1e6)
-    } else {
-        format!("{:.3} s", n / 1e9)
+/// How [`fmt_duration`] writes a duration. Both styles take the unit by the same thresholds —
+/// ns below 1 µs, µs below 1 ms, ms below 1 s, s from there — applied after rounding, so that
+/// no duration reads "1000 µs".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// Terminal tables and log lines: ASCII `us`, and decimals by unit (none in ns, 1 in us, 2 in
+    /// ms, 3 in s), so that a right-aligned column in one unit lines up: `812 ns`, `23.4 us`,
+    /// `1.20 ms`, `3.000 s`.
+    Ascii,
+    /// Charts and reports: `µs`, and up to 3 significant digits without trailing zeros
+    /// ([`fmt_num`]), zero as a bare `0` (an axis' origin): `812 ns`, `23.4 µs`, `1.2 ms`, `3 s`.
+    Unicode,
+}
+
+/// A display unit: values are divided by `div` and labelled `name`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unit {
+    pub div: f64,
+    pub name: &'static str,
+}
+
+/// The units of durations in ns, smallest first: divisor, ASCII name, Unicode name, and the
+/// decimals of the ASCII style.
+const TIME_UNITS: [(f64, &str, &str, usize); 4] = [
+    (1.0, "ns", "ns", 0),
+    (1e3, "us", "µs", 1),
+    (1e6, "ms", "ms", 2),
+    (1e9, "s", "s", 3),
+];
+
+/// The index in `TIME_UNITS` of the unit for durations whose largest magnitude is `max_ns`.
+fn time_index(max_ns: f64) -> usize {
+    TIME_UNITS
+        .iter()
+        .position(|u| max_ns < u.0 * 1e3)
+        .unwrap_or(TIME_UNITS.len() - 1)
+}
+
+/// The unit for durations in ns whose largest magnitude is `max_ns`, named in `style`.
+pub fn time_unit(max_ns: f64, style: TimeStyle) -> Unit {
+    unit_at(time_index(max_ns), style)
+}
+
+/// `TIME_UNITS[k]` named in `style`.
+fn unit_at(k: usize, style: TimeStyle) -> Unit {
+    let (div, ascii, unicode, _) = TIME_UNITS[k];
+    let name = match style {
+        TimeStyle::Ascii => ascii,
+        TimeStyle::Unicode => unicode,
+    };
+    Unit { div, name }
+}
+
+/// A duration in ns written in `style`: "23.4 us" ([`TimeStyle::Ascii`]), "23.4 µs"
+/// ([`TimeStyle::Unicode`]).
+pub fn fmt_duration(ns: f64, style: TimeStyle) -> String {
+    if ns == 0.0 && style == TimeStyle::Unicode {
+        return "0".into();
     }
+    let number = |k: usize| {
+        let (div, _, _, decimals) = TIME_UNITS[k];
+        match style {
+            TimeStyle::Ascii => format!("{:.decimals$}", ns / div),
+            TimeStyle::Unicode => fmt_num(ns / div),
+        }
+    };
+    // A value that rounds up to 1000 of its unit is written in the next ("1.00 ms", not
+    // "1000.0 us").
+    let rounds_up = |n: &str| n.trim_start_matches('-').parse::<f64>().is_ok_and(|v| v >= 1e3);
+    let mut k = time_index(ns.abs());
+    while k + 1 < TIME_UNITS.len() && rounds_up(&number(k)) {
+        k += 1;
+    }
+    format!("{} {}", number(k), unit_at(k, style).name)
+}
+
+/// A duration printed for people in the terminal or a log ([`TimeStyle::Ascii`]): `812 ns`,
+/// `23.4 us`, `1.20 ms`, `3.000 s`.
+pub fn human_duration(d: Duration) -> String {
+    fmt_duration(d.as_nanos() as f64, TimeStyle::Ascii)
 }
 
 /// `"250ms"` -> (250.0, "ms"): a decimal number and the unit after it (possibly empty).
@@ -187,5 +258,39 @@ mod tests {
     fn display_picks_a_readable_unit() {
         assert_eq!(Joules(0.0021).to_string(), "2.100 mJ");
         assert_eq!(human_duration(Duration::from_micros(23)), "23.0 us");
+    }
+
+    #[test]
+    fn durations_share_units_and_rounding_in_both_styles() {
+        let (a, u) = (TimeStyle::Ascii, TimeStyle::Unicode);
+        let cases = [
+            (0.0, "0 ns", "0"),
+            (812.0, "812 ns", "812 ns"),
+            (1_000.0, "1.0 us", "1 µs"),
+            (23_400.0, "23.4 us", "23.4 µs"),
+            (23_000.0, "23.0 us", "23 µs"),
+            (1_200_000.0, "1.20 ms", "1.2 ms"),
+            (3e9, "3.000 s", "3 s"),
+            (-5_000.0, "-5.0 us", "-5 µs"),
+            // Rounding up to 1000 of a unit moves to the next unit.
+            (999_960.0, "1.00 ms", "1 ms"),
+            (999_999_999.0, "1.000 s", "1 s"),
+            (999.7, "1.0 us", "1 µs"),
+            // Below that, each style keeps its own precision.
+            (999_940.0, "999.9 us", "1 ms"),
+            (999_400.0, "999.4 us", "999 µs"),
+        ];
+        for (ns, ascii, unicode) in cases {
+            assert_eq!(fmt_duration(ns, a), ascii, "{ns} ns");
+            assert_eq!(fmt_duration(ns, u), unicode, "{ns} ns");
+        }
+        assert_eq!(time_unit(5e5, a), Unit { div: 1e3, name: "us" });
+        assert_eq!(
+            time_unit(5e5, u),
+            Unit {
+                div: 1e3, name: "µs"
+            }
+        );
+        assert_eq!(time_unit(5e9, u).name, "s");
     }
 }

@@ -8,7 +8,7 @@ mod fixture_run;
 
 use fixture_run::{write_run, Spec};
 use nebula::plot::inputs::InputKind;
-use nebula::plot::style::{runtime_color, HEIGHT, WIDTH};
+use nebula::plot::style::{runtime_color, HEIGHT, LABEL_PX, PANEL_TITLE_PX, WIDTH};
 use nebula::plot::{draw_data, read_manifest, RunData, CHARTS, PLOTS_DIR};
 use plotters::style::RGBColor;
 use std::path::Path;
@@ -95,6 +95,15 @@ fn count_lines(text: &[String], line: &str) -> usize {
     text.iter().filter(|l| *l == line).count()
 }
 
+/// Says what alpha's input is: `label`, a size in bytes when `bytes_per_unit` is given.
+fn label_alpha(data: &mut RunData, label: &str, bytes_per_unit: Option<f64>) {
+    let kind = InputKind {
+        label: label.into(),
+        bytes_per_unit,
+    };
+    data.inputs.insert("alpha".into(), kind);
+}
+
 /// Draws `data`'s charts into `out/plots`; panics when one fails.
 fn draw(data: &RunData, out: &Path) {
     let m = draw_data(data, &out.join(PLOTS_DIR)).expect("draw");
@@ -149,13 +158,7 @@ fn input_axes_say_what_the_input_is() {
     write_run(&dir, "fixture-inputs", Spec::default());
     let mut data = RunData::load(&dir).expect("load");
     // alpha's n is KiB of data, as sha256's is in the suite.
-    data.inputs.insert(
-        "alpha".into(),
-        InputKind {
-            label: "Data size".into(),
-            bytes_per_unit: Some(1024.0),
-        },
-    );
+    label_alpha(&mut data, "Data size", Some(1024.0));
     let out = tmp.path().join("bytes");
     draw(&data, &out);
     let text = svg_text(&out, "latency");
@@ -169,18 +172,42 @@ fn input_axes_say_what_the_input_is() {
     assert!(phases.iter().any(|l| l == "alpha (input 10 KiB)"), "{phases:?}");
 
     // A count keeps its own words; a linear count axis has no scale note.
-    data.inputs.insert(
-        "alpha".into(),
-        InputKind {
-            label: "n (number of terms)".into(),
-            bytes_per_unit: None,
-        },
-    );
+    label_alpha(&mut data, "n (number of terms)", None);
     data.summary.retain(|s| s.input != "100000");
     let out = tmp.path().join("count");
     draw(&data, &out);
     let text = svg_text(&out, "latency");
     assert_eq!(count_lines(&text, "n (number of terms)"), 1, "{text:?}");
+}
+
+#[test]
+fn the_panels_of_a_chart_share_one_description_size() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    write_run(&dir, "fixture-desc", Spec::default());
+    let mut data = RunData::load(&dir).expect("load");
+    // Too long for alpha's panel: it shrinks, and beta's short "Input" with it.
+    label_alpha(&mut data, "n (index of the Fibonacci number computed)", None);
+    let out = tmp.path().join("long");
+    draw(&data, &out);
+    let path = out.join(PLOTS_DIR).join("latency.svg");
+    let svg = std::fs::read_to_string(&path).expect("svg");
+    let lines: Vec<&str> = svg.lines().map(str::trim).collect();
+    // The font size of the first text element whose text (on the line after it) starts with `text`.
+    let size = |text: &str| -> f64 {
+        let at = lines.iter().position(|l| l.starts_with(text)).expect(text);
+        let attr = lines[at - 1].split("font-size=\"").nth(1).expect("font-size");
+        attr.split('"')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
+    };
+    // Smaller than in full (descriptions are LABEL_PX, panel titles PANEL_TITLE_PX) ...
+    let alpha = size("n (index");
+    assert!(alpha < size("alpha") * LABEL_PX / PANEL_TITLE_PX, "{alpha}");
+    // ... and the same on beta's panel, the y descriptions too (plotters sets both in one style).
+    assert_eq!(size("Input"), alpha);
+    assert_eq!(size("Latency ("), alpha);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use super::axis::{in_parens, log_scale, Axis, Quantity};
 use super::data::{input_number, sorted_inputs, RunData};
-use super::frame::{error_bar, grid, grid_height, panel, Chart, Frame, LegendItem, PanelSpec};
+use super::frame::{error_bar, grid, grid_height, panels, Chart, Frame, LegendItem, Panel, PanelSpec};
 use super::inputs::InputKind;
 use super::style::*;
 use crate::export::SummaryRow;
@@ -238,27 +238,40 @@ impl Chart for ByInput {
         DB::ErrorType: 'static,
     {
         let body = self.frame.draw(root)?;
-        for (area, p) in grid(&body, self.panels.len(), COLUMNS).iter().zip(&self.panels) {
-            draw_panel(area, p)?;
-        }
-        Ok(())
+        draw_grid(&body, &self.panels, COLUMNS)
     }
 }
 
-/// One panel: bands, lines, error bars and points per runtime.
-pub fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &XyPanel) -> Result<()>
+/// Draws `xy` in rows of `columns` in `body`, one x-axis description size for all of them.
+pub fn draw_grid<DB: DrawingBackend>(
+    body: &DrawingArea<DB, Shift>,
+    xy: &[XyPanel],
+    columns: usize,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let spec = PanelSpec {
-        title: &p.title,
-        x: &p.x,
-        y: &p.y,
-        x_desc: &p.x_desc,
-        y_desc: &p.y_desc,
-        y_label_px: 115,
-    };
-    let mut chart = panel(area, &spec)?;
+    let specs: Vec<PanelSpec> = xy
+        .iter()
+        .map(|p| PanelSpec {
+            title: &p.title,
+            x: &p.x,
+            y: &p.y,
+            x_desc: &p.x_desc,
+            y_desc: &p.y_desc,
+            y_label_px: 115,
+        })
+        .collect();
+    panels(&grid(body, xy.len(), columns), &specs, |i, chart| {
+        draw_series(chart, &xy[i])
+    })
+}
+
+/// One panel's content: bands, lines, error bars and points per runtime.
+fn draw_series<DB: DrawingBackend>(chart: &mut Panel<'_, DB>, p: &XyPanel) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     for s in &p.series {
         let c = runtime_color(&s.runtime);
         let band: Vec<(f64, f64)> = s
@@ -276,7 +289,7 @@ where
         ))?;
         for q in &s.points {
             if let (Some(lo), Some(hi)) = (q.lo, q.hi) {
-                error_bar(&mut chart, (q.x, lo), (q.x, hi), true, c.stroke_width(2), 7)?;
+                error_bar(chart, (q.x, lo), (q.x, hi), true, c.stroke_width(2), 7)?;
             }
         }
         chart.draw_series(s.points.iter().map(|q| Circle::new((q.x, q.y), 6, c.filled())))?;

@@ -5,9 +5,9 @@
 //! log or all linear. Skipped when the run has a single concurrency level.
 
 use super::axis::{log_scale, Axis, Quantity};
-use super::by_input::{draw_panel, place, series_of, y_values, Pick, Series, XyPanel};
+use super::by_input::{draw_grid, place, series_of, y_values, Pick, Series, XyPanel};
 use super::data::{energy_name, input_cmp, RunData};
-use super::frame::{grid, Chart, Frame, LegendItem};
+use super::frame::{Chart, Frame, LegendItem};
 use super::style::*;
 use crate::export::SummaryRow;
 use anyhow::Result;
@@ -146,9 +146,6 @@ impl Chart for ConcurrencyChart {
         DB::ErrorType: 'static,
     {
         let body = self.frame.draw(root)?;
-        for (area, p) in grid(&body, self.panels.len(), 2).iter().zip(&self.panels) {
-            draw_panel(area, p)?;
-        }
-        Ok(())
+        draw_grid(&body, &self.panels, 2)
     }
 }

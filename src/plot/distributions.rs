@@ -6,7 +6,7 @@
 
 use super::axis::{log_scale, Axis, Quantity};
 use super::data::{sorted_inputs, RunData};
-use super::frame::{grid, grid_height, line_key, panel, Chart, Frame, LegendItem, PanelSpec};
+use super::frame::{grid, grid_height, line_key, panels, Chart, Frame, LegendItem, PanelSpec};
 use super::style::*;
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -151,6 +151,7 @@ impl Chart for DistChart {
     {
         let body = self.frame.draw(root)?;
         let y = Axis::numeric(&[0.0, 1.0], Quantity::Plain(""), false, true);
+        let mut areas = Vec::new();
         for (area, p) in grid(&body, self.panels.len(), COLUMNS).iter().zip(&self.panels) {
             let keys: Vec<(String, Option<(u32, u32)>)> = p
                 .inputs
@@ -158,17 +159,22 @@ impl Chart for DistChart {
                 .enumerate()
                 .map(|(k, i)| (i.clone(), DASHES[k % DASHES.len()]))
                 .collect();
-            let area = line_key(area, &p.title, &keys)?;
-            let spec = PanelSpec {
+            areas.push(line_key(area, &p.title, &keys)?);
+        }
+        let specs: Vec<PanelSpec> = self
+            .panels
+            .iter()
+            .map(|p| PanelSpec {
                 title: "",
                 x: &p.x,
                 y: &y,
                 x_desc: &p.x_desc,
                 y_desc: "Fraction of calls ≤ x",
                 y_label_px: 80,
-            };
-            let mut chart = panel(&area, &spec)?;
-            for c in &p.curves {
+            })
+            .collect();
+        panels(&areas, &specs, |i, chart| {
+            for c in &self.panels[i].curves {
                 let style = runtime_color(&c.runtime).stroke_width(3);
                 let pts = c.points.iter().copied();
                 match DASHES[c.input_index % DASHES.len()] {
@@ -176,7 +182,7 @@ impl Chart for DistChart {
                     Some((dash, gap)) => chart.draw_series(DashedLineSeries::new(pts, dash, gap, style))?,
                 };
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

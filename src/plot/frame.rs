@@ -153,10 +153,11 @@ impl Frame {
     }
 }
 
-/// The largest font size up to `px` (down to 60% of it) at which `width(size)` fits in `room`.
+/// The largest font size up to `px` (in steps of 1, down to 60% of it) at which `width(size)`
+/// fits in `room`.
 fn fit(room: u32, px: f64, width: impl Fn(f64) -> Result<u32>) -> Result<f64> {
     let mut size = px;
-    while size > px * 0.6 && width(size)? > room {
+    while size - 1.0 >= px * 0.6 && width(size)? > room {
         size -= 1.0;
     }
     Ok(size)
@@ -250,10 +251,55 @@ pub struct PanelSpec<'s> {
     pub y_label_px: u32,
 }
 
-/// Builds a panel in `area` with its caption, grid, ticks and axis descriptions.
-pub fn panel<'a, DB: DrawingBackend>(
+/// Builds the panels of one chart, `specs[i]` in `areas[i]`, with one axis description size for
+/// all of them ([`desc_px`]); `draw(i, panel)` then draws panel `i`'s content.
+pub fn panels<DB, F>(areas: &[DrawingArea<DB, Shift>], specs: &[PanelSpec<'_>], mut draw: F) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    F: FnMut(usize, &mut Panel<'_, DB>) -> Result<()>,
+{
+    let px = desc_px(areas, specs)?;
+    for (i, (area, spec)) in areas.iter().zip(specs).enumerate() {
+        let mut chart = panel(area, spec, px)?;
+        draw(i, &mut chart)?;
+    }
+    Ok(())
+}
+
+/// The axis description size of one chart: the largest up to `LABEL_PX` (down to 60 % of it) at
+/// which every panel's x description fits across its panel, so that a long one ("n (index of
+/// the Fibonacci number, log scale)") shrinks rather than running into the next panel, and every
+/// panel of the chart shows its descriptions in that one size (x and y: plotters sets both in
+/// one style).
+pub fn desc_px<DB>(areas: &[DrawingArea<DB, Shift>], specs: &[PanelSpec<'_>]) -> Result<f64>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let mut px = LABEL_PX;
+    for (area, s) in areas.iter().zip(specs) {
+        let fits = fit(x_room(area, s.y_label_px), LABEL_PX, |px| {
+            area.estimate_text_size(s.x_desc, &font(px))
+                .map(|(w, _)| w)
+                .map_err(|e| anyhow!("cannot measure the axis description: {e}"))
+        })?;
+        px = px.min(fits);
+    }
+    Ok(px)
+}
+
+/// The width across a panel in `area` left for its x axis (tick labels and description).
+fn x_room<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, y_label_px: u32) -> u32 {
+    area.dim_in_pixel().0.saturating_sub(y_label_px + 36)
+}
+
+/// Builds a panel in `area` with its caption, grid, ticks and axis descriptions, these in
+/// `desc_px` (the chart's [`desc_px`]).
+fn panel<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     s: &PanelSpec<'_>,
+    desc_px: f64,
 ) -> Result<Panel<'a, DB>>
 where
     DB::ErrorType: 'static,
@@ -270,14 +316,6 @@ where
         .y_label_area_size(s.y_label_px)
         .build_cartesian_2d(x.range(), s.y.range())?;
     let (xf, yf) = (|v: &f64| x.label(*v), |v: &f64| s.y.label(*v));
-    // A long input description ("n (index of the Fibonacci number, log scale)") shrinks to the
-    // panel's width rather than running into the next panel.
-    let room = area.dim_in_pixel().0.saturating_sub(s.y_label_px + 36);
-    let desc_px = fit(room, LABEL_PX, |px| {
-        area.estimate_text_size(s.x_desc, &font(px))
-            .map(|(w, _)| w)
-            .map_err(|e| anyhow!("cannot measure the axis description: {e}"))
-    })?;
     chart
         .configure_mesh()
         .x_desc(s.x_desc)
@@ -304,7 +342,7 @@ where
     if x.categorical || x.ticks.len() < 3 {
         return Ok(x);
     }
-    let room = f64::from(area.dim_in_pixel().0.saturating_sub(y_label_px + 36));
+    let room = f64::from(x_room(area, y_label_px));
     let mut widest = 0u32;
     for (_, label) in &x.ticks {
         widest = widest.max(area.estimate_text_size(label, &font(TICK_PX))?.0);
@@ -461,23 +499,64 @@ impl EstimatePanels<'_> {
         let top_first: Vec<String> = self.labels.iter().rev().cloned().collect();
         let y = Axis::categorical(&top_first);
         let no_labels = Axis::categorical(&vec![String::new(); self.labels.len()]);
-        for (k, area) in [&left, &right].into_iter().enumerate() {
-            let spec = PanelSpec {
+        let specs: Vec<PanelSpec> = (0..2)
+            .map(|k| PanelSpec {
                 title: &self.titles[k],
                 x: self.axes[k],
                 y: if k == 0 { &y } else { &no_labels },
                 x_desc: &self.x_desc[k],
                 y_desc: "",
                 y_label_px: if k == 0 { label_px } else { 12 },
-            };
-            let mut chart = panel(area, &spec)?;
+            })
+            .collect();
+        panels(&[left, right], &specs, |k, chart| {
             let at = self.reference[k];
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(at, y.lo), (at, y.hi)],
                 GREYS[0].stroke_width(2),
             )))?;
-            dots(k, &mut chart)?;
-        }
-        Ok(())
+            dots(k, chart)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::axis::Quantity;
+
+    #[test]
+    fn every_panel_of_a_chart_gets_one_description_size() {
+        register_fonts().expect("font");
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let areas = grid(&root, 2, COLUMNS);
+        let x = Axis::numeric(&[1.0, 100.0], Quantity::Plain(""), false, false);
+        let spec = |x_desc| PanelSpec {
+            title: "",
+            x: &x,
+            y: &x,
+            x_desc,
+            y_desc: "",
+            y_label_px: 115,
+        };
+        let long = "n (index of the Fibonacci number, log scale)";
+        let specs = [spec(long), spec("Input n")];
+        let size = |k: std::ops::Range<usize>| desc_px(&areas[k.clone()], &specs[k]).expect("size");
+        // Alone, the long description shrinks and the short one keeps the full size ...
+        let shrunk = size(0..1);
+        assert!((LABEL_PX * 0.6..LABEL_PX).contains(&shrunk), "{shrunk}");
+        assert_eq!(size(1..2), LABEL_PX);
+        // ... in one chart, both get the long one's size.
+        assert_eq!(size(0..2), shrunk);
+        // Never below 60 %, however long.
+        let endless = long.repeat(4);
+        let px = desc_px(&areas, &[spec("Input n"), spec(&endless)]).expect("size");
+        assert!((LABEL_PX * 0.6..LABEL_PX * 0.6 + 1.0).contains(&px), "{px}");
+        // A chart whose descriptions all fit keeps the full size.
+        assert_eq!(
+            desc_px(&areas, &[spec("Input n"), spec("Input")]).expect("size"),
+            LABEL_PX
+        );
     }
 }

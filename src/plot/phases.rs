@@ -9,7 +9,7 @@
 
 use super::axis::{Axis, Quantity};
 use super::data::{sorted_inputs, RunData};
-use super::frame::{grid, grid_height, hatch, panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{grid, grid_height, hatch, panels, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
 use crate::record::CallRow;
 use crate::stats::median;
@@ -171,22 +171,31 @@ impl Chart for PhaseChart {
         DB::ErrorType: 'static,
     {
         let body = self.frame.draw(root)?;
-        for (area, p) in grid(&body, self.panels.len(), COLUMNS).iter().zip(&self.panels) {
-            let n = p.bars.len();
-            let labels: Vec<String> = p.bars.iter().rev().map(|b| b.runtime.clone()).collect();
-            let y = Axis::categorical(&labels);
-            let x_desc = p.x.desc("Time");
-            let spec = PanelSpec {
+        let ys: Vec<Axis> = self
+            .panels
+            .iter()
+            .map(|p| Axis::categorical(&p.bars.iter().rev().map(|b| b.runtime.clone()).collect::<Vec<_>>()))
+            .collect();
+        let descs: Vec<String> = self.panels.iter().map(|p| p.x.desc("Time")).collect();
+        let specs: Vec<PanelSpec> = self
+            .panels
+            .iter()
+            .zip(ys.iter().zip(&descs))
+            .map(|(p, (y, x_desc))| PanelSpec {
                 title: &p.title,
                 x: &p.x,
-                y: &y,
-                x_desc: &x_desc,
+                y,
+                x_desc,
                 y_desc: "",
                 y_label_px: 120,
-            };
-            let mut chart = panel(area, &spec)?;
-            for (i, b) in p.bars.iter().enumerate() {
-                let pos = (n - 1 - i) as f64;
+            })
+            .collect();
+        let areas = grid(&body, self.panels.len(), COLUMNS);
+        panels(&areas, &specs, |i, chart| {
+            let p = &self.panels[i];
+            let n = p.bars.len();
+            for (row, b) in p.bars.iter().enumerate() {
+                let pos = (n - 1 - row) as f64;
                 let c = runtime_color(&b.runtime);
                 let mut start = 0.0;
                 for (k, (len, (_, color))) in b.phases.iter().zip(PHASES).enumerate() {
@@ -214,7 +223,7 @@ impl Chart for PhaseChart {
                     )))?;
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

@@ -6,7 +6,7 @@
 
 use super::axis::{Axis, Quantity};
 use super::data::{energy_name, RunData};
-use super::frame::{panel, Chart, Frame, LegendItem, PanelSpec, Swatch};
+use super::frame::{panels, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -100,24 +100,25 @@ impl Chart for PowerChart {
             y_desc: &y_desc,
             y_label_px: 90,
         };
-        let mut chart = panel(&body, &spec)?;
-        chart.draw_series(LineSeries::new(
-            self.points.iter().map(|p| (p.0, p.1)),
-            GREYS[2].stroke_width(1),
-        ))?;
-        if let Some(w) = self.idle_watts {
-            chart.draw_series(DashedLineSeries::new(
-                [(x.lo, w), (x.hi, w)],
-                14,
-                8,
-                GREYS[0].stroke_width(3),
+        panels(&[body], &[spec], |_, chart| {
+            chart.draw_series(LineSeries::new(
+                self.points.iter().map(|p| (p.0, p.1)),
+                GREYS[2].stroke_width(1),
             ))?;
-        }
-        chart.draw_series(
-            self.points
-                .iter()
-                .map(|p| Circle::new((p.0, p.1), 5, runtime_color(&p.2).filled())),
-        )?;
-        Ok(())
+            if let Some(w) = self.idle_watts {
+                chart.draw_series(DashedLineSeries::new(
+                    [(x.lo, w), (x.hi, w)],
+                    14,
+                    8,
+                    GREYS[0].stroke_width(3),
+                ))?;
+            }
+            chart.draw_series(
+                self.points
+                    .iter()
+                    .map(|p| Circle::new((p.0, p.1), 5, runtime_color(&p.2).filled())),
+            )?;
+            Ok(())
+        })
     }
 }

@@ -1,24 +1,17 @@
 //! Tick positions and number formats for the chart axes and the report: linear ticks at 1, 2 or
 //! 5 times a power of ten, log ticks at decades (or 1-2-5 within one), binary byte ticks
-//! (1 KiB, 4 KiB, ...), and the display units of durations and energies (ns → µs, J → mJ).
+//! (1 KiB, 4 KiB, ...), and the display units of durations and energies (ns → µs, J → mJ);
+//! durations are written by [`crate::units`] in its Unicode style.
 
-/// A display unit: values are divided by `div` and labelled `name`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Unit {
-    pub div: f64,
-    pub name: &'static str,
-}
+pub use crate::numfmt::{fmt_num, fmt_power};
+pub use crate::units::Unit;
 
-/// The unit for durations in nanoseconds whose largest value is `max_ns`.
+use crate::numfmt::pow10;
+use crate::units::{fmt_duration, TimeStyle};
+
+/// The unit for durations in nanoseconds whose largest value is `max_ns` ("µs").
 pub fn time_unit(max_ns: f64) -> Unit {
-    match max_ns {
-        m if m < 1e3 => Unit { div: 1.0, name: "ns" },
-        m if m < 1e6 => Unit {
-            div: 1e3, name: "µs"
-        },
-        m if m < 1e9 => Unit { div: 1e6, name: "ms" },
-        _ => Unit { div: 1e9, name: "s" },
-    }
+    crate::units::time_unit(max_ns, TimeStyle::Unicode)
 }
 
 /// The unit for energies in joules whose largest magnitude is `max_j`.
@@ -47,15 +40,6 @@ const BYTE_UNITS: [(f64, &str); 5] = [
 
 /// Most ticks an axis gets (fewer labels are drawn when they would touch).
 const MAX_TICKS: usize = 6;
-
-/// `m × 10^d`, exact for the decades charts use.
-fn pow10(m: f64, d: i32) -> f64 {
-    if d >= 0 {
-        m * 10f64.powi(d)
-    } else {
-        m / 10f64.powi(-d)
-    }
-}
 
 /// 1, 2 or 5 times a power of ten, at least `raw`.
 fn nice_step(raw: f64) -> f64 {
@@ -154,58 +138,6 @@ pub fn bytes_ticks(lo: f64, hi: f64, log: bool) -> Vec<(f64, String)> {
         .collect()
 }
 
-/// A number with up to 3 significant digits, no trailing zeros; `2.5×10⁶` style when very large
-/// or small.
-pub fn fmt_num(v: f64) -> String {
-    fmt_within(v, 1e6)
-}
-
-/// A log-axis tick: like [`fmt_num`], with powers of ten from 10⁴ on ("1000", "10⁴", "10⁵").
-pub fn fmt_power(v: f64) -> String {
-    fmt_within(v, 1e4)
-}
-
-fn fmt_within(v: f64, big: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let a = v.abs();
-    if !(1e-3..big).contains(&a) {
-        let mut e = a.log10().floor() as i32;
-        let mut m = trim(&format!("{:.2}", a / pow10(1.0, e)));
-        if m == "10" {
-            (e, m) = (e + 1, "1".into());
-        }
-        let sign = if v < 0.0 { "-" } else { "" };
-        let exp = superscript(e);
-        return if m == "1" {
-            format!("{sign}10{exp}")
-        } else {
-            format!("{sign}{m}×10{exp}")
-        };
-    }
-    let decimals = (2 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    trim(&format!("{v:.decimals$}"))
-}
-
-fn superscript(e: i32) -> String {
-    e.to_string()
-        .chars()
-        .map(|c| match c {
-            '-' => '⁻',
-            d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d.to_digit(10).unwrap_or(0) as usize],
-        })
-        .collect()
-}
-
-fn trim(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
-    }
-}
-
 fn with_unit(v: f64, u: Unit) -> String {
     if v == 0.0 {
         "0".into()
@@ -216,7 +148,7 @@ fn with_unit(v: f64, u: Unit) -> String {
 
 /// A duration in ns with its own unit: "1 µs", "250 ms".
 pub fn fmt_time(ns: f64) -> String {
-    with_unit(ns, time_unit(ns.abs()))
+    fmt_duration(ns, TimeStyle::Unicode)
 }
 
 /// An energy in J with its own unit: "10 µJ", "1.5 mJ".
@@ -238,18 +170,6 @@ pub fn fmt_bytes(b: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_format_compactly() {
-        assert_eq!(fmt_num(0.5), "0.5");
-        assert_eq!(fmt_num(1500.0), "1500");
-        assert_eq!(fmt_num(1e7), "10⁷");
-        assert_eq!(fmt_num(2.5e7), "2.5×10⁷");
-        assert_eq!(fmt_num(0.0001), "10⁻⁴");
-        assert_eq!(fmt_num(12.345), "12.3");
-        assert_eq!(fmt_power(1000.0), "1000");
-        assert_eq!(fmt_power(1e4), "10⁴");
-    }
 
     #[test]
     fn values_carry_their_unit() {
