@@ -1,9 +1,11 @@
 //! `report.html`: one self-contained page for a reader who gets the results folder by mail —
 //! inline CSS, the charts as base64 PNG `data:` URIs (rendered with the embedded font, so they
 //! look the same everywhere), the summary and comparison tables, the charts skipped or failed,
-//! and the metadata (machine, energy source and why, versions, config). No external URL at all.
+//! and the metadata (machine, energy source and why, versions, provenance, config); the run's
+//! warnings in a box under the title. No external URL at all.
 
 use super::format::{esc, ratio, Column, INTERVAL_NOTE};
+use super::provenance;
 use crate::plot::{read_manifest, Manifest, RunData, PLOTS_DIR};
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -35,7 +37,10 @@ th{background:#f0f0f0}td.l,th.l{text-align:left}tr:nth-child(even) td{background
 .sig{font-weight:bold}.bad{color:#A02020;font-weight:bold}
 pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:.85em}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}dd{margin:0}
-.wrap{overflow-x:auto}";
+.wrap{overflow-x:auto}
+.warnings{padding:.6em 1em;border:2px solid #D55E00;border-left-width:6px;background:#fff3e8;color:#5a2200}
+.warnings ul{margin:.3em 0}
+td.hash,td.path{white-space:normal;word-break:break-all}td.hash{min-width:18em}";
 
 /// The whole page.
 pub fn render(data: &RunData, manifest: Option<&Manifest>, plots: &Path) -> String {
@@ -71,9 +76,17 @@ pub fn render(data: &RunData, manifest: Option<&Manifest>, plots: &Path) -> Stri
         "<p class=\"{class}\" id=\"energy-note\">{}</p>",
         esc(&data.energy_note())
     );
-    h.push_str(
+    if let Some(m) = &data.meta {
+        provenance::warnings_box(&mut h, m);
+    }
+    let provenance_link = match &data.meta {
+        Some(m) if provenance::has_provenance(m) => " · <a href=\"#provenance\">Provenance</a>",
+        _ => "",
+    };
+    let _ = writeln!(
+        h,
         "<p><a href=\"#charts\">Charts</a> · <a href=\"#summary\">Summary</a> · \
-         <a href=\"#comparison\">Comparison</a> · <a href=\"#metadata\">Metadata</a></p>\n",
+         <a href=\"#comparison\">Comparison</a> · <a href=\"#metadata\">Metadata</a>{provenance_link}</p>",
     );
     charts(&mut h, manifest, plots);
     summary_table(&mut h, data);
@@ -139,7 +152,7 @@ fn row(h: &mut String, cells: &[String], left: usize) {
     h.push_str("</tr>\n");
 }
 
-fn header(h: &mut String, id: &str, names: &[&str], left: usize) {
+pub(super) fn header(h: &mut String, id: &str, names: &[&str], left: usize) {
     let _ = write!(h, "<div class=\"wrap\"><table id=\"{id}\"><thead><tr>");
     for (i, n) in names.iter().enumerate() {
         let cls = if i < left { " class=\"l\"" } else { "" };
@@ -285,7 +298,7 @@ fn comparison_table(h: &mut String, data: &RunData) {
     h.push_str("</tbody></table></div>\n");
 }
 
-fn dl(h: &mut String, items: &[(&str, String)]) {
+pub(super) fn dl(h: &mut String, items: &[(&str, String)]) {
     h.push_str("<dl>");
     for (k, v) in items {
         let _ = write!(h, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
@@ -320,6 +333,11 @@ fn metadata(h: &mut String, data: &RunData) {
         ],
     );
     h.push_str("<h3>Energy</h3>\n");
+    let estimate = if data.energy_estimated() {
+        ", ESTIMATED"
+    } else {
+        ""
+    };
     let mut items = vec![
         ("source", m.energy.source.clone()),
         ("label", m.energy.label.clone()),
@@ -329,7 +347,7 @@ fn metadata(h: &mut String, data: &RunData) {
             "idle power",
             m.energy
                 .idle_watts
-                .map(|w| format!("{w:.3} W"))
+                .map(|w| format!("{w:.3} W{estimate}"))
                 .unwrap_or("not measured".into()),
         ),
         ("read cost", format!("{} ns", m.energy.read_cost_ns)),
@@ -362,6 +380,7 @@ fn metadata(h: &mut String, data: &RunData) {
             esc(&m.digest_mismatches.join("; "))
         );
     }
+    provenance::provenance(h, m, data.energy_estimated());
     let _ = writeln!(
         h,
         "<h3>Config</h3>\n<p>SHA-256 <code>{}</code></p>\n<pre id=\"config\">{}</pre>",

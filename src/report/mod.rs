@@ -1,11 +1,13 @@
 //! The report of a run: `report.html` (one self-contained page with the charts, the summary and
 //! comparison tables and the metadata), the Markdown summary table, and the comparison of two
-//! runs (`nebula compare`).
+//! runs (`nebula compare`); `provenance` is the part of the report that says what was measured
+//! (module hashes, idle baselines, the model's coefficients) and what the run warned about.
 
 pub mod compare;
 pub mod format;
 pub mod html;
 pub mod markdown;
+pub mod provenance;
 
 pub use compare::{compare_runs, write_compare, CompareRow, Compared};
 pub use html::{write_html, REPORT};
