@@ -139,3 +139,33 @@ fn a_missing_build_is_refused_with_the_fix() {
         "{e}"
     );
 }
+
+#[test]
+fn the_started_servers_policy_is_a_checked_key() {
+    use nebula::server::sched::SchedPolicy;
+    let suite = common::suite();
+    let http = BASE.replace("runtimes = [", "target = \"http\"\nruntimes = [");
+    let plan = parse("exp.toml", &http, &[], &suite).unwrap();
+    assert_eq!(plan.server_sched, SchedPolicy::Batch, "the server's default");
+    let plan = parse("exp.toml", &http, &["server_sched=\"normal\"".into()], &suite).unwrap();
+    assert_eq!(plan.server_sched, SchedPolicy::Normal);
+    assert!(plan.toml.contains("server_sched = \"normal\""), "{}", plan.toml);
+    let e = err(&http, &["server_sched=\"fifo\""]);
+    assert!(
+        e.contains("server_sched: unknown policy 'fifo'") && e.contains("\"batch\""),
+        "{e}"
+    );
+    let e = err(BASE, &["server_sched=\"normal\""]);
+    assert!(
+        e.contains("server_sched:") && e.contains("target = \"http\""),
+        "{e}"
+    );
+    let e = err(
+        &http,
+        &[
+            "server_sched=\"normal\"".into(),
+            "url=\"http://127.0.0.1:9\"".into(),
+        ],
+    );
+    assert!(e.contains("server_sched:") && e.contains("no url"), "{e}");
+}

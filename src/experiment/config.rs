@@ -4,8 +4,10 @@
 use crate::energy::auto::{Choice, EnergyOptions};
 use crate::energy::model::Model;
 use crate::runtime::{Limits, RuntimeKind};
+use crate::server::sched::SchedPolicy;
 use crate::suite::Suite;
 use crate::units::{parse_bytes, parse_duration, Watts};
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -53,6 +55,10 @@ pub struct Config {
     /// With `target = "http"`: the server to drive; without it, one is started on a loopback port.
     #[serde(default)]
     pub url: Option<String>,
+    /// With `target = "http"` and no `url`: the scheduling policy of the started server's call
+    /// pool and I/O workers, `batch` (the server's default) or `normal` (see `nebula serve --sched`).
+    #[serde(default)]
+    pub server_sched: Option<String>,
     /// Add every suite function not listed under [[function]], with its suite sizes.
     #[serde(default)]
     pub all_functions: bool,
@@ -161,6 +167,8 @@ pub struct Plan {
     pub limits: Limits,
     pub energy: EnergyOptions,
     pub http: bool,
+    /// The started server's scheduling policy (`target = "http"` without `url`).
+    pub server_sched: SchedPolicy,
 }
 
 /// A config error: where, which key, what is wrong and how to fix it.
@@ -348,6 +356,23 @@ fn validate(config: Config, toml: String, suite: &Suite, err: &ErrFn) -> Result<
             ));
         }
     }
+    let server_sched = match &config.server_sched {
+        None => SchedPolicy::default(),
+        Some(_) if !http || config.url.is_some() => {
+            return Err(err(
+                "server_sched",
+                "only a server that the run starts has a policy to set".into(),
+                "use it with target = \"http\" and no url (a given url's server keeps its own --sched)",
+            ))
+        }
+        Some(p) => SchedPolicy::from_str(p, true).map_err(|_| {
+            err(
+                "server_sched",
+                format!("unknown policy '{p}'"),
+                "use \"batch\" (the default) or \"normal\"",
+            )
+        })?,
+    };
     let functions = expand_functions(&config, suite, err)?;
     for (name, _) in functions.iter().filter(|_| config.url.is_none()) {
         for &rt in &runtimes {
@@ -376,6 +401,7 @@ fn validate(config: Config, toml: String, suite: &Suite, err: &ErrFn) -> Result<
         idle_baseline,
         energy,
         http,
+        server_sched,
     })
 }
 

@@ -58,6 +58,7 @@ impl HttpTarget {
         cfg.run_id = run_id.to_string();
         cfg.suite_root = Some(suite.root.clone());
         cfg.meter = Meter::from_options(&plan.energy)?;
+        cfg.sched = plan.server_sched;
         let local = client::spawn_local_server(cfg)?;
         Ok(HttpTarget {
             rt,
