@@ -160,12 +160,6 @@ fn the_started_servers_policy_is_a_checked_key() {
         e.contains("server_sched:") && e.contains("target = \"http\""),
         "{e}"
     );
-    let e = err(
-        &http,
-        &[
-            "server_sched=\"normal\"".into(),
-            "url=\"http://127.0.0.1:9\"".into(),
-        ],
-    );
+    let e = err(&http, &["server_sched=\"normal\"", "url=\"http://127.0.0.1:9\""]);
     assert!(e.contains("server_sched:") && e.contains("no url"), "{e}");
 }
