@@ -2,7 +2,10 @@
 //! function, one curve per cell (colour = runtime, line style = input: solid for the smallest,
 //! then dashed, dotted and long-dashed, with a key under each panel's title), so that tails are
 //! visible. The latency axes follow the chart scale policy (`axis::log_scale`). Curves are
-//! thinned to at most `MAX_POINTS` points (the extremes are kept).
+//! thinned to at most `MAX_POINTS` points (the extremes are kept). A function with more inputs
+//! than line styles shows as many as there are styles, evenly spread from the smallest to the
+//! largest, and its panel title says so ("fibonacci (4 of 7 inputs)"): no two curves of one
+//! runtime in a panel share a style.
 
 use super::axis::{log_scale, Axis, Quantity};
 use super::data::{sorted_inputs, RunData};
@@ -45,6 +48,19 @@ pub struct DistChart {
 /// The line style of the k-th input (cycling): `None` solid, else (dash, gap) in px.
 pub const DASHES: [Option<(u32, u32)>; 4] = [None, Some((12, 8)), Some((3, 6)), Some((26, 8))];
 
+/// Indices of at most `k` of `n` items, evenly spread, the first and the last always among them.
+pub fn spread(n: usize, k: usize) -> Vec<usize> {
+    if n <= k {
+        return (0..n).collect();
+    }
+    if k <= 1 {
+        return vec![0];
+    }
+    let mut v: Vec<usize> = (0..k).map(|j| (j * (n - 1) + (k - 1) / 2) / (k - 1)).collect();
+    v.dedup();
+    v
+}
+
 /// ECDF points (value, fraction ≤ value) of sorted `v`, thinned to `MAX_POINTS`.
 pub fn ecdf(sorted: &[f64]) -> Vec<(f64, f64)> {
     let n = sorted.len();
@@ -63,9 +79,9 @@ pub fn ecdf(sorted: &[f64]) -> Vec<(f64, f64)> {
 pub fn build(data: &RunData) -> Result<DistChart, String> {
     let conc = data.base_concurrency();
     let mut runtimes: Vec<String> = Vec::new();
-    // (function, inputs, cells (runtime, input index, sorted wall times in ns)).
+    // (function, title, inputs shown, cells (runtime, input index, sorted wall times in ns)).
     type Cells = Vec<(String, usize, Vec<f64>)>;
-    let mut raw: Vec<(String, Vec<String>, Cells)> = Vec::new();
+    let mut raw: Vec<(String, String, Vec<String>, Cells)> = Vec::new();
     for f in data.functions() {
         let rows: Vec<_> = data
             .calls
@@ -75,7 +91,14 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
         if rows.is_empty() {
             continue;
         }
-        let inputs = sorted_inputs(rows.iter().map(|c| c.input.as_str()));
+        let all_inputs = sorted_inputs(rows.iter().map(|c| c.input.as_str()));
+        let shown = spread(all_inputs.len(), DASHES.len());
+        let inputs: Vec<String> = shown.iter().map(|&i| all_inputs[i].clone()).collect();
+        let title = if inputs.len() < all_inputs.len() {
+            format!("{f} ({} of {} inputs)", inputs.len(), all_inputs.len())
+        } else {
+            f.clone()
+        };
         let mut rts: Vec<&str> = rows.iter().map(|c| c.runtime.as_str()).collect();
         rts.sort_by_key(|r| runtime_rank(r));
         rts.dedup();
@@ -96,16 +119,16 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
                 }
             }
         }
-        raw.push((f, inputs, cells));
+        raw.push((f, title, inputs, cells));
     }
     if raw.is_empty() {
         return Err("no ok calls".into());
     }
     let all = |cells: &Cells| -> Vec<f64> { cells.iter().flat_map(|c| c.2.iter().copied()).collect() };
-    let log = log_scale(&raw.iter().map(|r| all(&r.2)).collect::<Vec<_>>());
+    let log = log_scale(&raw.iter().map(|r| all(&r.3)).collect::<Vec<_>>());
     let panels = raw
         .into_iter()
-        .map(|(f, inputs, cells)| {
+        .map(|(f, title, inputs, cells)| {
             let x = Axis::numeric(&all(&cells), Quantity::Time, log, false);
             let kind = data.input_kind(&f);
             let curves = cells
@@ -120,7 +143,7 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
                 })
                 .collect();
             EcdfPanel {
-                title: f,
+                title,
                 inputs: inputs.iter().map(|i| kind.category(i)).collect(),
                 x_desc: x.desc("Latency"),
                 x,
@@ -184,5 +207,72 @@ impl Chart for DistChart {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::summary::SummaryRow;
+    use crate::record::CallRow;
+
+    #[test]
+    fn spread_keeps_the_ends_and_spaces_the_rest() {
+        assert_eq!(spread(3, 4), vec![0, 1, 2]);
+        assert_eq!(spread(7, 4), vec![0, 2, 4, 6]);
+        assert_eq!(spread(5, 4), vec![0, 1, 3, 4]);
+        assert_eq!(spread(10, 4), vec![0, 3, 6, 9]);
+        assert_eq!(spread(9, 1), vec![0]);
+        assert_eq!(spread(0, 4), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_function_with_more_inputs_than_line_styles_shows_a_spread_of_them_and_says_so() {
+        let call = |runtime: &str, input: u32, wall_ns: u64| CallRow {
+            function: "f".into(),
+            runtime: runtime.into(),
+            input: input.to_string(),
+            concurrency: 1,
+            wall_ns,
+            ok: true,
+            ..CallRow::default()
+        };
+        let mut calls = Vec::new();
+        for input in 1..=7u32 {
+            for rt in ["wasm", "native"] {
+                calls.extend((1..=5).map(|k| call(rt, input, u64::from(input) * 1000 + k)));
+            }
+        }
+        let data = RunData {
+            dir: std::path::PathBuf::new(),
+            meta: None,
+            calls,
+            windows: Vec::new(),
+            summary: vec![SummaryRow {
+                function: "f".into(),
+                concurrency: 1,
+                ..SummaryRow::default()
+            }],
+            comparison: Vec::new(),
+            inputs: Default::default(),
+        };
+        let chart = build(&data).expect("a chart");
+        let p = &chart.panels[0];
+        assert_eq!(p.title, "f (4 of 7 inputs)");
+        assert_eq!(p.inputs.len(), DASHES.len());
+        assert_eq!(p.curves.len(), 8, "2 runtimes x 4 inputs");
+        let mut seen: Vec<(&str, usize)> = p
+            .curves
+            .iter()
+            .map(|c| (c.runtime.as_str(), c.input_index))
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 8, "no two curves of a runtime share a line style");
+        // The smallest and the largest input are among those shown (inputs 1 and 7).
+        let first = p.curves.iter().find(|c| c.input_index == 0).expect("input 1");
+        let last = p.curves.iter().find(|c| c.input_index == 3).expect("input 7");
+        assert!(first.points.iter().all(|&(x, _)| x < p.x.to(2000.0)));
+        assert!(last.points.iter().all(|&(x, _)| x > p.x.to(7000.0)));
     }
 }
