@@ -74,14 +74,7 @@ impl Sub for Joules {
 
 impl fmt::Display for Joules {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let j = self.0;
-        if j.abs() >= 1.0 {
-            write!(f, "{j:.3} J")
-        } else if j.abs() >= 1e-3 {
-            write!(f, "{:.3} mJ", j * 1e3)
-        } else {
-            write!(f, "{:.3} uJ", j * 1e6)
-        }
+        f.write_str(&fmt_energy(self.0, UnitStyle::Ascii))
     }
 }
 
@@ -96,17 +89,18 @@ pub fn ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// How [`fmt_duration`] writes a duration. Both styles take the unit by the same thresholds —
-/// ns below 1 µs, µs below 1 ms, ms below 1 s, s from there — applied after rounding, so that
-/// no duration reads "1000 µs".
+/// How [`fmt_duration`] and [`fmt_energy`] write a value. Both styles take the unit by the
+/// same thresholds (a unit up to 1000 of it: ns below 1 µs, µs below 1 ms, ...) applied after
+/// rounding, so that nothing reads "1000 µs".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeStyle {
-    /// Terminal tables and log lines: ASCII `us`, and decimals by unit (none in ns, 1 in us, 2 in
-    /// ms, 3 in s), so that a right-aligned column in one unit lines up: `812 ns`, `23.4 us`,
-    /// `1.20 ms`, `3.000 s`.
+pub enum UnitStyle {
+    /// Terminal tables and log lines: ASCII `us`/`uJ`, and decimals by unit (durations: none in
+    /// ns, 1 in us, 2 in ms, 3 in s; energies: 3), so that a right-aligned column in one unit
+    /// lines up: `812 ns`, `23.4 us`, `1.20 ms`, `3.000 s`, `2.100 mJ`.
     Ascii,
-    /// Charts and reports: `µs`, and up to 3 significant digits without trailing zeros
-    /// ([`fmt_num`]), zero as a bare `0` (an axis' origin): `812 ns`, `23.4 µs`, `1.2 ms`, `3 s`.
+    /// Charts and reports: `µs`/`µJ`, and up to 3 significant digits without trailing zeros
+    /// ([`fmt_num`]), zero as a bare `0` (an axis' origin): `812 ns`, `23.4 µs`, `1.2 ms`, `3 s`,
+    /// `2.1 mJ`.
     Unicode,
 }
 
@@ -117,65 +111,87 @@ pub struct Unit {
     pub name: &'static str,
 }
 
-/// The units of durations in ns, smallest first: divisor, ASCII name, Unicode name, and the
-/// decimals of the ASCII style.
-const TIME_UNITS: [(f64, &str, &str, usize); 4] = [
+/// A family of units, smallest first: divisor, ASCII name, Unicode name, and the decimals of
+/// the ASCII style. Each unit covers values below 1000 of it (the last, everything above).
+type Units = [(f64, &'static str, &'static str, usize)];
+
+/// Durations in ns.
+const TIME_UNITS: &Units = &[
     (1.0, "ns", "ns", 0),
     (1e3, "us", "µs", 1),
     (1e6, "ms", "ms", 2),
     (1e9, "s", "s", 3),
 ];
 
-/// The index in `TIME_UNITS` of the unit for durations whose largest magnitude is `max_ns`.
-fn time_index(max_ns: f64) -> usize {
-    TIME_UNITS
+/// Energies in J.
+const ENERGY_UNITS: &Units = &[(1e-6, "uJ", "µJ", 3), (1e-3, "mJ", "mJ", 3), (1.0, "J", "J", 3)];
+
+/// The index in `units` of the unit for values whose largest magnitude is `max`.
+fn unit_index(units: &Units, max: f64) -> usize {
+    units
         .iter()
-        .position(|u| max_ns < u.0 * 1e3)
-        .unwrap_or(TIME_UNITS.len() - 1)
+        .position(|u| max < u.0 * 1e3)
+        .unwrap_or(units.len() - 1)
 }
 
-/// The unit for durations in ns whose largest magnitude is `max_ns`, named in `style`.
-pub fn time_unit(max_ns: f64, style: TimeStyle) -> Unit {
-    unit_at(time_index(max_ns), style)
-}
-
-/// `TIME_UNITS[k]` named in `style`.
-fn unit_at(k: usize, style: TimeStyle) -> Unit {
-    let (div, ascii, unicode, _) = TIME_UNITS[k];
+/// `units[k]` named in `style`.
+fn unit_at(units: &Units, k: usize, style: UnitStyle) -> Unit {
+    let (div, ascii, unicode, _) = units[k];
     let name = match style {
-        TimeStyle::Ascii => ascii,
-        TimeStyle::Unicode => unicode,
+        UnitStyle::Ascii => ascii,
+        UnitStyle::Unicode => unicode,
     };
     Unit { div, name }
 }
 
-/// A duration in ns written in `style`: "23.4 us" ([`TimeStyle::Ascii`]), "23.4 µs"
-/// ([`TimeStyle::Unicode`]).
-pub fn fmt_duration(ns: f64, style: TimeStyle) -> String {
-    if ns == 0.0 && style == TimeStyle::Unicode {
+/// `v` written in `style` with its unit from `units`.
+fn fmt_in(units: &Units, v: f64, style: UnitStyle) -> String {
+    if v == 0.0 && style == UnitStyle::Unicode {
         return "0".into();
     }
     let number = |k: usize| {
-        let (div, _, _, decimals) = TIME_UNITS[k];
+        let (div, _, _, decimals) = units[k];
         match style {
-            TimeStyle::Ascii => format!("{:.decimals$}", ns / div),
-            TimeStyle::Unicode => fmt_num(ns / div),
+            UnitStyle::Ascii => format!("{:.decimals$}", v / div),
+            UnitStyle::Unicode => fmt_num(v / div),
         }
     };
     // A value that rounds up to 1000 of its unit is written in the next ("1.00 ms", not
     // "1000.0 us").
-    let rounds_up = |n: &str| n.trim_start_matches('-').parse::<f64>().is_ok_and(|v| v >= 1e3);
-    let mut k = time_index(ns.abs());
-    while k + 1 < TIME_UNITS.len() && rounds_up(&number(k)) {
+    let rounds_up = |n: &str| n.trim_start_matches('-').parse::<f64>().is_ok_and(|x| x >= 1e3);
+    let mut k = unit_index(units, v.abs());
+    while k + 1 < units.len() && rounds_up(&number(k)) {
         k += 1;
     }
-    format!("{} {}", number(k), unit_at(k, style).name)
+    format!("{} {}", number(k), unit_at(units, k, style).name)
 }
 
-/// A duration printed for people in the terminal or a log ([`TimeStyle::Ascii`]): `812 ns`,
+/// The unit for durations in ns whose largest magnitude is `max_ns`, named in `style`.
+pub fn time_unit(max_ns: f64, style: UnitStyle) -> Unit {
+    unit_at(TIME_UNITS, unit_index(TIME_UNITS, max_ns), style)
+}
+
+/// The unit for energies in J whose largest magnitude is `max_j`, named in `style`.
+pub fn energy_unit(max_j: f64, style: UnitStyle) -> Unit {
+    unit_at(ENERGY_UNITS, unit_index(ENERGY_UNITS, max_j.abs()), style)
+}
+
+/// A duration in ns written in `style`: "23.4 us" ([`UnitStyle::Ascii`]), "23.4 µs"
+/// ([`UnitStyle::Unicode`]).
+pub fn fmt_duration(ns: f64, style: UnitStyle) -> String {
+    fmt_in(TIME_UNITS, ns, style)
+}
+
+/// An energy in J written in `style`: "2.100 mJ" ([`UnitStyle::Ascii`]), "2.1 mJ"
+/// ([`UnitStyle::Unicode`]).
+pub fn fmt_energy(j: f64, style: UnitStyle) -> String {
+    fmt_in(ENERGY_UNITS, j, style)
+}
+
+/// A duration printed for people in the terminal or a log ([`UnitStyle::Ascii`]): `812 ns`,
 /// `23.4 us`, `1.20 ms`, `3.000 s`.
 pub fn human_duration(d: Duration) -> String {
-    fmt_duration(d.as_nanos() as f64, TimeStyle::Ascii)
+    fmt_duration(d.as_nanos() as f64, UnitStyle::Ascii)
 }
 
 /// `"250ms"` -> (250.0, "ms"): a decimal number and the unit after it (possibly empty).
@@ -262,7 +278,7 @@ mod tests {
 
     #[test]
     fn durations_share_units_and_rounding_in_both_styles() {
-        let (a, u) = (TimeStyle::Ascii, TimeStyle::Unicode);
+        let (a, u) = (UnitStyle::Ascii, UnitStyle::Unicode);
         let cases = [
             (0.0, "0 ns", "0"),
             (812.0, "812 ns", "812 ns"),
@@ -292,5 +308,41 @@ mod tests {
             }
         );
         assert_eq!(time_unit(5e9, u).name, "s");
+    }
+
+    #[test]
+    fn energies_share_units_and_rounding_in_both_styles() {
+        let (a, u) = (UnitStyle::Ascii, UnitStyle::Unicode);
+        let cases = [
+            (0.0, "0.000 uJ", "0"),
+            (1e-9, "0.001 uJ", "0.001 µJ"),
+            (1.5e-5, "15.000 uJ", "15 µJ"),
+            (0.0021, "2.100 mJ", "2.1 mJ"),
+            (-0.0021, "-2.100 mJ", "-2.1 mJ"),
+            (2.5, "2.500 J", "2.5 J"),
+            (12_000.0, "12000.000 J", "12000 J"),
+            // Rounding up to 1000 of a unit moves to the next unit.
+            (0.999_999_9, "1.000 J", "1 J"),
+            (9.999_999e-4, "1.000 mJ", "1 mJ"),
+        ];
+        for (j, ascii, unicode) in cases {
+            assert_eq!(fmt_energy(j, a), ascii, "{j} J");
+            assert_eq!(fmt_energy(j, u), unicode, "{j} J");
+        }
+        assert_eq!(Joules(0.0021).to_string(), fmt_energy(0.0021, a));
+        assert_eq!(
+            energy_unit(5e-4, u),
+            Unit {
+                div: 1e-6,
+                name: "µJ"
+            }
+        );
+        assert_eq!(
+            energy_unit(-0.5, a),
+            Unit {
+                div: 1e-3,
+                name: "mJ"
+            }
+        );
     }
 }

@@ -1,32 +1,22 @@
 //! Tick positions and number formats for the chart axes and the report: linear ticks at 1, 2 or
 //! 5 times a power of ten, log ticks at decades (or 1-2-5 within one), binary byte ticks
 //! (1 KiB, 4 KiB, ...), and the display units of durations and energies (ns → µs, J → mJ);
-//! durations are written by [`crate::units`] in its Unicode style.
+//! durations and energies are written by [`crate::units`] in its Unicode style.
 
 pub use crate::numfmt::{fmt_num, fmt_power};
 pub use crate::units::Unit;
 
 use crate::numfmt::pow10;
-use crate::units::{fmt_duration, TimeStyle};
+use crate::units::{fmt_duration, UnitStyle};
 
 /// The unit for durations in nanoseconds whose largest value is `max_ns` ("µs").
 pub fn time_unit(max_ns: f64) -> Unit {
-    crate::units::time_unit(max_ns, TimeStyle::Unicode)
+    crate::units::time_unit(max_ns, UnitStyle::Unicode)
 }
 
-/// The unit for energies in joules whose largest magnitude is `max_j`.
+/// The unit for energies in joules whose largest magnitude is `max_j` ("µJ").
 pub fn energy_unit(max_j: f64) -> Unit {
-    match max_j.abs() {
-        m if m < 1e-3 => Unit {
-            div: 1e-6,
-            name: "µJ",
-        },
-        m if m < 1.0 => Unit {
-            div: 1e-3,
-            name: "mJ",
-        },
-        _ => Unit { div: 1.0, name: "J" },
-    }
+    crate::units::energy_unit(max_j, UnitStyle::Unicode)
 }
 
 /// Binary byte units, smallest first.
@@ -148,12 +138,12 @@ fn with_unit(v: f64, u: Unit) -> String {
 
 /// A duration in ns with its own unit: "1 µs", "250 ms".
 pub fn fmt_time(ns: f64) -> String {
-    fmt_duration(ns, TimeStyle::Unicode)
+    fmt_duration(ns, UnitStyle::Unicode)
 }
 
 /// An energy in J with its own unit: "10 µJ", "1.5 mJ".
 pub fn fmt_energy(j: f64) -> String {
-    with_unit(j, energy_unit(j))
+    crate::units::fmt_energy(j, UnitStyle::Unicode)
 }
 
 /// A size in bytes with a binary unit: "512 B", "1.5 KiB", "64 MiB".
