@@ -94,6 +94,16 @@ pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[i]
 }
 
+/// Successful requests per second.
+fn rate(samples: &[ClientSample], elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 {
+        samples.iter().filter(|s| s.ok()).count() as f64 / secs
+    } else {
+        0.0
+    }
+}
+
 /// Summarise one run's samples.
 pub fn summarize(
     target: &str,
@@ -109,14 +119,13 @@ pub fn summarize(
         .filter_map(|s| s.server_wall_ns.map(Duration::from_nanos))
         .collect();
     walls.sort_unstable();
-    let secs = elapsed.as_secs_f64();
     BenchRow {
         target: target.to_string(),
         input: input.to_string(),
         concurrency,
         requests: samples.len(),
         errors: samples.len() - lat.len(),
-        rps: if secs > 0.0 { lat.len() as f64 / secs } else { 0.0 },
+        rps: rate(samples, elapsed),
         p50: quantile(&lat, 0.5),
         p99: quantile(&lat, 0.99),
         server_wall_p50: (!walls.is_empty()).then(|| quantile(&walls, 0.5)),
@@ -234,7 +243,7 @@ pub async fn run(plan: &BenchPlan) -> Result<Vec<BenchRow>> {
             }
             rounds.push(round);
         }
-        rows.extend(combine(&targets, c, &rounds));
+        rows.extend(combine(&targets, c, rounds));
     }
     Ok(rows)
 }
@@ -247,39 +256,49 @@ struct Target {
 }
 
 /// One row per target from its rounds; each function's ratio to bare is taken round by round.
-fn combine(targets: &[Target], c: usize, rounds: &[Vec<Measured>]) -> Vec<BenchRow> {
+fn combine(targets: &[Target], c: usize, rounds: Vec<Vec<Measured>>) -> Vec<BenchRow> {
     let bare = targets.iter().position(|t| t.name == BARE);
-    let rate = |m: &Measured| summarize("", "", c, &m.samples, m.elapsed).rps;
+    // rates[round][target], each computed once.
+    let rates: Vec<Vec<f64>> = rounds
+        .iter()
+        .map(|r| r.iter().map(|m| rate(&m.samples, m.elapsed)).collect())
+        .collect();
+    // Each target's measurements over the rounds, moved rather than copied.
+    let mut by_target: Vec<Vec<Measured>> = targets.iter().map(|_| Vec::new()).collect();
+    for round in rounds {
+        for (ms, m) in by_target.iter_mut().zip(round) {
+            ms.push(m);
+        }
+    }
+    let median = |v: Vec<f64>| Spread::of(&v).map(|s| s.median);
     targets
         .iter()
+        .zip(by_target)
         .enumerate()
-        .map(|(i, t)| {
-            let ms: Vec<&Measured> = rounds.iter().filter_map(|r| r.get(i)).collect();
-            let samples: Vec<ClientSample> = ms.iter().flat_map(|m| m.samples.iter().cloned()).collect();
-            let elapsed: Duration = ms.iter().map(|m| m.elapsed).sum();
-            let rates: Vec<f64> = ms.iter().map(|m| rate(m)).collect();
+        .map(|(i, (t, ms))| {
+            let own: Vec<f64> = rates.iter().filter_map(|r| r.get(i).copied()).collect();
             let ratios: Vec<f64> = match bare {
-                Some(b) if b != i => rounds
-                    .iter()
-                    .filter_map(|r| Some(rate(r.get(i)?) / rate(r.get(b)?)))
-                    .collect(),
+                Some(b) if b != i => rates.iter().filter_map(|r| Some(r.get(i)? / r.get(b)?)).collect(),
                 _ => Vec::new(),
             };
-            let mut cpu_us = BTreeMap::new();
-            let roles: std::collections::BTreeSet<&String> =
-                ms.iter().flat_map(|m| m.cpu_us.keys()).collect();
-            for role in roles {
-                let v: Vec<f64> = ms.iter().filter_map(|m| m.cpu_us.get(role).copied()).collect();
-                if let Some(s) = Spread::of(&v) {
-                    cpu_us.insert(role.clone(), s.median);
-                }
-            }
-            let switches: Vec<f64> = ms.iter().filter_map(|m| m.switches).collect();
+            let roles: std::collections::BTreeSet<String> =
+                ms.iter().flat_map(|m| m.cpu_us.keys().cloned()).collect();
+            let cpu_us = roles
+                .into_iter()
+                .filter_map(|role| {
+                    let m = median(ms.iter().filter_map(|m| m.cpu_us.get(&role).copied()).collect())?;
+                    Some((role, m))
+                })
+                .collect();
+            let switches = median(ms.iter().filter_map(|m| m.switches).collect());
+            let elapsed: Duration = ms.iter().map(|m| m.elapsed).sum();
+            let n = ms.len();
+            let samples: Vec<ClientSample> = ms.into_iter().flat_map(|m| m.samples).collect();
             BenchRow {
-                rps: Spread::of(&rates).map_or(0.0, |s| s.median),
+                rps: median(own).unwrap_or(0.0),
                 cpu_us,
-                switches: Spread::of(&switches).map(|s| s.median),
-                rounds: ms.len(),
+                switches,
+                rounds: n,
                 vs_bare: Spread::of(&ratios),
                 ..summarize(&t.name, &t.input, c, &samples, elapsed)
             }
@@ -378,7 +397,7 @@ mod tests {
             vec![measured(500, 1, 1, 9.0), measured(250, 2, 1, 13.0)],
             vec![measured(1000, 1, 1, 10.0), measured(600, 4, 1, 14.0)],
         ];
-        let rows = combine(&targets, 32, &rounds);
+        let rows = combine(&targets, 32, rounds);
         assert_eq!(rows.len(), 2);
         let (bare, noop) = (&rows[0], &rows[1]);
         assert_eq!(bare.target, BARE);
