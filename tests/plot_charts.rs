@@ -171,6 +171,28 @@ fn input_axes_say_what_the_input_is() {
     let phases = svg_text(&out, "phases");
     assert!(phases.iter().any(|l| l == "alpha (input 10 KiB)"), "{phases:?}");
 
+    // An input of 0 (sha256 and memory have one) keeps the log axis: 0 is drawn apart, past a
+    // break, and the label says so.
+    let zeros: Vec<_> = data
+        .summary
+        .iter()
+        .filter(|s| s.function == "alpha" && s.input == "10")
+        .map(|s| nebula::export::SummaryRow {
+            input: "0".into(),
+            ..s.clone()
+        })
+        .collect();
+    let mut with_zero = data.clone();
+    with_zero.summary.extend(zeros);
+    let out = tmp.path().join("zero");
+    draw(&with_zero, &out);
+    let text = svg_text(&out, "latency");
+    let label = "Data size (bytes, log scale, 0 set apart)";
+    assert_eq!(count_lines(&text, label), 1, "{text:?}");
+    for tick in ["0", "32 KiB", "32 MiB"] {
+        assert!(text.iter().any(|l| l == tick), "no tick {tick}: {text:?}");
+    }
+
     // A count keeps its own words; a linear count axis has no scale note.
     label_alpha(&mut data, "n (number of terms)", None);
     data.summary.retain(|s| s.input != "100000");

@@ -66,6 +66,18 @@ pub struct Axis {
     pub unit: Option<Unit>,
     /// Categories at 0, 1, 2, ... (every label is drawn).
     pub categorical: bool,
+    /// On a log input axis whose inputs include 0: where 0 is drawn, left of an axis break.
+    pub zero: Option<ZeroSlot>,
+}
+
+/// The place of the value 0 on a log axis (which has no 0): a slot of its own left of the
+/// smallest positive value, past an axis break. Positions are in axis coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ZeroSlot {
+    /// Where 0 is drawn (its tick, labelled "0").
+    pub at: f64,
+    /// Where the axis is broken: between 0 and the log part.
+    pub break_at: f64,
 }
 
 impl Axis {
@@ -116,6 +128,7 @@ impl Axis {
             quantity,
             unit,
             categorical: false,
+            zero: None,
         }
     }
 
@@ -144,7 +157,33 @@ impl Axis {
             quantity,
             unit: None,
             categorical: false,
+            zero: None,
         }
+    }
+
+    /// An input-size axis: [`Axis::numeric`] (never forced to start at 0), except that on a log
+    /// chart, inputs that include 0 keep the log scale for the positive ones and give 0 a slot
+    /// of its own left of them, past an axis break ("0", break, "1 MiB", "4 MiB", ...), and the
+    /// description says so. A linear axis would crowd the small inputs against 0 (0, 1 and
+    /// 64 MiB on one linear axis put 0 and 1 MiB 1.5 % of the width apart).
+    pub fn input(values: &[f64], quantity: Quantity, log: bool) -> Axis {
+        let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        let positive: Vec<f64> = finite.iter().copied().filter(|x| *x > 0.0).collect();
+        let zero_and_positive = finite.iter().all(|x| *x >= 0.0) && positive.len() < finite.len();
+        if !log || positive.is_empty() || !zero_and_positive {
+            return Axis::numeric(values, quantity, log, false);
+        }
+        let mut a = Axis::log(min_max(&positive).0, min_max(&positive).1, quantity);
+        // The slot takes about a tenth of the axis, at least a third of a decade.
+        let gap = ((a.hi - a.lo) * 0.12).max(0.3);
+        let at = a.lo - gap;
+        a.zero = Some(ZeroSlot {
+            at,
+            break_at: a.lo - gap / 2.0,
+        });
+        a.ticks.insert(0, (at, "0".to_string()));
+        a.lo = at - gap / 2.0;
+        a
     }
 
     /// A numeric axis over `values` that always includes `must` (e.g. 1 for a ratio).
@@ -169,12 +208,15 @@ impl Axis {
             quantity: Quantity::Plain(""),
             unit: None,
             categorical: true,
+            zero: None,
         }
     }
 
     /// A value (base units) in axis coordinates.
     pub fn to(&self, v: f64) -> f64 {
-        if self.log {
+        if let (true, Some(z)) = (self.log && v <= 0.0, self.zero) {
+            z.at
+        } else if self.log {
             v.max(f64::MIN_POSITIVE).log10()
         } else {
             v
@@ -194,6 +236,9 @@ impl Axis {
         }
         if self.log {
             parts.push("log scale");
+        }
+        if self.zero.is_some() {
+            parts.push("0 set apart");
         }
         if parts.is_empty() {
             return name.to_string();
@@ -314,6 +359,34 @@ mod tests {
         assert_eq!(labels(&a), vec!["0", "1", "2", "3"]);
         let p = Axis::numeric(&[1.0, 4.0], Quantity::Plain("calls/s"), false, true);
         assert_eq!(p.desc("Throughput"), "Throughput (calls/s)");
+    }
+
+    #[test]
+    fn an_input_of_zero_gets_a_slot_apart_on_a_log_axis() {
+        let mib = 1024.0 * 1024.0;
+        let values = [0.0, mib, 16.0 * mib, 64.0 * mib];
+        let a = Axis::input(&values, Quantity::Bytes, true);
+        assert!(a.log);
+        let z = a.zero.expect("a zero slot");
+        assert_eq!(labels(&a), vec!["0", "1 MiB", "4 MiB", "16 MiB", "64 MiB"]);
+        // 0, then the break, then the log part; 0 maps to its slot, the rest to log10.
+        assert!(a.lo < z.at && z.at < z.break_at && z.break_at < mib.log10());
+        assert_eq!(a.to(0.0), z.at);
+        assert_eq!(a.to(16.0 * mib), (16.0 * mib).log10());
+        assert_eq!(a.ticks[0].0, z.at);
+        // The slot is about a tenth of the axis, and the log part keeps its decades.
+        let share = (z.break_at - a.lo) / (a.hi - a.lo);
+        assert!((0.08..0.3).contains(&share), "{share}");
+        assert_eq!(a.desc("Data size"), "Data size (bytes, log scale, 0 set apart)");
+        // On a linear chart, with negative inputs, or without a zero: the numeric axis.
+        let lin = Axis::input(&values, Quantity::Bytes, false);
+        assert!(!lin.log && lin.zero.is_none());
+        assert!(Axis::input(&[-1.0, 0.0, 100.0], Quantity::Plain(""), true)
+            .zero
+            .is_none());
+        let plain = Axis::input(&[10.0, 10_000.0], Quantity::Plain(""), true);
+        assert!(plain.log && plain.zero.is_none());
+        assert_eq!(labels(&plain), vec!["10", "100", "1000", "10⁴"]);
     }
 
     #[test]

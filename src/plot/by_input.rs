@@ -134,8 +134,9 @@ impl Cells {
 }
 
 /// Builds the figure, or says why there is nothing to draw. One scale policy for the chart
-/// ([`log_scale`]): the y axes are all log or all linear, and so are the numeric input axes
-/// (except a panel with an input of 0, which stays linear and says so).
+/// ([`log_scale`]): the y axes are all log or all linear, and so are the numeric input axes (an
+/// input of 0 does not keep a chart linear: its panel's positive inputs take part in the choice,
+/// and on a log chart 0 is drawn apart, past an axis break; see [`Axis::input`]).
 pub fn build(data: &RunData, spec: &MetricSpec) -> Result<ByInput, String> {
     let conc = data.base_concurrency();
     let mut all: Vec<Cells> = Vec::new();
@@ -179,7 +180,8 @@ pub fn build(data: &RunData, spec: &MetricSpec) -> Result<ByInput, String> {
         .iter()
         .filter(|c| c.numeric)
         .map(Cells::xs)
-        .filter(|xs| xs.iter().all(|x| *x > 0.0))
+        .filter(|xs| xs.iter().all(|x| *x >= 0.0))
+        .map(|xs| xs.into_iter().filter(|x| *x > 0.0).collect())
         .collect();
     let x_log = log_scale(&positive_xs);
     let y_log = log_scale(&all.iter().map(|c| y_values(&c.series)).collect::<Vec<_>>());
@@ -188,7 +190,7 @@ pub fn build(data: &RunData, spec: &MetricSpec) -> Result<ByInput, String> {
         .into_iter()
         .map(|mut c| {
             let x = if c.numeric {
-                Axis::numeric(&c.xs(), c.kind.quantity(), x_log, false)
+                Axis::input(&c.xs(), c.kind.quantity(), x_log)
             } else {
                 let labels: Vec<String> = c.inputs.iter().map(|i| c.kind.category(i)).collect();
                 Axis::categorical(&labels)
@@ -267,24 +269,41 @@ where
     })
 }
 
-/// One panel's content: bands, lines, error bars and points per runtime.
+/// One panel's content: bands, lines, error bars and points per runtime. On an input axis with
+/// 0 set apart, the axis shows its break, the line into the 0 point is dashed and the band
+/// covers the log part only.
 fn draw_series<DB: DrawingBackend>(chart: &mut Panel<'_, DB>, p: &XyPanel) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
+    if let Some(z) = p.x.zero {
+        axis_break(chart, z.break_at, p.y.lo)?;
+    }
     for s in &p.series {
         let c = runtime_color(&s.runtime);
-        let band: Vec<(f64, f64)> = s
-            .points
+        let apart = match (p.x.zero, s.points.first()) {
+            (Some(z), Some(q)) if q.x == z.at => 1,
+            _ => 0,
+        };
+        let (zero, log_part) = s.points.split_at(apart);
+        let band: Vec<(f64, f64)> = log_part
             .iter()
             .filter_map(|q| Some((q.x, q.hi?)))
-            .chain(s.points.iter().rev().filter_map(|q| Some((q.x, q.lo?))))
+            .chain(log_part.iter().rev().filter_map(|q| Some((q.x, q.lo?))))
             .collect();
-        if s.points.len() >= 2 && band.len() == 2 * s.points.len() {
+        if log_part.len() >= 2 && band.len() == 2 * log_part.len() {
             chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))?;
         }
+        if let (Some(a), Some(b)) = (zero.first(), log_part.first()) {
+            chart.draw_series(DashedLineSeries::new(
+                [(a.x, a.y), (b.x, b.y)],
+                6,
+                5,
+                c.stroke_width(2),
+            ))?;
+        }
         chart.draw_series(LineSeries::new(
-            s.points.iter().map(|q| (q.x, q.y)),
+            log_part.iter().map(|q| (q.x, q.y)),
             c.stroke_width(3),
         ))?;
         for q in &s.points {
@@ -294,5 +313,19 @@ where
         }
         chart.draw_series(s.points.iter().map(|q| Circle::new((q.x, q.y), 6, c.filled())))?;
     }
+    Ok(())
+}
+
+/// The mark of a broken x axis at `x`: the axis line cut, with two slanted strokes.
+fn axis_break<DB: DrawingBackend>(chart: &mut Panel<'_, DB>, x: f64, y_lo: f64) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let stroke = BLACK.stroke_width(2);
+    let mark = EmptyElement::at((x, y_lo))
+        + Rectangle::new([(-4, -6), (4, 6)], WHITE.filled())
+        + PathElement::new(vec![(-7, 6), (-2, -6)], stroke)
+        + PathElement::new(vec![(2, 6), (7, -6)], stroke);
+    chart.draw_series(std::iter::once(mark))?;
     Ok(())
 }
