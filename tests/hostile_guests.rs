@@ -68,6 +68,16 @@ const RUNTIME_CASES: &[Case] = &[
         message: "unreachable",
     },
     Case {
+        name: "sleep",
+        kind: "timeout",
+        message: "exceeded its timeout of 300ms",
+    },
+    Case {
+        name: "flood_forever",
+        kind: "output-limit",
+        message: "output cap of 1048576 bytes",
+    },
+    Case {
         name: "no_start",
         kind: "load",
         message: "no `_start` export",
@@ -547,7 +557,7 @@ fn an_experiment_refuses_a_hostile_function_before_measuring_and_records_sometim
     cases.push(("crash", "[\"native\"]", "native process killed by signal 11"));
     for (name, runtimes, message) in cases {
         // Experiments capture up to 64 MiB of output per call.
-        let message = if name == "flood" {
+        let message = if name.starts_with("flood") {
             "output cap of 67108864 bytes"
         } else {
             message

@@ -227,3 +227,41 @@ fn output_past_the_cap_is_an_output_limit_error() {
     assert_eq!(o.error, Some(CallError::OutputLimit(1 << 20)));
     assert!(o.stdout.len() <= 1 << 20);
 }
+
+/// A module that writes `n` bytes (zeros) to stdout in one write and exits.
+fn writes(n: usize) -> Vec<u8> {
+    let pages = n / 65536 + 2;
+    wat(&format!(
+        r#"(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") {pages})
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 65536)) (i32.store (i32.const 4) (i32.const {n}))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#
+    ))
+}
+
+#[test]
+fn output_of_exactly_the_cap_is_within_it_as_on_native() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = host(tmp.path(), 2000, 64 << 20);
+    let cap = 1 << 20;
+    let at = WasmFunction::load(h.clone(), "at", &write(tmp.path(), "at.wasm", &writes(cap))).unwrap();
+    let o = at.call(&CallInput::default());
+    assert_eq!((o.error, o.stdout.len()), (None, cap));
+    let over = WasmFunction::load(h, "over", &write(tmp.path(), "over.wasm", &writes(cap + 1))).unwrap();
+    let o = over.call(&CallInput::default());
+    assert_eq!(o.error, Some(CallError::OutputLimit(cap)));
+    assert_eq!(o.stdout.len(), cap, "the output is kept up to the cap");
+}
+
+#[test]
+fn memory_caps_of_4_gib_and_more_are_accepted_and_enforced_by_the_address_space() {
+    let tmp = tempfile::tempdir().unwrap();
+    for cap in [4u64 << 30, 8 << 30] {
+        let h = host(tmp.path(), 2000, cap);
+        let f = WasmFunction::load(h, "hi", &write(tmp.path(), "hi.wasm", &hello("hi"))).unwrap();
+        let o = f.call(&CallInput::default());
+        assert_eq!((o.error, o.stdout.as_slice()), (None, &b"hi"[..]), "cap {cap}");
+    }
+}

@@ -19,6 +19,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// wasm32-wasip1 guest uses about 1.1 MB: 1 MiB of stack plus its data).
 pub const KEEP_RESIDENT: usize = 2 << 20;
 
+/// The largest memory a wasm32 module can have: 65 536 pages of 64 KiB.
+const WASM32_MAX_MEMORY: usize = 1 << 32;
+
 /// Settings of a [`WasmHost`].
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -54,12 +57,14 @@ impl WasmHost {
         let slots = cfg.max_instances.max(1);
         let max_memory = usize::try_from(cfg.limits.memory_bytes).unwrap_or(usize::MAX);
         // The pool's slots must hold the largest memory a call may grow to (plus one page for
-        // the grow that the limiter refuses, so that refusal is ours, not the pool's).
+        // the grow that the limiter refuses, so that refusal is ours, not the pool's), and no
+        // more than a 32-bit memory can be (4 GiB, the engine's memory reservation): a cap of
+        // 4 GiB or more is then never reached, as wasm32 cannot address past it.
         pool.total_core_instances(slots)
             .total_memories(slots)
             .total_tables(slots)
             .total_stacks(slots)
-            .max_memory_size(max_memory.saturating_add(1 << 16))
+            .max_memory_size(max_memory.saturating_add(1 << 16).min(WASM32_MAX_MEMORY))
             // Reset the first MiBs of a reused slot in place (restoring the image) instead of
             // madvise: no TLB shootdown across threads, no page faults on reuse; with
             // PAGEMAP_SCAN (Linux 6.7+) only the pages the call dirtied are reset.
@@ -78,7 +83,9 @@ impl WasmHost {
             .map_err(anyhow::Error::from)
             .context("cannot create the wasmtime engine")?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut HostState| &mut s.wasi)
+        // The async WASI host: a guest blocked in a host call (a `poll_oneoff` sleep) is a
+        // suspended future that the call's deadline can drop; see `wasm::drive`.
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut HostState| &mut s.wasi)
             .map_err(anyhow::Error::from)
             .context("cannot add WASI preview 1 to the linker")?;
         add_bench_markers(&mut linker)?;
@@ -98,6 +105,13 @@ impl WasmHost {
     pub fn deadline_ticks(&self) -> u64 {
         let t = self.limits.timeout.as_nanos() / EPOCH_TICK.as_nanos();
         (t as u64).saturating_add(1)
+    }
+
+    /// When a call is dropped even if it is not running wasm (blocked in a host call, where
+    /// epoch interruption cannot reach it): the timeout plus two epoch ticks, so that a guest
+    /// running wasm meets the epoch deadline first, as before.
+    pub fn call_deadline(&self) -> Duration {
+        self.limits.timeout.saturating_add(EPOCH_TICK * 2)
     }
 
     /// A short version string for metadata: `wasmtime 48.0.8`.

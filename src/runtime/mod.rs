@@ -202,6 +202,7 @@ pub trait Runtime: Send + Sync {
 }
 
 pub mod cache;
+mod drive;
 pub mod engine;
 pub mod native;
 pub mod store;

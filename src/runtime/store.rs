@@ -115,7 +115,9 @@ impl HostState {
         memory_cap: u64,
         output_cap: usize,
     ) -> Result<(HostState, Stdio)> {
-        let stdout = MemoryOutputPipe::new(output_cap);
+        // One byte over the cap: a guest that writes exactly the cap is within it (as a
+        // native one is); one that writes more fills the extra byte and is over.
+        let stdout = MemoryOutputPipe::new(output_cap.saturating_add(1));
         let stderr = MemoryOutputPipe::new(STDERR_CAP);
         let mut b = WasiCtxBuilder::new();
         b.stdin(MemoryInputPipe::new(input.stdin.clone()))

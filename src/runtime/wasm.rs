@@ -179,22 +179,32 @@ fn run(
     store.limiter(|s| &mut s.limiter);
     store.set_epoch_deadline(host.deadline_ticks());
     store.epoch_deadline_trap();
-    let instance = pre.instantiate(&mut store).map_err(|e| e.context(LOAD_PREFIX));
-    // One clock reading ends a phase and starts the next.
-    let t_exec = Instant::now();
-    let instantiate = t_exec - t_inst;
-    let result = instance.and_then(|i| {
-        let start = i.get_typed_func::<(), ()>(&mut store, "_start").map_err(|_| {
+    // One clock reading ends a phase and starts the next; it is taken inside the future, which
+    // a deadline may drop, so it lands in a cell. A guest held in a host call past the deadline
+    // (a `poll_oneoff` sleep, which epoch interruption cannot reach) is unwound and its call is
+    // a timeout, like a guest that ran wasm past it.
+    let exec_start = std::cell::Cell::new(None);
+    let result = super::drive::drive(t_inst + host.call_deadline(), async {
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| e.context(LOAD_PREFIX))?;
+        exec_start.set(Some(Instant::now()));
+        let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|_| {
             wasmtime::format_err!(
                 "{LOAD_PREFIX}: the module has no `_start` export: Nebula runs WASI command modules (a Rust `main` built for wasm32-wasip1)"
             )
         })?;
-        start.call(&mut store, ())
+        start.call_async(&mut store, ()).await
     });
+    let t_exec = exec_start.get();
     // Dropping the store frees the instance and resets its pooled memory slot: a cost of every
     // call, so it is inside the call's wall and CPU time (a phase of its own).
     let t_down = Instant::now();
-    let execute = t_down - t_exec;
+    let (instantiate, execute) = match t_exec {
+        Some(t) => (t - t_inst, Some(t_down - t)),
+        None => (t_down - t_inst, None),
+    };
     let data = store.into_data();
     let teardown = t_down.elapsed();
     // CPU time is read inside the wall interval at both ends, so that an interrupt between the
@@ -216,7 +226,7 @@ fn run(
         phases: Phases {
             compile,
             instantiate: Some(instantiate),
-            execute: Some(execute),
+            execute,
             spawn_to_exit: None,
             teardown: Some(teardown),
         },
@@ -224,7 +234,10 @@ fn run(
         cpu,
         peak_memory_bytes: data.limiter.peak_memory as u64,
         exit_code,
-        stdout: stdout.contents().to_vec(),
+        stdout: {
+            let out = stdout.contents();
+            out[..out.len().min(limits.output_bytes)].to_vec()
+        },
         stderr_tail: tail(&stderr.contents(), 4096),
         error,
     }
@@ -243,9 +256,9 @@ fn classify(
     output_cap: usize,
     timeout: Duration,
 ) -> (Option<i32>, Option<CallError>) {
-    // A guest whose output reached the cap had writes refused (short writes, then errors),
-    // even if it went on to exit cleanly: its output is truncated.
-    let full = stdio.stdout.contents().len() >= output_cap;
+    // A guest whose output went over the cap (the pipe holds one byte more) had writes refused
+    // (short writes, then errors), even if it went on to exit cleanly: its output is truncated.
+    let full = stdio.stdout.contents().len() > output_cap;
     let e = match result {
         Ok(()) if full => return (Some(0), Some(CallError::OutputLimit(output_cap))),
         Ok(()) => return (Some(0), None),
@@ -256,6 +269,11 @@ fn classify(
         return (Some(0), None);
     }
     let trap = e.downcast_ref::<Trap>().copied();
+    // A guest that went on writing after its writes were refused ran into the timeout, but
+    // what went wrong is its output.
+    if trap == Some(Trap::Interrupt) && full {
+        return (None, Some(CallError::OutputLimit(output_cap)));
+    }
     if trap == Some(Trap::Interrupt) {
         return (None, Some(CallError::Timeout(timeout)));
     }
