@@ -197,7 +197,10 @@ async fn the_token_guards_uploads_and_deletes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_malformed_requests_are_refused() {
-    let s = start(|c| c.max_body = 1024);
+    let s = start(|c| {
+        c.max_body = 1024;
+        c.read_timeout = Duration::from_secs(30);
+    });
     assert_eq!(s.put("m", hello("ok"), None).await.status, 201);
     let big = "x".repeat(4096);
     let r = s.invoke("m", "", &big).await;
@@ -205,6 +208,18 @@ async fn oversized_and_malformed_requests_are_refused() {
     assert_eq!(r.json().expect("json")["error"], "body-too-large");
     let r = s.put("big", vec![0u8; 4096], None).await;
     assert_eq!(r.status, 413);
+    // Refused from the headers alone, before any body byte is read or buffered: a declared
+    // length over the cap is 413, an unknown function 404 (not a 408 once the read timeout,
+    // 30 s here, has passed waiting for a body that never comes).
+    let addr = s.url.trim_start_matches("http://");
+    let head =
+        |path: &str, len: u64| format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {len}\r\n\r\n");
+    assert_eq!(
+        raw_status(addr, &head("/functions/m/invoke", 20_000_000)).await,
+        413
+    );
+    assert_eq!(raw_status(addr, &head("/functions/nope/invoke", 1000)).await, 404);
+    assert_eq!(raw_status(addr, &head("/functions/a..b/invoke", 1000)).await, 400);
     // Names that are paths or odd characters.
     for bad in ["a..b", ".hidden", "%2e%2e", "a%2Fb", "x%20y"] {
         let r = s.put(bad, hello("x"), None).await;
@@ -226,6 +241,23 @@ async fn oversized_and_malformed_requests_are_refused() {
     // Nothing of that reached a guest.
     let m = s.metrics().await;
     assert_eq!(value(&m, "nebula_invocations_total", &[]), 0.0);
+}
+
+/// The status of the answer to `request` sent as is on a new connection, within 20 s.
+async fn raw_status(addr: &str, request: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut st = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    st.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(20), st.read(&mut buf))
+        .await
+        .expect("an answer before the body")
+        .expect("read");
+    let head = String::from_utf8_lossy(&buf[..n]);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,9 +330,19 @@ async fn a_full_server_answers_503_with_retry_after() {
         assert_eq!(r.status, 504);
     }
     let m = s.metrics().await;
-    assert!(value(&m, "nebula_invocations_total", &[("outcome", "saturated")]) >= 1.0);
+    // A refusal is not an invocation: invocations are the calls that ran, one per CSV row.
+    assert!(value(&m, "nebula_refused_total", &[("reason", "saturated")]) >= 1.0);
+    assert_eq!(
+        value(&m, "nebula_invocations_total", &[("outcome", "saturated")]),
+        0.0
+    );
+    assert_eq!(
+        value(&m, "nebula_invocations_total", &[("outcome", "timeout")]),
+        2.0
+    );
     assert_eq!(value(&m, "nebula_inflight_calls", &[]), 0.0);
     s.stop();
+    assert_eq!(rows(&s.csv_path()).len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -468,5 +510,19 @@ async fn every_call_sees_fresh_memory() {
     }
     for _ in 0..5 {
         assert_eq!(s.invoke("fresh", "", "").await.text(), "A0");
+    }
+}
+
+#[test]
+fn an_empty_token_is_refused_rather_than_leaving_uploads_open() {
+    for empty in ["", "  "] {
+        let mut c = nebula::server::ServerConfig::new(1);
+        c.token = Some(empty.into());
+        let err = nebula::server::AppState::build(c).err().expect("refused");
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("the token is empty") && msg.contains("NEBULA_TOKEN"),
+            "{msg}"
+        );
     }
 }

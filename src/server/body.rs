@@ -6,21 +6,41 @@ use super::error::AppError;
 use super::SharedState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::StatusCode;
 use std::convert::Infallible;
 use std::future::Future;
 use std::task::Poll;
 
-/// The whole body, or the error to answer with. Extraction never fails by itself, so that the
-/// handler checks the name and the function first and reports the first problem.
-pub struct TimedBody(pub Result<Bytes, AppError>);
+/// A request's body, not yet read: the handler checks the token, the name, the function and
+/// admission first, so that a request refused for any of those never has its body buffered,
+/// then calls [`TimedBody::read`].
+pub struct TimedBody(Request);
 
 impl FromRequest<SharedState> for TimedBody {
     type Rejection = Infallible;
 
-    async fn from_request(req: Request, state: &SharedState) -> Result<TimedBody, Infallible> {
+    async fn from_request(req: Request, _state: &SharedState) -> Result<TimedBody, Infallible> {
+        Ok(TimedBody(req))
+    }
+}
+
+impl TimedBody {
+    /// The whole body, or the error to answer with: 413 at once when the declared
+    /// `Content-Length` is over `--max-body` (or as soon as the bytes read pass it), 408 when
+    /// the body does not arrive within `--read-timeout`.
+    pub async fn read(self, state: &SharedState) -> Result<Bytes, AppError> {
+        let declared = self
+            .0
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > state.config.max_body as u64) {
+            return Err(AppError::too_large());
+        }
         let limit = state.config.read_timeout;
-        let mut read = std::pin::pin!(Bytes::from_request(req, state));
+        let mut read = std::pin::pin!(Bytes::from_request(self.0, state));
         // A small body usually arrived with the headers: the first poll completes it, and no
         // timer is armed (arming one is a visible part of a small call's server time).
         let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
@@ -28,7 +48,7 @@ impl FromRequest<SharedState> for TimedBody {
             Poll::Ready(done) => Ok(done),
             Poll::Pending => tokio::time::timeout(limit, read).await,
         };
-        let body = match timed {
+        match timed {
             Ok(read) => read.map_err(AppError::from),
             Err(_) => Err(AppError::new(
                 StatusCode::REQUEST_TIMEOUT,
@@ -38,7 +58,6 @@ impl FromRequest<SharedState> for TimedBody {
                     crate::units::human_duration(limit)
                 ),
             )),
-        };
-        Ok(TimedBody(body))
+        }
     }
 }

@@ -1,10 +1,12 @@
 //! The server's calls.csv: one writer thread fed through a channel, writing [`CallRow`]s in the
 //! schema of the orchestrator's `calls.csv` and flushing as soon as its queue is empty (after
 //! every row unless a burst is queued), so that a killed server leaves only whole rows and
-//! `nebula plot` can draw a serving session.
+//! `nebula plot` can draw a serving session. An existing file is appended to, never
+//! truncated: a restarted server adds its calls after the last session's.
 
 use crate::record::CallRow;
 use anyhow::{Context, Result};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -21,18 +23,39 @@ pub struct CsvLog {
 }
 
 impl CsvLog {
-    /// Create `path` (and its folder) and start the writer thread.
+    /// Open `path` for appending (creating it and its folder, with the header line, when it
+    /// is new or empty) and start the writer thread. A file that is not a calls CSV of this
+    /// schema is refused, not overwritten.
     pub fn open(path: &Path) -> Result<CsvLog> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         }
-        let file = std::fs::File::create(path).with_context(|| {
-            format!(
-                "cannot create the calls CSV {}: choose another with --csv",
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(path)
+            .with_context(|| {
+                format!(
+                    "cannot open the calls CSV {} for appending: choose another with --csv",
+                    path.display()
+                )
+            })?;
+        let header = header_line()?;
+        let existing =
+            first_line(&mut file).with_context(|| format!("cannot read the calls CSV {}", path.display()))?;
+        match existing {
+            None => file
+                .write_all(header.as_bytes())
+                .and_then(|()| file.flush())
+                .with_context(|| format!("cannot write the calls CSV {}", path.display()))?,
+            Some(line) if line == header => {}
+            Some(_) => anyhow::bail!(
+                "{} exists and is not a calls CSV of this Nebula version (its first line is not the calls.csv header): choose another file with --csv, or move it away",
                 path.display()
-            )
-        })?;
+            ),
+        }
         let (tx, rx) = mpsc::channel::<Msg>();
         let shown = path.display().to_string();
         std::thread::Builder::new()
@@ -70,8 +93,28 @@ impl CsvLog {
     }
 }
 
+/// The calls.csv header line, with its line ending, as the writer would write it.
+fn header_line() -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(CallRow::default())
+        .context("cannot build the calls CSV header")?;
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(text.split_inclusive('\n').next().unwrap_or_default().to_string())
+}
+
+/// The file's first line with its line ending, or `None` when the file is empty.
+fn first_line(file: &mut std::fs::File) -> std::io::Result<Option<String>> {
+    use std::io::{BufRead, Seek};
+    file.seek(std::io::SeekFrom::Start(0))?;
+    let mut line = String::new();
+    let n = std::io::BufReader::new(&*file).read_line(&mut line)?;
+    Ok((n > 0).then_some(line))
+}
+
 fn writer(file: std::fs::File, rx: mpsc::Receiver<Msg>, path: &str) {
-    let mut w = csv::Writer::from_writer(file);
+    // The header is already in the file: rows only.
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(file);
     let mut failed = false;
     // Rows are written as they come; the buffer is flushed whenever the queue is empty (so
     // after every row when calls are sparse, after a burst under load), and only whole rows
@@ -107,4 +150,59 @@ fn report(failed: &mut bool, path: &str, e: &csv::Error) {
         tracing::error!("cannot write the calls CSV {path}: {e}");
     }
     *failed = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_rows(path: &Path, functions: &[&str]) {
+        let log = CsvLog::open(path).expect("open");
+        for f in functions {
+            log.append(Arc::new(CallRow {
+                function: (*f).to_string(),
+                ..CallRow::default()
+            }));
+        }
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(log.close());
+    }
+
+    fn functions(path: &Path) -> Vec<String> {
+        let mut r = csv::Reader::from_path(path).expect("read");
+        r.deserialize::<CallRow>()
+            .map(|row| row.expect("a whole row").function)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_file_gets_its_header_and_a_restart_appends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("serve").join("calls.csv");
+        write_rows(&path, &[]);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text, header_line().expect("header"), "a session without calls");
+        assert!(text.starts_with("run_id,cell,function,"), "{text}");
+        write_rows(&path, &["a", "b"]);
+        write_rows(&path, &["c"]);
+        assert_eq!(functions(&path), vec!["a", "b", "c"]);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.matches(",function,").count(), 1, "one header: {text}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_calls_csv_is_refused_and_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("notes.csv");
+        std::fs::write(&path, "my,own,data\n1,2,3\n").expect("write");
+        let err = CsvLog::open(&path).err().expect("refused");
+        let msg = format!("{err:#}");
+        assert!(msg.contains("not a calls CSV") && msg.contains("--csv"), "{msg}");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "my,own,data\n1,2,3\n"
+        );
+    }
 }

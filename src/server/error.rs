@@ -47,6 +47,15 @@ impl AppError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
+    /// 413: the body is over `--max-body`.
+    pub fn too_large() -> AppError {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "the request body is larger than the server's cap (--max-body)",
+        )
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> AppError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message).with_header(
             axum::http::header::WWW_AUTHENTICATE,
@@ -86,17 +95,14 @@ impl std::fmt::Display for AppError {
 impl From<axum::extract::rejection::BytesRejection> for AppError {
     fn from(r: axum::extract::rejection::BytesRejection) -> AppError {
         let status = r.status();
-        let kind = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "body-too-large"
-        } else {
-            "bad-body"
-        };
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the request body is larger than the server's cap (--max-body)".to_string()
-        } else {
-            format!("cannot read the request body: {}", r.body_text())
-        };
-        AppError::new(status, kind, message)
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::too_large();
+        }
+        AppError::new(
+            status,
+            "bad-body",
+            format!("cannot read the request body: {}", r.body_text()),
+        )
     }
 }
 

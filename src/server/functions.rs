@@ -9,7 +9,6 @@ use super::SharedState;
 use crate::runtime::{NativeFunction, WasmFunction, WasmHost};
 use crate::suite::Suite;
 use anyhow::Result;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -218,7 +217,7 @@ pub async fn upload(
     State(state): State<SharedState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    TimedBody(body): TimedBody,
+    body: TimedBody,
 ) -> Result<Response, AppError> {
     let result = do_upload(&state, &name, &headers, body).await;
     let outcome = match &result {
@@ -235,11 +234,11 @@ async fn do_upload(
     state: &SharedState,
     name: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, AppError>,
+    body: TimedBody,
 ) -> Result<Response, AppError> {
     authorize(state, headers)?;
     check_name(name)?;
-    let bytes = body?;
+    let bytes = body.read(state).await?;
     if bytes.is_empty() {
         return Err(AppError::bad_request(
             "invalid-module",

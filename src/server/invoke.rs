@@ -100,7 +100,7 @@ pub async fn handler(
     State(state): State<SharedState>,
     Path(name): Path<String>,
     query: Result<Query<InvokeQuery>, QueryRejection>,
-    TimedBody(body): TimedBody,
+    body: TimedBody,
 ) -> Result<Response, AppError> {
     check_name(&name)?;
     let Query(q) = query.map_err(|e| AppError::bad_request("bad-query", e.body_text()))?;
@@ -131,7 +131,8 @@ pub async fn handler(
             format!("'{name}' is wasm-only (uploaded modules and suite functions without a host build): use runtime=wasm"),
         ));
     }
-    let stdin = body?.to_vec();
+    // Admission before the body: a refused request is never buffered, and the bodies held
+    // at once are bounded by the calls admitted (`max_inflight + queue`) times `--max-body`.
     let Some(ticket) = state.admission.admit() else {
         state.metrics.refused(&name, kind.as_str(), "saturated");
         return Err(AppError::saturated(format!(
@@ -140,6 +141,7 @@ pub async fn handler(
             state.admission.queued()
         )));
     };
+    let stdin = Vec::from(body.read(&state).await?);
     let st = state.clone();
     // The response is built on the pool thread too (after the call is recorded), so the
     // record's strings are freed on the thread that allocated them.

@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text exposition format (version 0.0.4), written by hand:
-//! invocations by function, runtime and outcome; a latency histogram by function and runtime;
+//! invocations by function, runtime and outcome (the calls that ran: one per calls.csv row);
+//! requests refused before running, by reason; a latency histogram by function and runtime;
 //! energy in joules by function, runtime and label; calls in flight; uploads by outcome.
 
 use super::SharedState;
@@ -29,6 +30,8 @@ struct Histogram {
 struct Series {
     /// Invocations by outcome.
     outcomes: BTreeMap<String, u64>,
+    /// Requests refused before they ran, by reason.
+    refused: BTreeMap<String, u64>,
     latency: Histogram,
     /// Joules by label.
     energy: BTreeMap<String, f64>,
@@ -91,12 +94,12 @@ impl Metrics {
         });
     }
 
-    /// A request refused before it ran (e.g. `saturated`).
-    pub fn refused(&self, function: &str, runtime: &str, outcome: &str) {
+    /// A request refused before it ran (`saturated`): not an invocation, and no CSV row.
+    pub fn refused(&self, function: &str, runtime: &str, reason: &str) {
         let mut m = self.lock();
         at(&mut m.series, function, |by_runtime| {
             at(by_runtime, runtime, |series| {
-                at(&mut series.outcomes, outcome, |n| *n += 1)
+                at(&mut series.refused, reason, |n| *n += 1)
             })
         });
     }
@@ -126,6 +129,20 @@ impl Metrics {
                 esc(f),
                 esc(r),
                 esc(o)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP nebula_refused_total Invoke requests refused before they ran, by function, runtime and reason (saturated)."
+        );
+        let _ = writeln!(out, "# TYPE nebula_refused_total counter");
+        for (f, r, why, n) in all().flat_map(|(f, r, s)| s.refused.iter().map(move |(o, n)| (f, r, o, n))) {
+            let _ = writeln!(
+                out,
+                "nebula_refused_total{{function=\"{}\",runtime=\"{}\",reason=\"{}\"}} {n}",
+                esc(f),
+                esc(r),
+                esc(why)
             );
         }
         let _ = writeln!(

@@ -110,6 +110,15 @@ impl AppState {
     /// Compiling the suite is blocking work: call this from a blocking context or before the
     /// runtime starts serving (`serve` does it on the blocking pool).
     pub fn build(config: ServerConfig) -> Result<AppState> {
+        match config.token.as_deref() {
+            Some(t) if t.trim().is_empty() => anyhow::bail!(
+                "the token is empty (--token or NEBULA_TOKEN): give a non-empty token, or unset both to leave uploads and deletes open"
+            ),
+            None if !config.bare_route => tracing::warn!(
+                "no token (--token or NEBULA_TOKEN): anyone who can reach this server can upload and delete functions"
+            ),
+            _ => {}
+        }
         let mut host_cfg = HostConfig::new(config.limits);
         host_cfg.cache_dir = config.cache_dir.clone();
         host_cfg.max_instances = u32::try_from(config.max_inflight.max(1)).unwrap_or(u32::MAX);

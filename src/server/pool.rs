@@ -49,6 +49,8 @@ impl CallPool {
     }
 
     /// Run `f` on a pool thread and wait for its result without blocking the async worker.
+    /// A job whose caller has gone by the time a thread takes it (an HTTP client that gave up
+    /// while its call was queued) is dropped unrun: no guest call nobody waits for.
     pub async fn run<T, F>(&self, f: F) -> Result<T, Lost>
     where
         T: Send + 'static,
@@ -56,7 +58,9 @@ impl CallPool {
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = tx.send(f());
+            if !tx.is_closed() {
+                let _ = tx.send(f());
+            }
         });
         self.tx.send(job).map_err(|_| Lost)?;
         rx.await.map_err(|_| Lost)
@@ -103,6 +107,40 @@ mod tests {
             out
         });
         assert_eq!(sums, vec![0, 1, 3, 6, 10, 15, 21, 28]);
+    }
+
+    #[test]
+    fn a_job_whose_caller_left_while_queued_is_not_run() {
+        let pool = CallPool::new(1, "nebula-call-gone", SchedPolicy::Normal).expect("pool");
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        block_on(async {
+            // The only thread is busy until released; the second job waits in the queue.
+            let busy = pool.run(move || hold.recv().is_ok());
+            let counted = ran.clone();
+            let queued = pool.run(move || counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+            let mut busy = std::pin::pin!(busy);
+            // Start both (each sends its job on first poll), then give up on the queued one.
+            let _ = futures_poll_once(busy.as_mut()).await;
+            let _ = futures_poll_once(std::pin::pin!(queued)).await;
+            let _ = release.send(());
+            assert_eq!(busy.await.ok(), Some(true));
+        });
+        // A later job runs, and the abandoned one never did.
+        let counted = ran.clone();
+        let after =
+            block_on(pool.run(move || counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 100));
+        assert_eq!(after.ok(), Some(100));
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// Poll `f` once; `Some` if it completed.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(mut f: F) -> Option<F::Output> {
+        std::future::poll_fn(|cx| match std::pin::Pin::new(&mut f).poll(cx) {
+            std::task::Poll::Ready(v) => std::task::Poll::Ready(Some(v)),
+            std::task::Poll::Pending => std::task::Poll::Ready(None),
+        })
+        .await
     }
 
     #[test]
