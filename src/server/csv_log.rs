@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn a_file_that_is_not_a_calls_csv_is_refused_and_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("notes.csv");
+        let path = dir.path().join("my-data.txt");
         std::fs::write(&path, "my,own,data\n1,2,3\n").expect("write");
         let err = CsvLog::open(&path).err().expect("refused");
         let msg = format!("{err:#}");
