@@ -164,6 +164,7 @@ pub fn router(state: SharedState) -> Router {
         r = r.route("/bare", any(bare));
     }
     r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body))
         .with_state(state)
 }
@@ -174,6 +175,18 @@ async fn healthz() -> &'static str {
 
 async fn bare() -> &'static str {
     "bare\n"
+}
+
+/// 405 in the JSON error shape (axum adds the `Allow` header with the route's methods).
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> AppError {
+    AppError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!(
+            "{method} is not allowed on {}: the Allow header lists the methods it takes; see / for the API",
+            uri.path()
+        ),
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> AppError {
