@@ -2,11 +2,11 @@
 //! refuses a bad config before anything runs, naming the file, the line, the key and the fix.
 
 use crate::energy::auto::{Choice, EnergyOptions};
-use crate::energy::model::Model;
+use crate::energy::model::{check_watts, Model};
 use crate::runtime::{Limits, RuntimeKind};
 use crate::server::sched::SchedPolicy;
 use crate::suite::Suite;
-use crate::units::{parse_bytes, parse_duration, Watts};
+use crate::units::{parse_bytes, parse_duration};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -426,14 +426,13 @@ fn energy_options(e: &EnergyConfig, err: &ErrFn) -> Result<EnergyOptions, Config
         ),
     ] {
         if let Some(w) = v {
-            if !(0.0..=10_000.0).contains(&w) {
-                return Err(err(
+            *slot = check_watts(w).map_err(|_| {
+                err(
                     key,
                     format!("{w} W is out of range"),
                     "use a power in watts from 0 to 10000",
-                ));
-            }
-            *slot = Watts(w);
+                )
+            })?;
         }
     }
     Ok(EnergyOptions {
