@@ -230,13 +230,14 @@ pub(crate) fn describe_compile_error(e: anyhow::Error) -> anyhow::Error {
 }
 
 /// When `msg` (a wasmtime error chain) says the module's memory does not fit the pooling
-/// allocator, the module's minimum memory as text ("1.2 GiB (1310720000 bytes)"), or "more".
+/// allocator, the module's minimum memory as text ("1250.0 MiB (1310720000 bytes)"), or "more".
 pub(crate) fn memory_over_cap(msg: &str) -> Option<String> {
-    if !msg.contains("does not fit in pooling allocator requirements") {
+    // Tables have pool limits too ("minimum element size"), fixed and not the memory cap's.
+    if !msg.contains("memory does not fit in pooling allocator requirements") {
         return None;
     }
     let need = msg
-        .split_once("minimum byte size of ")
+        .split_once("memory has a minimum byte size of ")
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|n| n.parse::<u64>().ok());
     Some(match need {
@@ -266,4 +267,27 @@ pub fn prepare(
         RuntimeKind::WasmCold => Box::new(ColdFunction::load(host.clone(), name, path)?),
         RuntimeKind::Native => Box::new(NativeFunction::new(path, host.limits)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_memory_over_the_cap_is_blamed_on_the_cap() {
+        let memory = "module memory does not fit in pooling allocator requirements: memory index 0 is \
+                      unsupported in this pooling allocator configuration: memory has a minimum byte \
+                      size of 1310720000 which exceeds the limit of 0x20010000 bytes";
+        assert_eq!(
+            memory_over_cap(memory).as_deref(),
+            Some("1250.0 MiB (1310720000 bytes)")
+        );
+        let e = format!("{}", describe_compile_error(anyhow::anyhow!("{memory}")));
+        assert!(e.contains("raise the cap") && !e.contains("not a valid"), "{e}");
+        let table = "module table does not fit in pooling allocator requirements: table index 0 has a \
+                     minimum element size of 50000000 which exceeds the limit of 20000 elements";
+        assert_eq!(memory_over_cap(table), None);
+        let e = format!("{}", describe_compile_error(anyhow::anyhow!("{table}")));
+        assert!(e.starts_with("not a valid WebAssembly module"), "{e}");
+    }
 }
