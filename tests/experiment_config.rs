@@ -163,3 +163,65 @@ fn the_started_servers_policy_is_a_checked_key() {
     let e = err(&http, &["server_sched=\"normal\"", "url=\"http://127.0.0.1:9\""]);
     assert!(e.contains("server_sched:") && e.contains("no url"), "{e}");
 }
+
+#[test]
+fn an_input_or_level_given_twice_is_refused_naming_it() {
+    // The same input, written as the same number or with spaces: one cell, run twice as often.
+    let dup = BASE.replace(
+        "sizes = [10, \"20\"]",
+        "sizes = [10, 10, \"10\", \" 10\", \"010\", 20]",
+    );
+    let e = err(&dup, &[]);
+    assert_eq!(
+        e,
+        "exp.toml:7: sizes: sizes of 'fibonacci': input '10' appears 5 times (also as ' 10', '010'). \
+         Fix: list each input once"
+    );
+    let e = err(&BASE.replace("[10, \"20\"]", "[\"20\", \"2e1\"]"), &[]);
+    assert!(e.contains("input '20' appears twice (also as '2e1')"), "{e}");
+    // Different numbers and different words are different inputs.
+    let suite = common::suite();
+    let ok = BASE.replace("[10, \"20\"]", "[1, 10, 100]");
+    assert_eq!(
+        parse("exp.toml", &ok, &[], &suite).unwrap().functions[0].1.len(),
+        3
+    );
+    assert_eq!(
+        err(BASE, &["concurrency=[1,2,1]"]),
+        "exp.toml: concurrency: level 1 appears twice in [1, 2, 1]. Fix: list each concurrency level once"
+    );
+    assert_eq!(
+        err(BASE, &["runtimes=[\"wasm\",\"native\",\"wasm\"]"]),
+        "exp.toml:3: runtimes: runtime 'wasm' appears twice. Fix: list each runtime once"
+    );
+    let twice = format!("{BASE}\n[[function]]\nname = \"fibonacci\"\nsizes = [30]\n");
+    let e = err(&twice, &[]);
+    assert!(
+        e.contains("function 'fibonacci' has two [[function]] tables"),
+        "{e}"
+    );
+}
+
+#[test]
+fn max_suite_sizes_of_zero_is_refused_naming_the_key() {
+    let e = err(BASE, &["max_suite_sizes=0"]);
+    assert_eq!(
+        e,
+        "exp.toml: max_suite_sizes: 0 keeps none of the suite's sizes. Fix: use 1 or more, or leave \
+         it out to keep them all"
+    );
+}
+
+#[test]
+fn a_config_that_is_not_utf8_is_called_that() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("latin1.toml");
+    std::fs::write(&path, b"name = \"caf\xe9\"\n").unwrap();
+    let e = nebula::experiment::config::load(&path, &[], &common::suite())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("(file): it is not UTF-8 text. Fix: save it as UTF-8") && !e.contains("check the path"),
+        "{e}"
+    );
+}

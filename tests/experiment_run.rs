@@ -803,6 +803,14 @@ fn an_http_run_whose_server_does_not_answer_removes_the_folder_it_made() {
         "{err}"
     );
     assert!(!dir.exists(), "{err}");
+    // The error is about the connection, not the function's input.
+    assert!(
+        err.contains(&format!("cannot connect to http://127.0.0.1:{port}"))
+            && err.contains("is `nebula serve` running there? Check `url`")
+            && !err.contains("Fix the sizes")
+            && !err.contains("status 0"),
+        "{err}"
+    );
     // An empty --out folder given by the user stays, empty.
     std::fs::create_dir(&dir).unwrap();
     let out = run_into(&cfg, &dir);

@@ -111,6 +111,19 @@ fn differences_in_how_the_runs_were_made_are_reported() {
         "{:?}",
         c.differences
     );
+    // A set no [energy] table: what it ran with is named, never an empty `A = ,`.
+    assert!(
+        c.differences
+            .iter()
+            .any(|d| d.contains("[energy] settings: A = defaults (source = \"auto\"")),
+        "{:?}",
+        c.differences
+    );
+    assert!(
+        c.differences.iter().all(|d| !d.contains("A = ,")),
+        "{:?}",
+        c.differences
+    );
     assert!(
         c.differences.iter().any(|d| d.contains("config (SHA-256)")),
         "{:?}",

@@ -1,7 +1,7 @@
 //! The energy flags shared by `invoke`, `sensors`, `run` and `serve`.
 
 use crate::energy::auto::{Choice, EnergyOptions};
-use crate::energy::model::Model;
+use crate::energy::model::{check_watts, Model};
 use crate::units::Watts;
 use clap::Args;
 use std::path::PathBuf;
@@ -14,12 +14,23 @@ pub struct EnergyArgs {
     /// Read powercap from this tree instead of /sys/class/powercap.
     #[arg(long, env = "NEBULA_POWERCAP_ROOT")]
     pub powercap_root: Option<PathBuf>,
-    /// Model: idle power of the whole machine in watts (default 0.74 W per logical core).
-    #[arg(long)]
+    /// Model: idle power of the whole machine in watts, 0 to 10000 (default 0.74 W per logical
+    /// core).
+    #[arg(long, value_parser = parse_watts, allow_negative_numbers = true)]
     pub idle_watts: Option<f64>,
-    /// Model: extra power of one busy core in watts (default 2.76 W).
-    #[arg(long)]
+    /// Model: extra power of one busy core in watts, 0 to 10000 (default 2.76 W).
+    #[arg(long, value_parser = parse_watts, allow_negative_numbers = true)]
     pub active_watts_per_core: Option<f64>,
+}
+
+/// A model coefficient from the command line: a number of watts in the range the config allows
+/// (clap names the flag in its error).
+fn parse_watts(s: &str) -> Result<f64, String> {
+    let w: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of watts: use a power in watts from 0 to 10000"))?;
+    check_watts(w).map(|w| w.value())
 }
 
 impl EnergyArgs {

@@ -47,8 +47,8 @@ pub struct InvokeArgs {
     /// Read stdin from this file instead of --input.
     #[arg(long, conflicts_with = "input")]
     pub stdin: Option<PathBuf>,
-    /// Wall-clock limit per call.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    /// Wall-clock limit per call (longer than 0).
+    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Memory cap per call (wasm linear memory).
     #[arg(long, default_value = "512MiB", value_parser = parse_bytes)]
@@ -65,6 +65,15 @@ pub struct InvokeArgs {
 
 pub fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
     RuntimeKind::parse(s).ok_or_else(|| format!("unknown runtime '{s}': use wasm, wasm-cold or native"))
+}
+
+/// `--timeout`: a duration longer than zero (a zero timeout would fail every call), as the
+/// config's `timeout` key requires.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!("'{s}' must be longer than zero: use e.g. 10s")),
+        d => Ok(d),
+    }
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -152,6 +161,12 @@ fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Vec<u8>)> {
     if let Some(m) = &a.module {
         if a.runtime == RuntimeKind::Native {
             bail!("--module runs a .wasm module; --runtime native needs a suite function");
+        }
+        if m.is_dir() {
+            bail!(
+                "module {} is a directory: give the path of a .wasm file",
+                m.display()
+            );
         }
         if !m.is_file() {
             bail!("module {} not found: check the path", m.display());

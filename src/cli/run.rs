@@ -29,9 +29,10 @@ pub struct RunArgs {
     dry_run: bool,
     /// Finish an interrupted run in DIR without redoing finished windows (refused while another
     /// nebula process is running DIR).
-    #[arg(long, conflicts_with_all = ["config", "set", "dry_run"])]
+    #[arg(long, conflicts_with_all = ["config", "set", "dry_run", "out"])]
     resume: Option<PathBuf>,
-    /// Write the run here (a new or empty folder) instead of <output_dir>/<run id>.
+    /// Write the run here (a new or empty folder) instead of <output_dir>/<run id> (not with
+    /// --resume: a resumed run stays in its folder).
     #[arg(long)]
     out: Option<PathBuf>,
     /// No progress bar.

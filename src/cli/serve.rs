@@ -16,8 +16,8 @@ use std::time::Duration;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: HOST:PORT (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     pub listen: String,
     /// Bearer token required by PUT and DELETE (none: open).
     #[arg(long, env = "NEBULA_TOKEN", hide_env_values = true)]
@@ -28,8 +28,8 @@ pub struct ServeArgs {
     /// Requests allowed to wait for a slot before 503.
     #[arg(long, default_value_t = 16)]
     pub queue: usize,
-    /// Wall-clock limit per call.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    /// Wall-clock limit per call (longer than 0).
+    #[arg(long, default_value = "10s", value_parser = super::invoke::parse_timeout)]
     pub timeout: Duration,
     /// Memory cap per call (wasm linear memory).
     #[arg(long, default_value = "512MiB", value_parser = parse_bytes)]
@@ -52,6 +52,33 @@ pub struct ServeArgs {
     pub sched: SchedPolicy,
     #[command(flatten)]
     pub energy: EnergyArgs,
+}
+
+/// `--listen`: HOST:PORT with a port number (the host may be a name, resolved when binding; an
+/// IPv6 host in brackets, `[::1]:8080`).
+fn parse_listen(s: &str) -> Result<String, String> {
+    let bad = || format!("'{s}' is not HOST:PORT: use e.g. 127.0.0.1:8080 or [::1]:8080");
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(bad());
+    }
+    Ok(s.to_string())
+}
+
+/// The fix for an address that cannot be listened on, by what went wrong.
+fn listen_error(addr: &str, e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    let fix = match e.kind() {
+        ErrorKind::AddrInUse => {
+            "the port is in use: stop what listens there or choose another port in --listen"
+        }
+        ErrorKind::AddrNotAvailable => {
+            "that address is not one of this machine's: use 127.0.0.1 or 0.0.0.0 in --listen"
+        }
+        ErrorKind::PermissionDenied => "ports below 1024 need privileges: use a port from 1024 in --listen",
+        _ => "check the host in --listen (HOST:PORT, e.g. 127.0.0.1:8080)",
+    };
+    format!("cannot listen on {addr} ({e}): {fix}")
 }
 
 fn cores() -> usize {
@@ -97,9 +124,10 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
     let cfg = config(&a)?;
     let rt = server_runtime(cfg.max_inflight, cfg.sched)?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&a.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}: is the port in use?", a.listen))?;
+        let listener = match tokio::net::TcpListener::bind(&a.listen).await {
+            Ok(l) => l,
+            Err(e) => anyhow::bail!(listen_error(&a.listen, &e)),
+        };
         let addr = listener.local_addr()?;
         let csv = cfg.csv_path.clone();
         let energy = cfg.meter.describe();

@@ -10,7 +10,8 @@
 //! vCPU at full load. So `idle_watts = 0.74 W x logical cores` and `active_watts_per_core =
 //! 3.5 - 0.74 = 2.76 W` per busy core. These are fleet averages, not this machine: treat the
 //! figures as an order of magnitude (CodeCarbon reports -60 %..+190 % for similar models) and
-//! override them in the config (`[energy.model]`) when you have a better figure.
+//! override them (`idle_watts` / `active_watts_per_core` in the config's `[energy]` table, or
+//! `--idle-watts` / `--active-watts-per-core`) when you have a better figure.
 
 use super::{cpu, DomainEnergy, EnergyError, EnergySource, Quality, Reading, SourceInfo, WindowEnergy};
 use crate::units::{Joules, Watts};
@@ -21,6 +22,26 @@ use std::time::{Duration, Instant};
 pub const CCF_AWS_MIN_WATTS_PER_VCPU: f64 = 0.74;
 /// Cloud Carbon Footprint, AWS average, watts per vCPU at 100 % utilisation.
 pub const CCF_AWS_MAX_WATTS_PER_VCPU: f64 = 3.5;
+
+/// The largest coefficient accepted from a config or a flag, in watts.
+pub const MAX_WATTS: f64 = 10_000.0;
+
+/// A model coefficient given by the user, checked: a finite power from 0 to [`MAX_WATTS`].
+/// The error says what is wrong and the allowed range; the caller adds the key or flag.
+pub fn check_watts(w: f64) -> Result<Watts, String> {
+    if (0.0..=MAX_WATTS).contains(&w) {
+        Ok(Watts(w))
+    } else {
+        let shown = if w.abs() >= 1e6 {
+            format!("{w:e}")
+        } else {
+            format!("{w}")
+        };
+        Err(format!(
+            "{shown} W is out of range: use a power in watts from 0 to {MAX_WATTS}"
+        ))
+    }
+}
 
 /// The coefficients of the estimate. Deserializable from the config; missing fields take the
 /// documented defaults.
@@ -63,14 +84,31 @@ impl Model {
         self.active_watts_per_core.for_duration(cpu)
     }
 
-    /// One line describing the coefficients, for `nebula sensors` and metadata.
+    /// One line describing the coefficients, for `nebula sensors` and metadata. Cloud Carbon
+    /// Footprint is named only for the defaults: coefficients the user gave are said to be theirs.
     pub fn describe(&self) -> String {
+        let defaults = Model::default();
+        let idle = self.idle_watts != defaults.idle_watts;
+        let active = self.active_watts_per_core != defaults.active_watts_per_core;
+        let origin = match (idle, active) {
+            (false, false) => format!(
+                "Cloud Carbon Footprint AWS averages {CCF_AWS_MIN_WATTS_PER_VCPU} W idle / \
+                 {CCF_AWS_MAX_WATTS_PER_VCPU} W busy per vCPU"
+            ),
+            (true, false) => "idle_watts given by the user: [energy] idle_watts or --idle-watts; \
+                              active_watts_per_core is the default"
+                .to_string(),
+            (false, true) => "active_watts_per_core given by the user: [energy] \
+                              active_watts_per_core or --active-watts-per-core; idle_watts is the \
+                              default"
+                .to_string(),
+            (true, true) => "both given by the user: [energy] idle_watts and active_watts_per_core, \
+                             or --idle-watts and --active-watts-per-core"
+                .to_string(),
+        };
         format!(
-            "idle {} + {} per busy core (Cloud Carbon Footprint AWS averages {} W idle / {} W busy per vCPU)",
-            self.idle_watts,
-            self.active_watts_per_core,
-            CCF_AWS_MIN_WATTS_PER_VCPU,
-            CCF_AWS_MAX_WATTS_PER_VCPU
+            "idle {} + {} per busy core ({origin})",
+            self.idle_watts, self.active_watts_per_core
         )
     }
 }
@@ -153,6 +191,43 @@ mod tests {
         assert_eq!(m.idle_watts, Watts(5.0));
         assert_eq!(m.active_watts_per_core, Model::default().active_watts_per_core);
         assert!(toml::from_str::<Model>("idle = 1.0").is_err());
+    }
+
+    #[test]
+    fn only_the_default_coefficients_are_credited_to_cloud_carbon_footprint() {
+        let d = Model::default();
+        assert!(d
+            .describe()
+            .contains("Cloud Carbon Footprint AWS averages 0.74 W idle / 3.5 W busy per vCPU"));
+        let idle = Model {
+            idle_watts: Watts(9.0),
+            ..d
+        };
+        let text = idle.describe();
+        assert!(!text.contains("Cloud Carbon"), "{text}");
+        assert!(
+            text.contains("idle_watts given by the user: [energy] idle_watts or --idle-watts"),
+            "{text}"
+        );
+        let both = Model {
+            idle_watts: Watts(9.0),
+            active_watts_per_core: Watts(0.0),
+        };
+        let text = both.describe();
+        assert!(
+            !text.contains("Cloud Carbon") && text.contains("both given by the user"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn coefficients_outside_0_to_10000_watts_are_refused() {
+        assert_eq!(check_watts(0.0), Ok(Watts(0.0)));
+        assert_eq!(check_watts(10_000.0), Ok(Watts(10_000.0)));
+        for w in [f64::NAN, f64::INFINITY, -1.0, 1e300] {
+            let e = check_watts(w).unwrap_err();
+            assert!(e.contains("from 0 to 10000") && e.len() < 80, "{e}");
+        }
     }
 
     #[test]

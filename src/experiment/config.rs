@@ -2,11 +2,11 @@
 //! refuses a bad config before anything runs, naming the file, the line, the key and the fix.
 
 use crate::energy::auto::{Choice, EnergyOptions};
-use crate::energy::model::Model;
+use crate::energy::model::{check_watts, Model};
 use crate::runtime::{Limits, RuntimeKind};
 use crate::server::sched::SchedPolicy;
 use crate::suite::Suite;
-use crate::units::{parse_bytes, parse_duration, Watts};
+use crate::units::{parse_bytes, parse_duration};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -185,12 +185,28 @@ pub struct ConfigError {
 /// Read, override and validate a config file.
 pub fn load(path: &Path, overrides: &[String], suite: &Suite) -> Result<Plan, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: file.clone(),
-        line: String::new(),
-        key: "(file)".into(),
-        problem: format!("cannot read it ({e})"),
-        fix: "check the path; the shipped configs are in experiments/".into(),
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let (problem, fix) = match e.kind() {
+            std::io::ErrorKind::InvalidData => (
+                "it is not UTF-8 text".to_string(),
+                "save it as UTF-8 (TOML files are UTF-8); is it the config, not a binary or results file?",
+            ),
+            std::io::ErrorKind::IsADirectory => (
+                "it is a directory".to_string(),
+                "give the path of a .toml file; the shipped configs are in experiments/",
+            ),
+            _ => (
+                format!("cannot read it ({e})"),
+                "check the path; the shipped configs are in experiments/",
+            ),
+        };
+        ConfigError {
+            file: file.clone(),
+            line: String::new(),
+            key: "(file)".into(),
+            problem,
+            fix: fix.into(),
+        }
     })?;
     parse(&file, &text, overrides, suite)
 }
@@ -308,11 +324,31 @@ fn validate(config: Config, toml: String, suite: &Suite, err: &ErrFn) -> Result<
             "use e.g. [1, 2, 4]",
         ));
     }
+    if let Some(c) = first_repeat(&config.concurrency) {
+        return Err(err(
+            "concurrency",
+            format!("level {c} appears twice in {:?}", config.concurrency),
+            "list each concurrency level once",
+        ));
+    }
+    if let Some(r) = first_repeat(&config.runtimes) {
+        return Err(err(
+            "runtimes",
+            format!("runtime '{r}' appears twice"),
+            "list each runtime once",
+        ));
+    }
+    if config.max_suite_sizes == Some(0) {
+        return Err(err(
+            "max_suite_sizes",
+            "0 keeps none of the suite's sizes".into(),
+            "use 1 or more, or leave it out to keep them all",
+        ));
+    }
     let mut runtimes = Vec::new();
     for r in &config.runtimes {
         match RuntimeKind::parse(r) {
-            Some(k) if !runtimes.contains(&k) => runtimes.push(k),
-            Some(_) => {}
+            Some(k) => runtimes.push(k),
             None => {
                 return Err(err(
                     "runtimes",
@@ -426,14 +462,13 @@ fn energy_options(e: &EnergyConfig, err: &ErrFn) -> Result<EnergyOptions, Config
         ),
     ] {
         if let Some(w) = v {
-            if !(0.0..=10_000.0).contains(&w) {
-                return Err(err(
+            *slot = check_watts(w).map_err(|_| {
+                err(
                     key,
                     format!("{w} W is out of range"),
                     "use a power in watts from 0 to 10000",
-                ));
-            }
-            *slot = Watts(w);
+                )
+            })?;
         }
     }
     Ok(EnergyOptions {
@@ -458,7 +493,14 @@ fn expand_functions(
             None => sizes,
         }
     };
-    for f in &config.functions {
+    for (i, f) in config.functions.iter().enumerate() {
+        if config.functions[..i].iter().any(|g| g.name == f.name) {
+            return Err(err(
+                &format!("name@\"{}\"", f.name),
+                format!("function '{}' has two [[function]] tables", f.name),
+                "give each function one table and list all its inputs there",
+            ));
+        }
         if suite.get(&f.name).is_err() {
             return Err(err(
                 &format!("name@\"{}\"", f.name),
@@ -481,7 +523,8 @@ fn expand_functions(
             ));
         }
         let sizes = if let Some(list) = &f.sizes {
-            list.iter()
+            let list = list
+                .iter()
                 .map(|v| match v {
                     toml::Value::String(s) => Ok(s.clone()),
                     toml::Value::Integer(i) => Ok(i.to_string()),
@@ -492,7 +535,15 @@ fn expand_functions(
                         "write inputs as numbers or strings",
                     )),
                 })
-                .collect::<Result<Vec<_>, _>>()?
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some(repeat) = repeated_input(&list) {
+                return Err(err(
+                    "sizes",
+                    format!("sizes of '{}': {repeat}", f.name),
+                    "list each input once",
+                ));
+            }
+            list
         } else if let Some(r) = &f.range {
             if r.step == 0 || r.from > r.to {
                 return Err(err(
@@ -550,6 +601,70 @@ fn expand_functions(
         ));
     }
     Ok(out)
+}
+
+/// The first value of `list` that an earlier one repeats.
+fn first_repeat<T: PartialEq>(list: &[T]) -> Option<&T> {
+    list.iter()
+        .enumerate()
+        .find(|(i, v)| list[..*i].contains(v))
+        .map(|(_, v)| v)
+}
+
+/// How an input compares with the others: inputs are the same when they are equal once
+/// trimmed, or when both are the same number (`10`, `010`, `10.0`, `1e1`).
+#[derive(PartialEq)]
+enum InputKey<'a> {
+    Integer(i128),
+    Float(u64),
+    Text(&'a str),
+}
+
+fn input_key(s: &str) -> InputKey<'_> {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i128>() {
+        return InputKey::Integer(i);
+    }
+    match t.parse::<f64>() {
+        // Integral values within f64's exact range compare with the integers.
+        Ok(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 => InputKey::Integer(x as i128),
+        Ok(x) if x.is_finite() => InputKey::Float((x + 0.0).to_bits()),
+        _ => InputKey::Text(t),
+    }
+}
+
+/// An input that `list` gives more than once, said as "input '10' appears 3 times (also as
+/// '010')": the first form, how often, and the other forms it takes.
+fn repeated_input(list: &[String]) -> Option<String> {
+    let key = list
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, input_key(v)))
+        .find(|(i, k)| list[..*i].iter().any(|u| input_key(u) == *k))?
+        .1;
+    let same: Vec<&str> = list
+        .iter()
+        .filter(|u| input_key(u) == key)
+        .map(String::as_str)
+        .collect();
+    let first = same.first()?;
+    let times = match same.len() {
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    let mut others: Vec<String> = Vec::new();
+    for form in same.iter().filter(|f| *f != first) {
+        let quoted = format!("'{form}'");
+        if !others.contains(&quoted) {
+            others.push(quoted);
+        }
+    }
+    let also = if others.is_empty() {
+        String::new()
+    } else {
+        format!(" (also as {})", others.join(", "))
+    };
+    Some(format!("input '{first}' appears {times}{also}"))
 }
 
 /// The TOML parser's message on one line; it can be empty (e.g. for `name = `).

@@ -1,5 +1,6 @@
 //! After a run: `summary.csv` and `comparison.csv` from `calls.csv`, and the short table printed
-//! at the end (per function and input: wasm vs native latency and energy).
+//! at the end (per function and input: wasm vs native latency and energy, at concurrency 1 or
+//! else the run's lowest level).
 
 use super::metadata::Metadata;
 use crate::export::comparison::{compare_cells, ComparisonRow};
@@ -35,10 +36,16 @@ fn seed_of(meta: &Metadata) -> u64 {
         .unwrap_or(42)
 }
 
-fn median(summary: &[SummaryRow], f: &str, input: &str, runtime: &str) -> (Option<f64>, Option<f64>) {
+fn median(
+    summary: &[SummaryRow],
+    f: &str,
+    input: &str,
+    runtime: &str,
+    concurrency: u32,
+) -> (Option<f64>, Option<f64>) {
     summary
         .iter()
-        .find(|s| s.function == f && s.input == input && s.runtime == runtime && s.concurrency == 1)
+        .find(|s| s.function == f && s.input == input && s.runtime == runtime && s.concurrency == concurrency)
         .map(|s| (s.wall_median_ns, s.energy_gross_median_j))
         .unwrap_or((None, None))
 }
@@ -55,8 +62,15 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
             meta.status, meta.windows_done, meta.windows_planned
         );
     }
+    // One concurrency level: 1 when the run has it, else its lowest (a run of [2, 4] shows 2).
+    let level = comparison.iter().map(|c| c.concurrency).min().unwrap_or(1);
+    let at = if level == 1 {
+        String::new()
+    } else {
+        format!(" at concurrency {level}, the run's lowest level")
+    };
     println!(
-        "\nmedian per call (gross energy {label}, source {}):",
+        "\nmedian per call{at} (gross energy {label}, source {}):",
         meta.energy.source
     );
     println!(
@@ -72,9 +86,9 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
         Some(x) => format!("{x:.2}{}", if sig == Some(true) { "*" } else { "" }),
         None => "-".into(),
     };
-    for c in comparison.iter().filter(|c| c.concurrency == 1) {
-        let (wl, we) = median(summary, &c.function, &c.input, "wasm");
-        let (nl, ne) = median(summary, &c.function, &c.input, "native");
+    for c in comparison.iter().filter(|c| c.concurrency == level) {
+        let (wl, we) = median(summary, &c.function, &c.input, "wasm", level);
+        let (nl, ne) = median(summary, &c.function, &c.input, "native", level);
         println!(
             "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}{}",
             c.function,

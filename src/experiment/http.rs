@@ -25,6 +25,18 @@ pub struct Served {
     pub body_bytes: u64,
 }
 
+/// The server at the run's URL could not be reached: no connection, so nothing about the
+/// function or its input is known. Its own error, so that the caller does not blame the input.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot connect to {url} ({reason}). Fix: is `nebula serve` running there? Check `url` in the \
+     config (or leave it out to have the run start a server)"
+)]
+pub struct Unreachable {
+    pub url: String,
+    pub reason: String,
+}
+
 /// A server to drive and the runtime the client runs on.
 pub struct HttpTarget {
     rt: tokio::runtime::Runtime,
@@ -77,6 +89,18 @@ impl HttpTarget {
         let Some(first) = s.first() else {
             bail!("no response from {}", self.url)
         };
+        if first.status == 0 {
+            // A request that failed below HTTP: ask once more, plainly, to learn why.
+            let reason = match self.rt.block_on(client::get(&self.url, "/healthz")) {
+                Err(e) => e.root_cause().to_string(),
+                Ok((status, _)) => format!("the request failed below HTTP; /healthz answers {status}"),
+            };
+            return Err(Unreachable {
+                url: self.url.clone(),
+                reason,
+            }
+            .into());
+        }
         if !first.ok() {
             bail!(
                 "{function}({input}) on {runtime} over HTTP answered status {}",

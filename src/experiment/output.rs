@@ -6,11 +6,13 @@
 //! newer columns, empty in its earlier rows). `docs/columns.md` describes every column.
 
 use super::matrix::Visit;
+use crate::export::{header_line, with_header};
 use crate::record::CallRow;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One row of `windows.csv`: a window's energy in one domain, with its raw readings.
@@ -59,9 +61,11 @@ pub struct Writers {
     windows: csv::Writer<File>,
 }
 
-fn appender(path: &Path) -> Result<csv::Writer<File>> {
+/// A writer appending rows to `path`; a new or empty file gets its header line first, so that
+/// it is a valid CSV from the start (a run stopped before its first window leaves headers).
+fn appender<T: Serialize + Default>(path: &Path) -> Result<csv::Writer<File>> {
     let exists = path.metadata().map(|m| m.len() > 0).unwrap_or(false);
-    let f = OpenOptions::new()
+    let mut f = OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
@@ -71,14 +75,19 @@ fn appender(path: &Path) -> Result<csv::Writer<File>> {
                 path.display()
             )
         })?;
-    Ok(csv::WriterBuilder::new().has_headers(!exists).from_writer(f))
+    if !exists {
+        f.write_all(&header_line::<T>()?)
+            .and_then(|()| f.flush())
+            .with_context(|| format!("cannot write {} (disk full?)", path.display()))?;
+    }
+    Ok(csv::WriterBuilder::new().has_headers(false).from_writer(f))
 }
 
 impl Writers {
     pub fn open(dir: &Path) -> Result<Writers> {
         Ok(Writers {
-            calls: appender(&dir.join("calls.csv"))?,
-            windows: appender(&dir.join("windows.csv"))?,
+            calls: appender::<CallRow>(&dir.join("calls.csv"))?,
+            windows: appender::<WindowRow>(&dir.join("windows.csv"))?,
         })
     }
 
@@ -138,8 +147,8 @@ pub fn recover(dir: &Path) -> Result<Recovered> {
     let keep_calls: Vec<&CallRow> = calls.iter().filter(|r| whole.contains(&r.window_id)).collect();
     let keep_windows: Vec<&WindowRow> = windows.iter().filter(|w| whole.contains(&w.window_id)).collect();
     let dropped_rows = calls.len() - keep_calls.len() + windows.len() - keep_windows.len();
-    rewrite(&calls_path, &keep_calls)?;
-    rewrite(&windows_path, &keep_windows)?;
+    rewrite::<CallRow>(&calls_path, &keep_calls)?;
+    rewrite::<WindowRow>(&windows_path, &keep_windows)?;
     Ok(Recovered {
         done: keep_calls
             .iter()
@@ -169,19 +178,16 @@ fn read_lenient<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     Ok(rd.deserialize().map_while(|r| r.ok()).collect())
 }
 
-fn rewrite<T: Serialize>(path: &Path, rows: &[&T]) -> Result<()> {
+/// Replace `path` with its header line and `rows` (the header also when no rows are left).
+fn rewrite<T: Serialize + Default>(path: &Path, rows: &[&T]) -> Result<()> {
     let tmp: PathBuf = path.with_extension("csv.tmp");
     {
-        let mut w =
-            csv::Writer::from_path(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let f = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut w = with_header::<T, _>(f).with_context(|| format!("cannot write {}", tmp.display()))?;
         for r in rows {
             w.serialize(r)?;
         }
         w.flush()?;
-    }
-    if rows.is_empty() {
-        // An empty file (no header) lets the appender write the header again.
-        std::fs::write(&tmp, b"")?;
     }
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())

@@ -11,7 +11,7 @@
 use super::baseline;
 use super::config::Plan;
 use super::contention::{self, Contention, Probe};
-use super::http::{HttpTarget, Served};
+use super::http::{HttpTarget, Served, Unreachable};
 use super::matrix::{self, Cell, Visit};
 use super::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
 use super::output::{Recovered, WindowRow, Writers};
@@ -331,7 +331,14 @@ fn reference_digests(plan: &Plan, target: &Target) -> Result<References> {
                 let digest = match target {
                     Target::Http(h) => {
                         refs.calls += 1;
-                        h.reference(f, input, rt).with_context(|| fix.clone())?
+                        // A server that cannot be reached says so, without blaming the input.
+                        h.reference(f, input, rt).map_err(|e| {
+                            if e.is::<Unreachable>() {
+                                e
+                            } else {
+                                e.context(fix.clone())
+                            }
+                        })?
                     }
                     Target::Local(rts) => {
                         let Some(r) = rts.get(&(f.clone(), rt)) else {

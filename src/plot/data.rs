@@ -41,6 +41,89 @@ pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
         .collect()
 }
 
+/// The rows of `summary.csv` or `comparison.csv`; `None` when the file is missing or has no rows
+/// (to be recomputed from the calls). A file that does not parse says it can be recomputed.
+fn read_derived<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let rows: Vec<T> = read_rows(path).map_err(|e| {
+        anyhow!(
+            "{e:#}; delete {} and it is recomputed from calls.csv",
+            path.display()
+        )
+    })?;
+    Ok((!rows.is_empty()).then_some(rows))
+}
+
+/// A calls.csv that is empty or does not start with its header is an error naming the file: an
+/// empty one means the run recorded no calls yet (or the file was emptied after it did).
+fn check_calls_start(path: &Path, meta: Option<&Metadata>) -> Result<()> {
+    let mut first = Vec::new();
+    {
+        use std::io::{BufRead, Read};
+        let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        std::io::BufReader::new(f)
+            .take(64 << 10)
+            .read_until(b'\n', &mut first)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    let first = String::from_utf8_lossy(&first);
+    let first = first.trim();
+    let header = crate::export::header_line::<CallRow>()?;
+    let header = String::from_utf8_lossy(&header);
+    let first_column = header.split(',').next().unwrap_or("run_id");
+    if first.is_empty() {
+        let windows = meta.map_or(0, |m| m.windows_done);
+        if windows > 0 {
+            return Err(emptied(path, windows));
+        }
+        return Err(anyhow!(
+            "{} is empty: the run recorded no calls yet (it stopped before its first window, or \
+             has not finished one); wait for it, or finish it with `nebula run --resume {}`",
+            path.display(),
+            path.parent().unwrap_or(Path::new(".")).display()
+        ));
+    }
+    if first.split(',').next() != Some(first_column) {
+        let shown: String = first.chars().take(40).collect();
+        return Err(anyhow!(
+            "{} has no header line (it begins '{shown}', not '{first_column},...'): it is not a \
+             calls.csv that Nebula wrote, or was damaged; restore it from a copy of the run",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The error for a calls.csv without rows in a run that recorded `windows` windows.
+fn emptied(path: &Path, windows: usize) -> anyhow::Error {
+    anyhow!(
+        "{} has no calls although the run recorded {windows} windows: the file was emptied or \
+         replaced; restore it from a copy of the run (the charts and report need the calls)",
+        path.display()
+    )
+}
+
+/// A run's calls.csv or windows.csv that does not parse, said with its fix: where the file ends
+/// in a row cut short (a run killed while writing), `--resume` drops that row and finishes.
+fn cut_short(e: anyhow::Error, path: &Path, meta: Option<&Metadata>) -> anyhow::Error {
+    let ends_cut = std::fs::read(path)
+        .map(|b| b.last().is_some_and(|&c| c != b'\n'))
+        .unwrap_or(false);
+    match (ends_cut, path.parent()) {
+        (true, Some(dir)) if meta.is_some_and(|m| m.status != "complete") => anyhow!(
+            "{e:#}; the file ends in a row cut short: `nebula run --resume {}` repairs a run cut short",
+            dir.display()
+        ),
+        (true, _) => anyhow!(
+            "{e:#}; the file ends in a row cut short (was the process writing it killed?): remove \
+             that last partial line"
+        ),
+        (false, _) => e,
+    }
+}
+
 /// The run's random seed from its config (42 when absent), as `finish` uses it.
 pub fn seed_of(meta: Option<&Metadata>) -> u64 {
     meta.and_then(|m| toml::from_str::<toml::Table>(&m.config_toml).ok())
@@ -53,37 +136,52 @@ impl RunData {
     /// Reads a results directory. `calls.csv` is required; the rest is optional.
     pub fn load(dir: &Path) -> Result<RunData> {
         let calls_path = dir.join("calls.csv");
+        if !dir.exists() {
+            return Err(anyhow!(
+                "{} does not exist: give a results folder (e.g. results/NAME-YYYYMMDD-HHMMSS-XXXXXX)",
+                dir.display()
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(anyhow!(
+                "{} is not a folder: give a results folder (e.g. results/NAME-YYYYMMDD-HHMMSS-XXXXXX)",
+                dir.display()
+            ));
+        }
         if !calls_path.exists() {
             return Err(anyhow!(
                 "{} has no calls.csv: is it a Nebula results directory?",
                 dir.display()
             ));
         }
-        let calls = if std::fs::metadata(&calls_path)
-            .map(|m| m.len() == 0)
-            .unwrap_or(true)
-        {
-            Vec::new()
-        } else {
-            read_calls(&calls_path)?
-        };
         let meta = if dir.join("metadata.json").exists() {
             Some(metadata::read(dir)?)
         } else {
             None
         };
+        check_calls_start(&calls_path, meta.as_ref())?;
+        let calls = read_calls(&calls_path).map_err(|e| cut_short(e, &calls_path, meta.as_ref()))?;
+        if let Some(n) = meta
+            .as_ref()
+            .map(|m| m.windows_done)
+            .filter(|&n| n > 0 && calls.is_empty())
+        {
+            return Err(emptied(&calls_path, n));
+        }
         let seed = seed_of(meta.as_ref());
         let windows = match dir.join("windows.csv") {
-            p if p.exists() => read_rows(&p)?,
+            p if p.exists() => read_rows(&p).map_err(|e| cut_short(e, &p, meta.as_ref()))?,
             _ => Vec::new(),
         };
-        let summary = match dir.join("summary.csv") {
-            p if p.exists() => read_rows(&p)?,
-            _ => summarize_cells(&calls, DEFAULT_RESAMPLES, seed),
+        // A summary with no rows (a run stopped before its first window, or a file emptied) is
+        // recomputed from the calls, like a missing one.
+        let summary = match read_derived(&dir.join("summary.csv"))? {
+            Some(rows) => rows,
+            None => summarize_cells(&calls, DEFAULT_RESAMPLES, seed),
         };
-        let comparison = match dir.join("comparison.csv") {
-            p if p.exists() => read_rows(&p)?,
-            _ => compare_cells(&calls, DEFAULT_RESAMPLES, seed),
+        let comparison = match read_derived(&dir.join("comparison.csv"))? {
+            Some(rows) => rows,
+            None => compare_cells(&calls, DEFAULT_RESAMPLES, seed),
         };
         Ok(RunData {
             dir: dir.to_path_buf(),

@@ -109,11 +109,20 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
     let (Some(a), Some(b)) = (a, b) else {
         return Vec::new();
     };
+    /// The run's [energy] table; without one, the defaults it ran with (the model's
+    /// coefficients as recorded, when the source is the model).
     fn energy_table(m: &Metadata) -> String {
-        toml::from_str::<toml::Table>(&m.config_toml)
+        let given = toml::from_str::<toml::Table>(&m.config_toml)
             .ok()
             .and_then(|t| t.get("energy").map(ToString::to_string))
-            .unwrap_or_default()
+            .filter(|t| !t.trim().is_empty());
+        given.unwrap_or_else(|| match &m.energy.model {
+            Some(c) => format!(
+                "defaults (source = \"auto\", idle_watts = {}, active_watts_per_core = {})",
+                c.idle_watts, c.active_watts_per_core
+            ),
+            None => "defaults (source = \"auto\")".into(),
+        })
     }
     type Field = fn(&Metadata) -> String;
     let fields: [(&str, Field); 8] = [

@@ -96,7 +96,7 @@ impl ModuleCache {
         let t0 = Instant::now();
         let sha256 = hex::encode(Sha256::digest(bytes));
         let path = self.artifact_path(&sha256);
-        if let Some(module) = self.try_load(engine, &path) {
+        if let Some(module) = self.try_load(engine, &path)? {
             return Ok(Loaded {
                 module,
                 status: CacheStatus::Hit,
@@ -117,18 +117,25 @@ impl ModuleCache {
         })
     }
 
-    fn try_load(&self, engine: &Engine, path: &Path) -> Option<Module> {
+    /// The cached module, or `None` to compile it (no artifact, or one that cannot be used). A
+    /// module refused for its memory (more than the memory cap: the artifact is fine) is an
+    /// error, not a bad artifact to compile again.
+    fn try_load(&self, engine: &Engine, path: &Path) -> Result<Option<Module>> {
         if !path.is_file() {
-            return None;
+            return Ok(None);
         }
         // SAFETY: the artifact was written by this program, whole (renamed into place), into a
         // directory only this user can write (checked in `open`). wasmtime still checks its
         // header and the engine compatibility before use.
         match unsafe { Module::deserialize_file(engine, path) } {
-            Ok(m) => Some(m),
+            Ok(m) => Ok(Some(m)),
             Err(e) => {
+                let e = anyhow::Error::from(e);
+                if super::memory_over_cap(&format!("{e:#}")).is_some() {
+                    return Err(super::describe_compile_error(e));
+                }
                 tracing::warn!("cached artifact {} unusable ({e}); recompiling", path.display());
-                None
+                Ok(None)
             }
         }
     }

@@ -212,13 +212,39 @@ pub use engine::{HostConfig, WasmHost};
 pub use native::NativeFunction;
 pub use wasm::{ColdFunction, WasmFunction};
 
-/// A compile or validation error, explained.
+/// A compile or validation error, explained. A module whose declared minimum memory is larger
+/// than the per-call memory cap is valid: wasmtime refuses it because it does not fit the
+/// instance pool sized from the cap, and the error says to raise the cap.
 pub(crate) fn describe_compile_error(e: anyhow::Error) -> anyhow::Error {
     let msg = format!("{e:#}");
+    if let Some(need) = memory_over_cap(&msg) {
+        return anyhow::anyhow!(
+            "the module needs {need} of linear memory to start (its declared minimum), more than \
+             the per-call memory cap allows. Fix: raise the cap: `memory` in the config (e.g. \
+             --set memory=\"2GiB\") or `--memory` on the command line"
+        );
+    }
     anyhow::anyhow!(
         "not a valid WebAssembly module ({}): Nebula runs WASI preview-1 command modules (.wasm built for wasm32-wasip1)",
         msg.lines().next().unwrap_or("unknown error")
     )
+}
+
+/// When `msg` (a wasmtime error chain) says the module's memory does not fit the pooling
+/// allocator, the module's minimum memory as text ("1250.0 MiB (1310720000 bytes)"), or "more".
+pub(crate) fn memory_over_cap(msg: &str) -> Option<String> {
+    // Tables have pool limits too ("minimum element size"), fixed and not the memory cap's.
+    if !msg.contains("memory does not fit in pooling allocator requirements") {
+        return None;
+    }
+    let need = msg
+        .split_once("memory has a minimum byte size of ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok());
+    Some(match need {
+        Some(n) => format!("{:.1} MiB ({n} bytes)", n as f64 / 1048576.0),
+        None => "more".into(),
+    })
 }
 
 /// A link error (an import Nebula does not provide), explained.
@@ -242,4 +268,27 @@ pub fn prepare(
         RuntimeKind::WasmCold => Box::new(ColdFunction::load(host.clone(), name, path)?),
         RuntimeKind::Native => Box::new(NativeFunction::new(path, host.limits)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_memory_over_the_cap_is_blamed_on_the_cap() {
+        let memory = "module memory does not fit in pooling allocator requirements: memory index 0 is \
+                      unsupported in this pooling allocator configuration: memory has a minimum byte \
+                      size of 1310720000 which exceeds the limit of 0x20010000 bytes";
+        assert_eq!(
+            memory_over_cap(memory).as_deref(),
+            Some("1250.0 MiB (1310720000 bytes)")
+        );
+        let e = format!("{}", describe_compile_error(anyhow::anyhow!("{memory}")));
+        assert!(e.contains("raise the cap") && !e.contains("not a valid"), "{e}");
+        let table = "module table does not fit in pooling allocator requirements: table index 0 has a \
+                     minimum element size of 50000000 which exceeds the limit of 20000 elements";
+        assert_eq!(memory_over_cap(table), None);
+        let e = format!("{}", describe_compile_error(anyhow::anyhow!("{table}")));
+        assert!(e.starts_with("not a valid WebAssembly module"), "{e}");
+    }
 }
