@@ -63,8 +63,15 @@ async fn wrong_methods_bad_names_and_bad_tokens_get_the_right_4xx() {
     ] {
         let r = s.send(m.clone(), path, &[], "").await;
         assert_eq!(r.status, 405, "{m} {path}");
-        assert_eq!(r.json().expect("json")["error"], "method-not-allowed", "{m} {path}");
-        assert!(r.header("allow").is_some_and(|a| !a.is_empty()), "{m} {path}: no Allow");
+        assert_eq!(
+            r.json().expect("json")["error"],
+            "method-not-allowed",
+            "{m} {path}"
+        );
+        assert!(
+            r.header("allow").is_some_and(|a| !a.is_empty()),
+            "{m} {path}: no Allow"
+        );
     }
     let long = "a".repeat(65);
     let very_long = "b".repeat(4000);

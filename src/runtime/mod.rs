@@ -226,8 +226,24 @@ pub(crate) fn describe_compile_error(e: anyhow::Error) -> anyhow::Error {
     }
     anyhow::anyhow!(
         "not a valid WebAssembly module ({}): Nebula runs WASI preview-1 command modules (.wasm built for wasm32-wasip1)",
-        msg.lines().next().unwrap_or("unknown error")
+        one_line(&msg, 300)
     )
+}
+
+/// `msg` on one line (wasmtime spreads some messages, such as the expected magic bytes, over
+/// several), at most about `max` bytes.
+fn one_line(msg: &str, max: usize) -> String {
+    let mut out = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.len() > max {
+        let cut = (0..=max).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
+        out.truncate(cut);
+        out.push_str(" ...");
+    }
+    if out.is_empty() {
+        "unknown error".into()
+    } else {
+        out
+    }
 }
 
 /// When `msg` (a wasmtime error chain) says the module's memory does not fit the pooling
@@ -290,5 +306,19 @@ mod tests {
         assert_eq!(memory_over_cap(table), None);
         let e = format!("{}", describe_compile_error(anyhow::anyhow!("{table}")));
         assert!(e.starts_with("not a valid WebAssembly module"), "{e}");
+    }
+
+    #[test]
+    fn a_message_over_several_lines_is_kept_whole_on_one() {
+        let magic = "failed to parse WebAssembly module: bad magic number - expected=[\n    0x0,\n    0x61,\n    0x73,\n    0x6d,\n] actual=[\n    0x23,\n] (at offset 0x0)";
+        let e = format!("{}", describe_compile_error(anyhow::anyhow!("{magic}")));
+        assert!(
+            e.contains("expected=[ 0x0, 0x61, 0x73, 0x6d, ] actual=[ 0x23, ] (at offset 0x0)"),
+            "{e}"
+        );
+        let long = one_line(&"x".repeat(1000), 300);
+        assert_eq!(long.len(), 304, "{long}");
+        assert!(long.ends_with(" ..."));
+        assert_eq!(one_line(" \n ", 300), "unknown error");
     }
 }
