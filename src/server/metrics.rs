@@ -54,6 +54,28 @@ fn at<V: Default, R>(map: &mut BTreeMap<String, V>, key: &str, f: impl FnOnce(&m
     f(map.entry(key.to_owned()).or_default())
 }
 
+/// One counter family: its HELP and TYPE lines, then one sample per (function, runtime,
+/// `key` label, value).
+fn family<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    key: &str,
+    samples: impl Iterator<Item = (&'a String, &'a String, &'a String, f64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (f, r, k, v) in samples {
+        let _ = writeln!(
+            out,
+            "{name}{{function=\"{}\",runtime=\"{}\",{key}=\"{}\"}} {v}",
+            esc(f),
+            esc(r),
+            esc(k)
+        );
+    }
+}
+
 /// The counters; one lock, held for a few map updates per call.
 #[derive(Default)]
 pub struct Metrics {
@@ -112,39 +134,25 @@ impl Metrics {
     pub fn render(&self, inflight: usize, queued: usize) -> String {
         let m = self.lock();
         let mut out = String::with_capacity(4096);
-        let _ = writeln!(
-            out,
-            "# HELP nebula_invocations_total Function invocations by function, runtime and outcome (ok or the error kind)."
-        );
-        let _ = writeln!(out, "# TYPE nebula_invocations_total counter");
         let all = || {
             m.series
                 .iter()
                 .flat_map(|(f, rs)| rs.iter().map(move |(r, series)| (f, r, series)))
         };
-        for (f, r, o, n) in all().flat_map(|(f, r, s)| s.outcomes.iter().map(move |(o, n)| (f, r, o, n))) {
-            let _ = writeln!(
-                out,
-                "nebula_invocations_total{{function=\"{}\",runtime=\"{}\",outcome=\"{}\"}} {n}",
-                esc(f),
-                esc(r),
-                esc(o)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP nebula_refused_total Invoke requests refused before they ran, by function, runtime and reason (saturated)."
+        family(
+            &mut out,
+            "nebula_invocations_total",
+            "Function invocations by function, runtime and outcome (ok or the error kind).",
+            "outcome",
+            all().flat_map(|(f, r, s)| s.outcomes.iter().map(move |(o, n)| (f, r, o, *n as f64))),
         );
-        let _ = writeln!(out, "# TYPE nebula_refused_total counter");
-        for (f, r, why, n) in all().flat_map(|(f, r, s)| s.refused.iter().map(move |(o, n)| (f, r, o, n))) {
-            let _ = writeln!(
-                out,
-                "nebula_refused_total{{function=\"{}\",runtime=\"{}\",reason=\"{}\"}} {n}",
-                esc(f),
-                esc(r),
-                esc(why)
-            );
-        }
+        family(
+            &mut out,
+            "nebula_refused_total",
+            "Invoke requests refused before they ran, by function, runtime and reason (saturated).",
+            "reason",
+            all().flat_map(|(f, r, s)| s.refused.iter().map(move |(o, n)| (f, r, o, *n as f64))),
+        );
         let _ = writeln!(
             out,
             "# HELP nebula_invocation_duration_seconds Wall time of each call, measured by the server."
@@ -178,20 +186,13 @@ impl Metrics {
                 h.count
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP nebula_energy_joules_total Energy of the calls in joules, by label (measured or estimated)."
+        family(
+            &mut out,
+            "nebula_energy_joules_total",
+            "Energy of the calls in joules, by label (measured or estimated).",
+            "label",
+            all().flat_map(|(f, r, s)| s.energy.iter().map(move |(l, j)| (f, r, l, *j))),
         );
-        let _ = writeln!(out, "# TYPE nebula_energy_joules_total counter");
-        for (f, r, l, j) in all().flat_map(|(f, r, s)| s.energy.iter().map(move |(l, j)| (f, r, l, j))) {
-            let _ = writeln!(
-                out,
-                "nebula_energy_joules_total{{function=\"{}\",runtime=\"{}\",label=\"{}\"}} {j}",
-                esc(f),
-                esc(r),
-                esc(l)
-            );
-        }
         let _ = writeln!(out, "# HELP nebula_inflight_calls Guest calls running now.");
         let _ = writeln!(out, "# TYPE nebula_inflight_calls gauge");
         let _ = writeln!(out, "nebula_inflight_calls {inflight}");
