@@ -825,3 +825,20 @@ fn an_http_run_whose_server_does_not_answer_removes_the_folder_it_made() {
         "the dry run makes the requests too: {err}"
     );
 }
+
+#[test]
+fn a_folder_holding_only_a_free_lock_is_said_to_hold_no_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    // What a run killed right after taking its lock leaves: the lock file, held by no one.
+    std::fs::write(dir.join(".lock"), "4194304\n").unwrap();
+    let out = nebula().arg("run").arg("--resume").arg(&dir).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("{} holds no run", dir.display())) && err.contains("Remove the folder"),
+        "{err}"
+    );
+    assert!(!err.contains("in use"), "{err}");
+}

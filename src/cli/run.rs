@@ -111,6 +111,9 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
 /// run the windows still to do.
 fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
     if rundir::holds_only_a_lock(dir) {
+        // A run that has just taken its lock has not written its metadata yet: while its
+        // process holds the lock, the folder is in use (said by `acquire`), not empty.
+        let _held = RunLock::acquire(dir)?;
         bail!(
             "{} holds no run: one was killed before it wrote anything. Remove the folder and run \
              the config again",
