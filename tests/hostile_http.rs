@@ -85,6 +85,8 @@ async fn wrong_methods_bad_names_and_bad_tokens_get_the_right_4xx() {
         "caf%C3%A9",
         "sp%20ace",
         "nul%00",
+        "%ff",
+        "a%C3",
         long.as_str(),
         very_long.as_str(),
     ] {

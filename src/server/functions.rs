@@ -9,7 +9,8 @@ use super::SharedState;
 use crate::runtime::{NativeFunction, WasmFunction, WasmHost};
 use crate::suite::Suite;
 use anyhow::Result;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -167,6 +168,29 @@ pub fn check_name(name: &str) -> Result<(), AppError> {
     }
 }
 
+/// The `{name}` segment of a route; a name that is not UTF-8 is 400 `bad-name` in the JSON
+/// error shape (axum's own rejection is plain text).
+pub struct FnName(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for FnName {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<FnName, AppError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(name)| FnName(name))
+            .map_err(|e| {
+                AppError::bad_request(
+                    "bad-name",
+                    format!(
+                        "invalid function name in the path ({}): use 1 to 64 letters, digits, '_', '-' or '.'",
+                        e.body_text()
+                    ),
+                )
+            })
+    }
+}
+
 /// Check the bearer token when one is configured (constant-time comparison).
 pub fn authorize(state: &SharedState, headers: &HeaderMap) -> Result<(), AppError> {
     let Some(token) = &state.config.token else {
@@ -196,7 +220,7 @@ pub async fn list(State(state): State<SharedState>) -> Json<Vec<EntryInfo>> {
 
 pub async fn get_one(
     State(state): State<SharedState>,
-    Path(name): Path<String>,
+    FnName(name): FnName,
 ) -> Result<Json<EntryInfo>, AppError> {
     check_name(&name)?;
     state
@@ -215,7 +239,7 @@ pub fn unknown(name: &str) -> AppError {
 /// `PUT /functions/{name}`: body = a .wasm module.
 pub async fn upload(
     State(state): State<SharedState>,
-    Path(name): Path<String>,
+    FnName(name): FnName,
     headers: HeaderMap,
     body: TimedBody,
 ) -> Result<Response, AppError> {
@@ -293,7 +317,7 @@ async fn do_upload(
 /// `DELETE /functions/{name}`: calls already running finish on the entry they hold.
 pub async fn delete(
     State(state): State<SharedState>,
-    Path(name): Path<String>,
+    FnName(name): FnName,
     headers: HeaderMap,
 ) -> Result<StatusCode, AppError> {
     authorize(&state, &headers)?;

@@ -6,13 +6,13 @@
 
 use super::body::TimedBody;
 use super::error::AppError;
-use super::functions::{check_name, unknown, Entry};
+use super::functions::{check_name, unknown, Entry, FnName};
 use super::SharedState;
 use crate::record::{unix_now_ns, CallContext, CallRow};
 use crate::runtime::{CallInput, CallOutcome, Runtime, RuntimeKind};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -98,7 +98,7 @@ pub struct InvokeQuery {
 
 pub async fn handler(
     State(state): State<SharedState>,
-    Path(name): Path<String>,
+    FnName(name): FnName,
     query: Result<Query<InvokeQuery>, QueryRejection>,
     body: TimedBody,
 ) -> Result<Response, AppError> {
