@@ -225,3 +225,19 @@ fn a_config_that_is_not_utf8_is_called_that() {
         "{e}"
     );
 }
+
+#[test]
+fn a_config_path_that_is_a_device_or_a_huge_file_is_refused_without_reading_it() {
+    // /dev/zero would never end a read; a FIFO would block it.
+    let e = nebula::experiment::config::load(std::path::Path::new("/dev/zero"), &[], &common::suite())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/dev/zero: (file): it is not a regular file"), "{e}");
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.toml");
+    std::fs::write(&big, vec![b'#'; (1 << 20) + 1]).unwrap();
+    let e = nebula::experiment::config::load(&big, &[], &common::suite())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("more than a config's 1048576"), "{e}");
+}

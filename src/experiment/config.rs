@@ -182,9 +182,35 @@ pub struct ConfigError {
     pub fix: String,
 }
 
+/// The largest config file read (a config is a few KiB).
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Read, override and validate a config file.
 pub fn load(path: &Path, overrides: &[String], suite: &Suite) -> Result<Plan, ConfigError> {
     let file = path.display().to_string();
+    let refuse = |problem: String, fix: &str| ConfigError {
+        file: file.clone(),
+        line: String::new(),
+        key: "(file)".into(),
+        problem,
+        fix: fix.into(),
+    };
+    // A FIFO would block the read and a device such as /dev/zero would never end it: only a
+    // regular file of a config's size is read.
+    if let Ok(m) = std::fs::metadata(path) {
+        if !m.is_file() && !m.is_dir() {
+            return Err(refuse(
+                "it is not a regular file (a pipe, socket or device)".into(),
+                "give the path of a .toml file; the shipped configs are in experiments/",
+            ));
+        }
+        if m.len() > MAX_CONFIG_BYTES {
+            return Err(refuse(
+                format!("it is {} bytes, more than a config's {MAX_CONFIG_BYTES}", m.len()),
+                "is it the config, not a results or data file? the shipped configs are in experiments/",
+            ));
+        }
+    }
     let text = std::fs::read_to_string(path).map_err(|e| {
         let (problem, fix) = match e.kind() {
             std::io::ErrorKind::InvalidData => (
@@ -200,13 +226,7 @@ pub fn load(path: &Path, overrides: &[String], suite: &Suite) -> Result<Plan, Co
                 "check the path; the shipped configs are in experiments/",
             ),
         };
-        ConfigError {
-            file: file.clone(),
-            line: String::new(),
-            key: "(file)".into(),
-            problem,
-            fix: fix.into(),
-        }
+        refuse(problem, fix)
     })?;
     parse(&file, &text, overrides, suite)
 }
