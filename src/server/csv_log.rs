@@ -42,15 +42,15 @@ impl CsvLog {
                     path.display()
                 )
             })?;
-        let header = header_line()?;
+        let header = crate::export::header_line::<CallRow>()?;
         let existing =
             first_line(&mut file).with_context(|| format!("cannot read the calls CSV {}", path.display()))?;
         match existing {
             None => file
-                .write_all(header.as_bytes())
+                .write_all(&header)
                 .and_then(|()| file.flush())
                 .with_context(|| format!("cannot write the calls CSV {}", path.display()))?,
-            Some(line) if line == header => {}
+            Some(line) if line.as_bytes() == header.as_slice() => {}
             Some(_) => anyhow::bail!(
                 "{} exists and is not a calls CSV of this Nebula version (its first line is not the calls.csv header): choose another file with --csv, or move it away",
                 path.display()
@@ -91,16 +91,6 @@ impl CsvLog {
             }
         }
     }
-}
-
-/// The calls.csv header line, with its line ending, as the writer would write it.
-fn header_line() -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.serialize(CallRow::default())
-        .context("cannot build the calls CSV header")?;
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let text = String::from_utf8_lossy(&bytes);
-    Ok(text.split_inclusive('\n').next().unwrap_or_default().to_string())
 }
 
 /// The file's first line with its line ending, or `None` when the file is empty.
@@ -183,7 +173,8 @@ mod tests {
         let path = dir.path().join("serve").join("calls.csv");
         write_rows(&path, &[]);
         let text = std::fs::read_to_string(&path).expect("read");
-        assert_eq!(text, header_line().expect("header"), "a session without calls");
+        let header = crate::export::header_line::<CallRow>().expect("header");
+        assert_eq!(text.as_bytes(), header.as_slice(), "a session without calls");
         assert!(text.starts_with("run_id,cell,function,"), "{text}");
         write_rows(&path, &["a", "b"]);
         write_rows(&path, &["c"]);
