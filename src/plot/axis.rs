@@ -173,7 +173,8 @@ impl Axis {
         if !log || positive.is_empty() || !zero_and_positive {
             return Axis::numeric(values, quantity, log, false);
         }
-        let mut a = Axis::log(min_max(&positive).0, min_max(&positive).1, quantity);
+        let (min, max) = min_max(&positive);
+        let mut a = Axis::log(min, max, quantity);
         // The slot takes about a tenth of the axis, at least a third of a decade.
         let gap = ((a.hi - a.lo) * 0.12).max(0.3);
         let at = a.lo - gap;
