@@ -1,9 +1,10 @@
 //! Hostile HTTP clients against an in-process server: wrong methods, bad names (paths, dots, very
 //! long), content types, truncated and oversized bodies (raw TCP), a slow client, concurrent
 //! uploads of one name, bad tokens, and a `_start` of the wrong type. Each gets the right 4xx,
-//! and the other functions keep serving.
+//! and the other functions keep serving. Half-sent requests do not hold up the server's stop.
 
 mod common;
+mod hostile_support;
 mod server_support;
 
 use common::{hello, wat};
@@ -399,4 +400,47 @@ async fn clients_that_stall_are_cut_off_at_the_read_deadline() {
     s.stop();
     let calls = rows(&s.csv_path());
     assert_eq!(calls.len(), 2, "{calls:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_cuts_half_sent_requests_and_still_finishes_the_call_in_flight() {
+    // A read deadline far beyond the stop's grace: before, a half-sent request held the stop
+    // for the whole deadline.
+    let mut s = start(|c| c.read_timeout = Duration::from_secs(30));
+    s.put("sleeper", hostile_support::corpus_wasm("sleep"), None)
+        .await;
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let send = |request: &'static str| {
+        let a = addr.clone();
+        tokio::task::spawn_blocking(move || raw(&a, request.as_bytes(), false))
+    };
+    // A call in flight (it sleeps in a host call until the 2 s call timeout), half the headers
+    // of a second request, and the headers and half the body of a third.
+    let call = send("POST /functions/sleeper/invoke HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n");
+    let head = send("POST /functions/sleeper/invoke HTTP/1.1\r\nhost: x\r\ncontent-len");
+    let body = send("POST /functions/sleeper/invoke HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nhalf");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let t = Instant::now();
+    let stopped = tokio::task::spawn_blocking(move || {
+        s.stop();
+        s
+    });
+    let (call, head, body) = (call.await.unwrap(), head.await.unwrap(), body.await.unwrap());
+    let s = stopped.await.unwrap();
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(10), "the stop took {took:?}");
+    // The call ran to its end (a timeout, recorded); the half-sent requests never reached a guest.
+    assert_eq!(status_of(&call), Some(504), "{call}");
+    assert_eq!(
+        head, "",
+        "a request without its whole headers is closed unanswered"
+    );
+    assert_eq!(status_of(&body), Some(503), "{body}");
+    assert!(body.contains("\"stopping\""), "{body}");
+    let calls = rows(&s.csv_path());
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        (calls[0].function.as_str(), calls[0].error_kind.as_str()),
+        ("sleeper", "timeout")
+    );
 }

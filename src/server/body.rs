@@ -1,6 +1,8 @@
 //! Request bodies read under the server's read deadline (`--read-timeout`): a client that
 //! sends its body slowly, or stops half-way, gets 408 instead of holding a connection and a
-//! buffer for as long as it likes. The size cap (`--max-body`, 413) applies as before.
+//! buffer for as long as it likes. The size cap (`--max-body`, 413) applies as before. When
+//! the server stops, a body still arriving gets a short grace, then 503 `stopping`: only
+//! requests whose work has begun hold the stop up.
 
 use super::error::AppError;
 use super::SharedState;
@@ -28,7 +30,8 @@ impl FromRequest<SharedState> for TimedBody {
 impl TimedBody {
     /// The whole body, or the error to answer with: 413 at once when the declared
     /// `Content-Length` is over `--max-body` (or as soon as the bytes read pass it), 408 when
-    /// the body does not arrive within `--read-timeout`.
+    /// the body does not arrive within `--read-timeout`, 503 when the server stops while it is
+    /// still arriving (after [`super::listen::stop_grace`]).
     pub async fn read(self, state: &SharedState) -> Result<Bytes, AppError> {
         let declared = self
             .0
@@ -46,7 +49,19 @@ impl TimedBody {
         let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
         let timed = match first {
             Poll::Ready(done) => Ok(done),
-            Poll::Pending => tokio::time::timeout(limit, read).await,
+            Poll::Pending => {
+                let mut stopping = state.stopping.subscribe();
+                let cut = async {
+                    let _ = stopping.wait_for(|s| *s).await;
+                    tokio::time::sleep(super::listen::stop_grace(limit)).await;
+                };
+                tokio::select! {
+                    timed = tokio::time::timeout(limit, read) => timed,
+                    () = cut => return Err(AppError::stopping(
+                        "the server is stopping and the request body had not arrived: send the request again once the server is back",
+                    )),
+                }
+            }
         };
         match timed {
             Ok(read) => read.map_err(AppError::from),

@@ -69,6 +69,12 @@ impl AppError {
             .with_header(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"))
     }
 
+    /// 503 for a request cut off by the server's stop; `Connection: close` as the connection ends.
+    pub fn stopping(message: impl Into<String>) -> AppError {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", message)
+            .with_header(axum::http::header::CONNECTION, HeaderValue::from_static("close"))
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> AppError {
         self.more().headers.insert(name, value);
         self

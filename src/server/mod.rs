@@ -101,6 +101,9 @@ pub struct AppState {
     pub pool: pool::CallPool,
     pub csv: Option<csv_log::CsvLog>,
     pub started: chrono::DateTime<chrono::Utc>,
+    /// Set to `true` when the server stops accepting: connections and body reads that have
+    /// not reached a handler's work yet are cut after a short grace (see [`listen`]).
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -142,6 +145,7 @@ impl AppState {
             recent: page::Recent::default(),
             csv,
             started: chrono::Utc::now(),
+            stopping: tokio::sync::watch::Sender::new(false),
         })
     }
 }
@@ -224,6 +228,7 @@ pub async fn serve_state(
         listener,
         router(state.clone()),
         state.config.read_timeout,
+        &state.stopping,
         shutdown,
     )
     .await;
