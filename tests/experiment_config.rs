@@ -241,3 +241,38 @@ fn a_config_path_that_is_a_device_or_a_huge_file_is_refused_without_reading_it()
         .to_string();
     assert!(e.contains("more than a config's 1048576"), "{e}");
 }
+
+#[test]
+fn a_range_with_too_many_inputs_is_refused_before_it_is_made() {
+    // 10^12 inputs: made first, they took terabytes and aborted the process.
+    let e = err(
+        &BASE.replace(
+            "sizes = [10, \"20\"]",
+            "range = { from = 1, to = 1000000000000, step = 1 }",
+        ),
+        &[],
+    );
+    assert!(
+        e.starts_with(
+            "exp.toml:7: range: function 'fibonacci': 1..=1000000000000 step 1 gives 1000000000000 inputs"
+        ) && e.contains("use at most 10000 inputs"),
+        "{e}"
+    );
+    // The largest range allowed still expands.
+    let suite = common::suite();
+    let ok = BASE.replace(
+        "sizes = [10, \"20\"]",
+        "range = { from = 1, to = 10000, step = 1 }",
+    );
+    let plan = parse("exp.toml", &ok, &[], &suite).unwrap();
+    assert_eq!(plan.functions[0].1.len(), 10_000);
+    assert_eq!(plan.functions[0].1.last().map(String::as_str), Some("10000"));
+    let e = err(
+        &BASE.replace(
+            "sizes = [10, \"20\"]",
+            "range = { from = 1, to = 10001, step = 1 }",
+        ),
+        &[],
+    );
+    assert!(e.contains("gives 10001 inputs"), "{e}");
+}

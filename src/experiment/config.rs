@@ -499,6 +499,9 @@ fn energy_options(e: &EnergyConfig, err: &ErrFn) -> Result<EnergyOptions, Config
     })
 }
 
+/// The most inputs one function may have.
+const MAX_INPUTS: usize = 10_000;
+
 /// Every (function, inputs) pair the config asks for, in config order.
 fn expand_functions(
     config: &Config,
@@ -572,8 +575,21 @@ fn expand_functions(
                     "use from <= to and step >= 1",
                 ));
             }
+            // Counted before the inputs are made: a range of 10^12 values would otherwise be
+            // allocated (and abort the process) before the limit below refuses it.
+            let count = ((r.to - r.from) / r.step).saturating_add(1);
+            if count > MAX_INPUTS as u64 {
+                return Err(err(
+                    "range",
+                    format!(
+                        "function '{}': {}..={} step {} gives {count} inputs",
+                        f.name, r.from, r.to, r.step
+                    ),
+                    &format!("use at most {MAX_INPUTS} inputs: raise step, or use geometric"),
+                ));
+            }
             (r.from..=r.to)
-                .step_by(r.step as usize)
+                .step_by(usize::try_from(r.step).unwrap_or(usize::MAX))
                 .map(|v| v.to_string())
                 .collect()
         } else if let Some(g) = &f.geometric {
@@ -597,11 +613,11 @@ fn expand_functions(
                 "give sizes = [...]",
             ));
         }
-        if sizes.len() > 10_000 {
+        if sizes.len() > MAX_INPUTS {
             return Err(err(
                 "sizes",
                 format!("function '{}' has {} inputs", f.name, sizes.len()),
-                "use at most 10000",
+                &format!("use at most {MAX_INPUTS}"),
             ));
         }
         out.push((f.name.clone(), sizes));
