@@ -117,6 +117,42 @@ fn a_summary_of_fewer_calls_than_calls_csv_holds_is_recomputed() {
 }
 
 #[test]
+fn the_markdown_table_of_a_partial_run_or_differing_outputs_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture(tmp.path(), "interrupted", 40);
+    let mut m = metadata::read(&dir).unwrap();
+    m.windows_planned = 105;
+    metadata::write(&dir, &m).unwrap();
+    let md = nebula::report::markdown(&RunData::load(&dir).unwrap());
+    assert!(
+        md.contains(
+            "**PARTIAL RUN (interrupted): 40 of 105 windows measured; the figures cover only those.**"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("OUTPUTS DIFFER"), "{md}");
+
+    let done = tmp.path().join("done");
+    write_run(&done, "run-y", Spec::default());
+    let mut calls = nebula::export::read_calls(&done.join("calls.csv")).unwrap();
+    for c in calls
+        .iter_mut()
+        .filter(|c| c.function == "beta" && c.input == "large" && c.runtime == "native")
+    {
+        c.output_digest = "other".into();
+    }
+    nebula::export::write_calls(&done.join("calls.csv"), &calls).unwrap();
+    let m = metadata::read(&done).unwrap();
+    nebula::experiment::finish::finish(&done, &m, false).unwrap();
+    let md = nebula::report::markdown(&RunData::load(&done).unwrap());
+    assert!(!md.contains("PARTIAL RUN"), "{md}");
+    assert!(
+        md.contains("**OUTPUTS DIFFER between runtimes for beta(large)**"),
+        "{md}"
+    );
+}
+
+#[test]
 fn an_empty_or_headerless_calls_csv_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = fixture(tmp.path(), "complete", 10);
