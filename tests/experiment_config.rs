@@ -152,16 +152,19 @@ fn the_started_servers_policy_is_a_checked_key() {
     assert!(plan.toml.contains("server_sched = \"normal\""), "{}", plan.toml);
     let e = err(&http, &["server_sched=\"fifo\""]);
     assert!(
-        e.contains("server_sched: unknown policy 'fifo'") && e.contains("\"batch\""),
+        e.starts_with("--set: server_sched=\"fifo\": unknown policy 'fifo'") && e.contains("\"batch\""),
         "{e}"
     );
     let e = err(BASE, &["server_sched=\"normal\""]);
     assert!(
-        e.contains("server_sched:") && e.contains("target = \"http\""),
+        e.starts_with("--set: server_sched=\"normal\":") && e.contains("target = \"http\""),
         "{e}"
     );
     let e = err(&http, &["server_sched=\"normal\"", "url=\"http://127.0.0.1:9\""]);
-    assert!(e.contains("server_sched:") && e.contains("no url"), "{e}");
+    assert!(
+        e.starts_with("--set: server_sched=\"normal\":") && e.contains("no url"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -188,11 +191,11 @@ fn an_input_or_level_given_twice_is_refused_naming_it() {
     );
     assert_eq!(
         err(BASE, &["concurrency=[1,2,1]"]),
-        "exp.toml: concurrency: level 1 appears twice in [1, 2, 1]. Fix: list each concurrency level once"
+        "--set: concurrency=[1,2,1]: level 1 appears twice in [1, 2, 1]. Fix: list each concurrency level once"
     );
     assert_eq!(
         err(BASE, &["runtimes=[\"wasm\",\"native\",\"wasm\"]"]),
-        "exp.toml:3: runtimes: runtime 'wasm' appears twice. Fix: list each runtime once"
+        "--set: runtimes=[\"wasm\",\"native\",\"wasm\"]: runtime 'wasm' appears twice. Fix: list each runtime once"
     );
     let twice = format!("{BASE}\n[[function]]\nname = \"fibonacci\"\nsizes = [30]\n");
     let e = err(&twice, &[]);
@@ -207,7 +210,7 @@ fn max_suite_sizes_of_zero_is_refused_naming_the_key() {
     let e = err(BASE, &["max_suite_sizes=0"]);
     assert_eq!(
         e,
-        "exp.toml: max_suite_sizes: 0 keeps none of the suite's sizes. Fix: use 1 or more, or leave \
+        "--set: max_suite_sizes=0: 0 keeps none of the suite's sizes. Fix: use 1 or more, or leave \
          it out to keep them all"
     );
 }
@@ -240,4 +243,67 @@ fn a_config_path_that_is_a_device_or_a_huge_file_is_refused_without_reading_it()
         .unwrap_err()
         .to_string();
     assert!(e.contains("more than a config's 1048576"), "{e}");
+}
+
+#[test]
+fn a_range_with_too_many_inputs_is_refused_before_it_is_made() {
+    // 10^12 inputs: made first, they took terabytes and aborted the process.
+    let e = err(
+        &BASE.replace(
+            "sizes = [10, \"20\"]",
+            "range = { from = 1, to = 1000000000000, step = 1 }",
+        ),
+        &[],
+    );
+    assert!(
+        e.starts_with(
+            "exp.toml:7: range: function 'fibonacci': 1..=1000000000000 step 1 gives 1000000000000 inputs"
+        ) && e.contains("use at most 10000 inputs"),
+        "{e}"
+    );
+    // The largest range allowed still expands.
+    let suite = common::suite();
+    let ok = BASE.replace(
+        "sizes = [10, \"20\"]",
+        "range = { from = 1, to = 10000, step = 1 }",
+    );
+    let plan = parse("exp.toml", &ok, &[], &suite).unwrap();
+    assert_eq!(plan.functions[0].1.len(), 10_000);
+    assert_eq!(plan.functions[0].1.last().map(String::as_str), Some("10000"));
+    let e = err(
+        &BASE.replace(
+            "sizes = [10, \"20\"]",
+            "range = { from = 1, to = 10001, step = 1 }",
+        ),
+        &[],
+    );
+    assert!(e.contains("gives 10001 inputs"), "{e}");
+}
+
+#[test]
+fn a_bad_value_given_with_set_is_blamed_on_the_set_not_on_the_files_line() {
+    // The file's `concurrency = [1]` on line 3 is fine; the --set is not. The error named the
+    // file and that line.
+    let text = BASE.replace("runtimes = [\"wasm\", \"native\"]", "concurrency = [1]");
+    let e = err(&text, &["concurrency=[1,1]"]);
+    assert_eq!(
+        e,
+        "--set: concurrency=[1,1]: level 1 appears twice in [1, 1]. Fix: list each concurrency level once"
+    );
+    let e = err(&text, &["repetitions=0"]);
+    assert!(e.starts_with("--set: repetitions=0: 0 is out of range"), "{e}");
+    // An [energy] key is named with its table, in the file and in a --set.
+    let e = err(&format!("{BASE}\n[energy]\nsource = \"wallplug\"\n"), &[]);
+    assert!(
+        e.starts_with("exp.toml:10: energy.source: unknown energy source 'wallplug'"),
+        "{e}"
+    );
+    let e = err(BASE, &["energy.idle_watts=-3"]);
+    assert!(
+        e.starts_with("--set: energy.idle_watts=-3: -3 W is out of range"),
+        "{e}"
+    );
+    // A value from the file is still blamed on the file, with --set given for another key.
+    let e = err(&BASE.replace("repetitions = 3", "repetitions = 0"), &["seed=1"]);
+    assert!(e.starts_with("exp.toml:2: repetitions: 0 is out of range"), "{e}");
 }

@@ -149,3 +149,49 @@ fn the_verdict_names_energy_changes_too() {
     assert!(v.contains("slower, ") && v.ends_with("more energy"), "{v}");
     assert_eq!(verdict(None, None), "not comparable");
 }
+
+#[test]
+fn a_partial_run_and_cells_of_one_run_only_are_pointed_out() {
+    // B is interrupted and lacks the concurrency-4 and wasm-cold cells of A: the comparison read like
+    // one of two whole runs, the missing cells dropped without a word.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (da, db) = (tmp.path().join("a"), tmp.path().join("b"));
+    write_run(&da, "run-a", Spec::default());
+    write_run(
+        &db,
+        "run-b",
+        Spec {
+            full: false,
+            ..Spec::default()
+        },
+    );
+    let whole = write_compare(&da, &da, Some(&tmp.path().join("self"))).expect("compare");
+    assert_eq!(whole.coverage, Vec::<String>::new());
+    let mut meta = nebula::experiment::metadata::read(&db).unwrap();
+    meta.status = "interrupted".into();
+    meta.windows_done = 7;
+    meta.windows_planned = 50;
+    nebula::experiment::metadata::write(&db, &meta).unwrap();
+    let c = write_compare(&da, &db, None).expect("compare");
+    assert_eq!(c.rows.len(), 10, "the wasm and native cells at c1");
+    assert_eq!(
+        c.coverage,
+        vec![
+            "B is a partial run (interrupted: 7 of 50 windows measured)".to_string(),
+            "11 cell(s) only in A are not compared: alpha/10/native/c4 and 10 more".to_string(),
+        ]
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nebula"))
+        .args(["compare"])
+        .arg(&da)
+        .arg(&db)
+        .output()
+        .expect("nebula compare");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: B is a partial run (interrupted: 7 of 50 windows measured)")
+            && err.contains("warning: 11 cell(s) only in A are not compared"),
+        "{err}"
+    );
+}

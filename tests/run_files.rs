@@ -60,6 +60,99 @@ fn an_empty_summary_is_recomputed_from_the_calls() {
 }
 
 #[test]
+fn a_summary_of_fewer_calls_than_calls_csv_holds_is_recomputed() {
+    // An interrupted run writes summary.csv for its windows so far; a resume then adds windows
+    // and is killed before it rewrites it. The report and charts showed the old figures.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture(tmp.path(), "running", 10);
+    let all = nebula::export::read_calls(&dir.join("calls.csv")).unwrap();
+    let early: Vec<_> = all.iter().filter(|c| c.repetition < 2).cloned().collect();
+    nebula::export::write_calls(&dir.join("calls.csv"), &early).unwrap();
+    let m = metadata::read(&dir).unwrap();
+    nebula::experiment::finish::finish(&dir, &m, false).unwrap();
+    let stale: Vec<SummaryRow> = nebula::plot::data::read_rows(&dir.join("summary.csv")).unwrap();
+    assert_eq!(stale[0].n, 2 * fixture_run::CALLS as usize);
+    nebula::export::write_calls(&dir.join("calls.csv"), &all).unwrap();
+
+    let data = RunData::load(&dir).unwrap();
+    let full = nebula::export::summarize_cells(&all, nebula::stats::DEFAULT_RESAMPLES, 42);
+    let stats = |rows: &[SummaryRow]| -> Vec<(String, usize, Option<f64>, Option<f64>)> {
+        rows.iter()
+            .map(|r| (r.cell.clone(), r.n, r.wall_median_ns, r.energy_gross_median_j))
+            .collect()
+    };
+    assert_eq!(stats(&data.summary), stats(&full));
+    let windows = fixture_run::WINDOWS as usize * fixture_run::CALLS as usize;
+    assert!(
+        data.summary.iter().all(|s| s.n == windows),
+        "{:?}",
+        stats(&data.summary)
+    );
+    assert!(
+        data.comparison
+            .iter()
+            .all(|c| c.n_wasm == windows && c.n_native == windows),
+        "{:?}",
+        data.comparison
+            .iter()
+            .map(|c| (c.n_wasm, c.n_native))
+            .collect::<Vec<_>>()
+    );
+    let md = nebula::report::markdown(&data);
+    let wasm = full
+        .iter()
+        .find(|s| s.cell == "alpha/10/wasm/c1")
+        .and_then(|s| s.wall_median_ns)
+        .unwrap();
+    let shown = format!("{:.1} µs", wasm / 1000.0);
+    assert!(md.contains(&shown), "{shown} not in\n{md}");
+
+    // A summary of these very calls is read as it is, not recomputed.
+    let m = metadata::read(&dir).unwrap();
+    nebula::experiment::finish::finish(&dir, &m, false).unwrap();
+    let mut written: Vec<SummaryRow> = nebula::plot::data::read_rows(&dir.join("summary.csv")).unwrap();
+    written[0].wall_median_ns = Some(1.0);
+    nebula::export::write_csv(&dir.join("summary.csv"), &written).unwrap();
+    assert_eq!(RunData::load(&dir).unwrap().summary[0].wall_median_ns, Some(1.0));
+}
+
+#[test]
+fn the_markdown_table_of_a_partial_run_or_differing_outputs_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = fixture(tmp.path(), "interrupted", 40);
+    let mut m = metadata::read(&dir).unwrap();
+    m.windows_planned = 105;
+    metadata::write(&dir, &m).unwrap();
+    let md = nebula::report::markdown(&RunData::load(&dir).unwrap());
+    assert!(
+        md.contains(
+            "**PARTIAL RUN (interrupted): 40 of 105 windows measured; the figures cover only those.**"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("OUTPUTS DIFFER"), "{md}");
+
+    let done = tmp.path().join("done");
+    write_run(&done, "run-y", Spec::default());
+    let mut calls = nebula::export::read_calls(&done.join("calls.csv")).unwrap();
+    for c in calls
+        .iter_mut()
+        .filter(|c| c.function == "beta" && c.input == "large" && c.runtime == "native")
+    {
+        c.output_digest = "other".into();
+    }
+    nebula::export::write_calls(&done.join("calls.csv"), &calls).unwrap();
+    let m = metadata::read(&done).unwrap();
+    nebula::experiment::finish::finish(&done, &m, false).unwrap();
+    let md = nebula::report::markdown(&RunData::load(&done).unwrap());
+    assert!(!md.contains("PARTIAL RUN"), "{md}");
+    assert!(
+        md.contains("**OUTPUTS DIFFER between runtimes for beta(large)**"),
+        "{md}"
+    );
+}
+
+#[test]
 fn an_empty_or_headerless_calls_csv_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = fixture(tmp.path(), "complete", 10);

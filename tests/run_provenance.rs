@@ -405,3 +405,43 @@ fn a_resume_that_would_measure_with_another_energy_source_is_refused() {
     );
     assert_eq!(windows(&dir).len(), 2, "no window was added");
 }
+
+/// `git ARGS` in the repository, `None` where git or the repository is missing (a tarball).
+fn git(args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn the_recorded_commit_is_the_one_built_and_dirty_when_its_sources_were() {
+    // The build script reran only when .git/HEAD or .git/index changed, so a build after an
+    // unstaged edit of src/ recorded the last commit as clean in every metadata.json.
+    let Some(head) = git(&["rev-parse", "--short=12", "HEAD"]) else {
+        return;
+    };
+    let Some(status) = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        "src",
+        "assets",
+        "build.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+    ]) else {
+        return;
+    };
+    let expected = format!("{head}{}", if status.is_empty() { "" } else { "-dirty" });
+    let recorded = nebula::experiment::metadata::Versions::current(Path::new("functions"));
+    assert_eq!(
+        recorded.nebula_git_commit, expected,
+        "the build's commit differs from the tree it was built from:\n{status}"
+    );
+}

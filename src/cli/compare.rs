@@ -24,6 +24,9 @@ pub fn run(a: CompareArgs) -> Result<ExitCode> {
     for d in &c.differences {
         eprintln!("warning: {d}: changes between the runs may come from this, not from the code");
     }
+    for c in &c.coverage {
+        eprintln!("warning: {c}");
+    }
     println!("{}", c.energy_note);
     print!("{}", report::compare::table(&c.rows));
     println!("wrote {}", c.out.join("compare.csv").display());

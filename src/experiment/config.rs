@@ -233,9 +233,25 @@ pub fn load(path: &Path, overrides: &[String], suite: &Suite) -> Result<Plan, Co
 
 /// Parse config text (as if from `file`), apply overrides and validate.
 pub fn parse(file: &str, text: &str, overrides: &[String], suite: &Suite) -> Result<Plan, ConfigError> {
+    // A key given with --set is blamed on the --set, not on the file's line for that key.
+    let overridden = |k: &str| {
+        overrides
+            .iter()
+            .rev()
+            .find(|o| o.split_once('=').is_some_and(|(key, _)| key.trim() == k))
+    };
     // `key` may carry the offending value as `key@value`, to find the right line.
     let err = |key: &str, problem: String, fix: &str| {
         let (k, hint) = key.split_once('@').unwrap_or((key, ""));
+        if let Some(o) = overridden(k) {
+            return ConfigError {
+                file: "--set".into(),
+                line: String::new(),
+                key: o.trim().to_string(),
+                problem,
+                fix: fix.to_string(),
+            };
+        }
         ConfigError {
             file: file.to_string(),
             line: locate(text, k, hint).map(|l| format!(":{l}")).unwrap_or_default(),
@@ -466,7 +482,7 @@ fn energy_options(e: &EnergyConfig, err: &ErrFn) -> Result<EnergyOptions, Config
         None => Choice::Auto,
         Some(s) => s.parse::<Choice>().map_err(|_| {
             err(
-                "source",
+                "energy.source",
                 format!("unknown energy source '{s}'"),
                 "use auto, powercap, perf or model",
             )
@@ -474,9 +490,9 @@ fn energy_options(e: &EnergyConfig, err: &ErrFn) -> Result<EnergyOptions, Config
     };
     let mut model = Model::default();
     for (key, v, slot) in [
-        ("idle_watts", e.idle_watts, &mut model.idle_watts),
+        ("energy.idle_watts", e.idle_watts, &mut model.idle_watts),
         (
-            "active_watts_per_core",
+            "energy.active_watts_per_core",
             e.active_watts_per_core,
             &mut model.active_watts_per_core,
         ),
@@ -498,6 +514,9 @@ fn energy_options(e: &EnergyConfig, err: &ErrFn) -> Result<EnergyOptions, Config
         ..EnergyOptions::default()
     })
 }
+
+/// The most inputs one function may have.
+const MAX_INPUTS: usize = 10_000;
 
 /// Every (function, inputs) pair the config asks for, in config order.
 fn expand_functions(
@@ -572,8 +591,21 @@ fn expand_functions(
                     "use from <= to and step >= 1",
                 ));
             }
+            // Counted before the inputs are made: a range of 10^12 values would otherwise be
+            // allocated (and abort the process) before the limit below refuses it.
+            let count = ((r.to - r.from) / r.step).saturating_add(1);
+            if count > MAX_INPUTS as u64 {
+                return Err(err(
+                    "range",
+                    format!(
+                        "function '{}': {}..={} step {} gives {count} inputs",
+                        f.name, r.from, r.to, r.step
+                    ),
+                    &format!("use at most {MAX_INPUTS} inputs: raise step, or use geometric"),
+                ));
+            }
             (r.from..=r.to)
-                .step_by(r.step as usize)
+                .step_by(usize::try_from(r.step).unwrap_or(usize::MAX))
                 .map(|v| v.to_string())
                 .collect()
         } else if let Some(g) = &f.geometric {
@@ -597,11 +629,11 @@ fn expand_functions(
                 "give sizes = [...]",
             ));
         }
-        if sizes.len() > 10_000 {
+        if sizes.len() > MAX_INPUTS {
             return Err(err(
                 "sizes",
                 format!("function '{}' has {} inputs", f.name, sizes.len()),
-                "use at most 10000",
+                &format!("use at most {MAX_INPUTS}"),
             ));
         }
         out.push((f.name.clone(), sizes));

@@ -124,6 +124,60 @@ fn cut_short(e: anyhow::Error, path: &Path, meta: Option<&Metadata>) -> anyhow::
     }
 }
 
+/// Calls and ok calls per cell (function, input, runtime, concurrency) of calls.csv, to tell
+/// whether `summary.csv` and `comparison.csv` were computed from these calls.
+struct Counts(BTreeMap<(String, String, String, u32), (usize, usize)>);
+
+impl Counts {
+    fn of(calls: &[CallRow]) -> Counts {
+        let mut m: BTreeMap<(String, String, String, u32), (usize, usize)> = BTreeMap::new();
+        for c in calls {
+            let key = (
+                c.function.clone(),
+                c.input.clone(),
+                c.runtime.clone(),
+                c.concurrency,
+            );
+            let e = m.entry(key).or_default();
+            e.0 += 1;
+            e.1 += usize::from(c.ok);
+        }
+        Counts(m)
+    }
+
+    /// Every cell of the calls has a summary row with its ok calls (`n`) and failed calls
+    /// (`errors`), and no other row.
+    fn match_summary(&self, rows: &[SummaryRow]) -> bool {
+        rows.len() == self.0.len()
+            && rows.iter().all(|s| {
+                let key = (
+                    s.function.clone(),
+                    s.input.clone(),
+                    s.runtime.clone(),
+                    s.concurrency,
+                );
+                self.0.get(&key) == Some(&(s.n + s.errors, s.n))
+            })
+    }
+
+    /// Every (function, input, concurrency) of the calls has a comparison row with the ok calls
+    /// of each runtime, and no other row.
+    fn match_comparison(&self, rows: &[ComparisonRow]) -> bool {
+        let ok = |c: &ComparisonRow, rt: &str| {
+            let key = (c.function.clone(), c.input.clone(), rt.to_string(), c.concurrency);
+            self.0.get(&key).map_or(0, |v| v.1)
+        };
+        let groups: std::collections::BTreeSet<(&str, &str, u32)> =
+            self.0.keys().map(|k| (k.0.as_str(), k.1.as_str(), k.3)).collect();
+        rows.len() == groups.len()
+            && rows.iter().all(|c| {
+                groups.contains(&(c.function.as_str(), c.input.as_str(), c.concurrency))
+                    && (ok(c, "wasm"), ok(c, "native"), ok(c, "wasm-cold"))
+                        == (c.n_wasm, c.n_native, c.n_cold)
+            })
+    }
+}
+
 /// The run's random seed from its config (42 when absent), as `finish` uses it.
 pub fn seed_of(meta: Option<&Metadata>) -> u64 {
     meta.and_then(|m| toml::from_str::<toml::Table>(&m.config_toml).ok())
@@ -174,15 +228,17 @@ impl RunData {
             _ => Vec::new(),
         };
         // A summary with no rows (a run stopped before its first window, or a file emptied) is
-        // recomputed from the calls, like a missing one.
-        let summary = match read_derived(&dir.join("summary.csv"))? {
-            Some(rows) => rows,
-            None => summarize_cells(&calls, DEFAULT_RESAMPLES, seed),
-        };
-        let comparison = match read_derived(&dir.join("comparison.csv"))? {
-            Some(rows) => rows,
-            None => compare_cells(&calls, DEFAULT_RESAMPLES, seed),
-        };
+        // recomputed from the calls, like a missing one; so is one that counts other calls than
+        // calls.csv holds (written when a run was interrupted, then a resume added windows and
+        // was killed before it rewrote it): its figures would not be those of the calls.
+        let counts = Counts::of(&calls);
+        let summary =
+            read_derived::<SummaryRow>(&dir.join("summary.csv"))?.filter(|rows| counts.match_summary(rows));
+        let fresh = summary.is_some();
+        let summary = summary.unwrap_or_else(|| summarize_cells(&calls, DEFAULT_RESAMPLES, seed));
+        let comparison = read_derived::<ComparisonRow>(&dir.join("comparison.csv"))?
+            .filter(|rows| fresh && counts.match_comparison(rows))
+            .unwrap_or_else(|| compare_cells(&calls, DEFAULT_RESAMPLES, seed));
         Ok(RunData {
             dir: dir.to_path_buf(),
             meta,

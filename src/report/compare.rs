@@ -150,6 +150,40 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
         .collect()
 }
 
+/// What the comparison leaves out or rests on less than whole runs: a run that is partial
+/// (interrupted or still running), and the cells of one run that the other does not have (only
+/// cells present in both are compared).
+fn coverage_differences(a: &RunData, b: &RunData) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, run) in [("A", a), ("B", b)] {
+        if let Some(m) = run.meta.as_ref().filter(|m| m.status != "complete") {
+            out.push(format!(
+                "{name} is a partial run ({}: {} of {} windows measured)",
+                m.status, m.windows_done, m.windows_planned
+            ));
+        }
+    }
+    let (ga, gb) = (group(&a.calls), group(&b.calls));
+    for (name, mine, other) in [("A", &ga, &gb), ("B", &gb, &ga)] {
+        let only: Vec<String> = mine
+            .keys()
+            .filter(|k| !other.contains_key(*k))
+            .map(|k| format!("{}/{}/{}/c{}", k.0, k.1, k.2, k.3))
+            .collect();
+        if let Some(first) = only.first() {
+            let more = match only.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            out.push(format!(
+                "{} cell(s) only in {name} are not compared: {first}{more}",
+                only.len()
+            ));
+        }
+    }
+    out
+}
+
 /// The change of every cell present in both `a` and `b`, ordered by function, input, runtime,
 /// concurrency.
 pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -> Vec<CompareRow> {
@@ -255,6 +289,8 @@ pub struct Compared {
     pub energy_note: String,
     /// How A and B were made differently ([`setup_differences`]).
     pub differences: Vec<String>,
+    /// A partial run, and cells of one run that the other lacks ([`coverage_differences`]).
+    pub coverage: Vec<String>,
 }
 
 fn name_of(dir: &Path) -> String {
@@ -284,6 +320,7 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
         format!("A: {}; B: {}", energy_note(&la, &sa), energy_note(&lb, &sb))
     };
     let differences = setup_differences(da.meta.as_ref(), db.meta.as_ref());
+    let coverage = coverage_differences(&da, &db);
     let chart = if rows.is_empty() {
         Err("the runs have no cell in common".to_string())
     } else {
@@ -316,5 +353,6 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
         chart,
         energy_note: note,
         differences,
+        coverage,
     })
 }

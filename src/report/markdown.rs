@@ -22,6 +22,31 @@ fn md(s: &str) -> String {
 pub fn markdown(data: &RunData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{}** — {}\n", md(&data.run_id()), md(&data.energy_note()));
+    // A table copied into a paper says what it is not: the whole run, or agreeing outputs.
+    if let Some(m) = data.meta.as_ref().filter(|m| m.status != "complete") {
+        let _ = writeln!(
+            out,
+            "**PARTIAL RUN ({}): {} of {} windows measured; the figures cover only those.**\n",
+            md(&m.status),
+            m.windows_done,
+            m.windows_planned
+        );
+    }
+    let differ: Vec<String> = data
+        .comparison
+        .iter()
+        .filter(|c| !c.digests_agree)
+        .map(|c| format!("{}({})", md(&c.function), md(&c.input)))
+        .collect();
+    if !differ.is_empty() {
+        let mut differ = differ;
+        differ.dedup();
+        let _ = writeln!(
+            out,
+            "**OUTPUTS DIFFER between runtimes for {}**: the runtimes did not compute the same thing there.\n",
+            differ.join(", ")
+        );
+    }
     let _ = writeln!(out, "Each cell: {INTERVAL_NOTE}.\n");
     // An estimate says so in every energy header, so that a table copied alone still does.
     let gross = if data.energy_estimated() {
