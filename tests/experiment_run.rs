@@ -489,6 +489,10 @@ fn an_http_experiment_records_client_latency_next_to_the_servers_rows() {
             r.cpu_user_ns + r.cpu_system_ns > 0,
             "the server's CPU time per call"
         );
+        assert!(
+            r.peak_memory_bytes > 0,
+            "the server's peak memory per call, not a zero: {r:?}"
+        );
     }
     assert!(
         rows.iter().any(|r| r.concurrency == 4 && r.worker == 3),
@@ -513,6 +517,15 @@ fn an_http_experiment_records_client_latency_next_to_the_servers_rows() {
     assert!(server
         .iter()
         .all(|r| r.ok && r.function == "fibonacci" && r.input == "30"));
+    // The client's rows carry the server's figures for the call they name.
+    for r in rows.iter().filter(|r| r.runtime == "wasm") {
+        let peak = server
+            .iter()
+            .filter(|s| s.runtime == "wasm")
+            .map(|s| s.peak_memory_bytes)
+            .max();
+        assert!(peak.is_some_and(|p| r.peak_memory_bytes <= p), "{r:?}");
+    }
     let bad = write_config(
         tmp.path(),
         &text.replace("[\"wasm\", \"native\"]", "[\"wasm-cold\"]"),

@@ -184,16 +184,22 @@ fn served(s: &ClientSample) -> Served {
     }
 }
 
-/// A client sample as a call outcome: the client's latency as wall time, the server's CPU time.
+/// A client sample as a call outcome: the client's latency as wall time, the server's CPU time
+/// and peak memory. A 2xx answer without those figures (a server that is not `nebula serve`, or
+/// an older one) is an error row, never a row of zeros passed off as measured.
 fn outcome(runtime: RuntimeKind, s: &ClientSample) -> CallOutcome {
-    let (user, system) = s.server_cpu_ns.unwrap_or((0, 0));
-    let error = match s.status {
-        200..=299 => None,
-        0 => Some(CallError::Load(
+    let figures = s.server_cpu_ns.zip(s.server_peak_memory_bytes);
+    let error = match (s.status, figures) {
+        (200..=299, Some(_)) => None,
+        (200..=299, None) => Some(CallError::Load(
+            "the server's answer has no x-nebula-call header with cpu-user-ns, cpu-system-ns and peak-memory-bytes: is the url a `nebula serve` of this version?".into(),
+        )),
+        (0, _) => Some(CallError::Load(
             "the HTTP request failed (connection refused or reset)".into(),
         )),
-        code => Some(CallError::Load(format!("the server answered HTTP {code}"))),
+        (code, _) => Some(CallError::Load(format!("the server answered HTTP {code}"))),
     };
+    let ((user, system), peak) = figures.unwrap_or_default();
     CallOutcome {
         runtime,
         wall: s.latency,
@@ -203,10 +209,49 @@ fn outcome(runtime: RuntimeKind, s: &ClientSample) -> CallOutcome {
             user: Duration::from_nanos(user),
             system: Duration::from_nanos(system),
         },
-        peak_memory_bytes: 0,
+        peak_memory_bytes: peak,
         exit_code: None,
         stdout: Vec::new(),
         stderr_tail: Vec::new(),
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(status: u16, figures: bool) -> ClientSample {
+        ClientSample {
+            status,
+            latency: Duration::from_micros(300),
+            server_cpu_ns: figures.then_some((4000, 12)),
+            server_peak_memory_bytes: figures.then_some(1 << 20),
+            ..ClientSample::default()
+        }
+    }
+
+    #[test]
+    fn a_served_call_carries_the_servers_cpu_and_memory_and_a_bare_2xx_is_an_error() {
+        let o = outcome(RuntimeKind::Wasm, &sample(200, true));
+        assert!(o.error.is_none(), "{:?}", o.error);
+        assert_eq!(
+            (o.cpu.user, o.cpu.system),
+            (Duration::from_nanos(4000), Duration::from_nanos(12))
+        );
+        assert_eq!(o.peak_memory_bytes, 1 << 20);
+        assert_eq!(o.wall, Duration::from_micros(300));
+        let bare = outcome(RuntimeKind::Wasm, &sample(200, false));
+        let msg = bare.error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.contains("x-nebula-call") && msg.contains("nebula serve"),
+            "{msg}"
+        );
+        let refused = outcome(RuntimeKind::Wasm, &sample(503, false));
+        assert!(refused.error.is_some_and(|e| e.to_string().contains("503")));
+        let lost = outcome(RuntimeKind::Native, &sample(0, false));
+        assert!(lost
+            .error
+            .is_some_and(|e| e.to_string().contains("refused or reset")));
     }
 }

@@ -31,6 +31,8 @@ pub struct ClientSample {
     pub energy_label: Option<String>,
     /// `cpu-user-ns` / `cpu-system-ns`: the call's CPU time on the server.
     pub server_cpu_ns: Option<(u64, u64)>,
+    /// `peak-memory-bytes`: the call's peak memory on the server.
+    pub server_peak_memory_bytes: Option<u64>,
     /// `output-digest`: SHA-256 of the function's output.
     pub output_digest: Option<String>,
     pub body_bytes: usize,
@@ -82,6 +84,7 @@ fn from_call_value(value: Option<&str>) -> ClientSample {
             "cpu-user-ns" => user = v.parse::<u64>().ok(),
             "cpu-system-ns" => system = v.parse::<u64>().ok(),
             "output-digest" => s.output_digest = Some(v.to_string()),
+            "peak-memory-bytes" => s.server_peak_memory_bytes = v.parse().ok(),
             _ => {}
         }
     }
@@ -396,7 +399,7 @@ mod tests {
 
     #[test]
     fn kept_headers_are_read_after_the_run_and_keep_the_client_figures() {
-        let raw = "id=7, runtime=wasm, wall-ns=4123, cpu-user-ns=4000, cpu-system-ns=12, energy-j=1.5e-5, energy-label=estimated, output-digest=abcd";
+        let raw = "id=7, runtime=wasm, wall-ns=4123, cpu-user-ns=4000, cpu-system-ns=12, peak-memory-bytes=1048576, energy-j=1.5e-5, energy-label=estimated, output-digest=abcd";
         let mut samples = vec![
             ClientSample {
                 latency: Duration::from_micros(250),
@@ -419,6 +422,7 @@ mod tests {
         );
         assert_eq!((s.call_id, s.server_wall_ns), (Some(7), Some(4123)));
         assert_eq!(s.server_cpu_ns, Some((4000, 12)));
+        assert_eq!(s.server_peak_memory_bytes, Some(1 << 20));
         assert_eq!(s.energy_j, Some(1.5e-5));
         assert_eq!(s.energy_label.as_deref(), Some("estimated"));
         assert_eq!(s.output_digest.as_deref(), Some("abcd"));
