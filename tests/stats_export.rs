@@ -244,3 +244,38 @@ fn bad_row_names_file_and_line() {
     let err = format!("{:#}", read_calls(&missing).expect_err("missing"));
     assert!(err.contains("nope.csv"), "{err}");
 }
+
+#[test]
+fn one_value_gives_a_median_but_no_interval() {
+    // One native and one wasm call, each alone in its window: resampling one value can only
+    // return it, so a bootstrap "interval" would be the zero-width [x, x].
+    let rows = vec![
+        call("f", "1", "native", 0, 1000, 1.0),
+        call("f", "1", "wasm", 1, 2000, 3.0),
+    ];
+    let s = summarize_cells(&rows, RESAMPLES, SEED);
+    let native = s.iter().find(|r| r.runtime == "native").expect("native row");
+    assert_eq!((native.n, native.energy_n), (1, 1));
+    assert_eq!(native.wall_median_ns, Some(1000.0));
+    assert_eq!((native.wall_ci_lo_ns, native.wall_ci_hi_ns), (None, None));
+    assert_eq!(native.energy_gross_median_j, Some(1.0));
+    assert_eq!(
+        (native.energy_gross_ci_lo_j, native.energy_gross_ci_hi_j),
+        (None, None)
+    );
+    let c = &compare_cells(&rows, RESAMPLES, SEED)[0];
+    // The ratios of the two values remain, without an interval and never significant.
+    assert_eq!(c.wasm_native_latency_ratio, Some(2.0));
+    assert_eq!(
+        (c.wasm_native_latency_ci_lo, c.wasm_native_latency_ci_hi),
+        (None, None)
+    );
+    assert_eq!(c.wasm_native_latency_significant, Some(false));
+    assert_eq!(c.wasm_native_latency_p_value, Some(1.0));
+    assert_eq!(c.wasm_native_energy_ratio, Some(3.0));
+    assert_eq!(
+        (c.wasm_native_energy_ci_lo, c.wasm_native_energy_ci_hi),
+        (None, None)
+    );
+    assert_eq!(c.wasm_native_energy_significant, Some(false));
+}
