@@ -352,3 +352,45 @@ fn kernel_layout_with_top_level_links_to_sub_zones_is_not_double_counted() {
     let r = pc.read().unwrap();
     assert_eq!(r.counters, vec![1000000, 200000, 3000000, 500000]);
 }
+
+/// A window's start reading taken `ago` before now, so that a test need not sleep it out.
+fn reading_from(pc: &Powercap, ago: Duration) -> nebula::energy::Reading {
+    let mut r = pc.read().unwrap();
+    r.at = r.at.checked_sub(ago).unwrap();
+    r
+}
+
+#[test]
+fn counters_that_never_move_give_no_energy_not_a_measured_zero() {
+    // The fixture's counters stand still, like a virtual machine's fake PMU: 50 ms of a real
+    // package is never 0 J.
+    let (_d, root) = copy_fixture("two-socket-dram");
+    let pc = Arc::new(Powercap::open(&root).unwrap());
+    let mut meter = Meter::new(pc.clone()).unwrap();
+    let start = reading_from(&pc, Duration::from_millis(50));
+    let e = meter.close(&start).unwrap_err().to_string();
+    assert!(
+        e.contains("did not move") && e.contains("package-0+dram-0+package-1+dram-1"),
+        "{e}"
+    );
+    assert!(e.contains("energy.source=model"), "{e}");
+    // Nor is a frozen idle baseline 0 W.
+    let idle = meter
+        .measure_idle(Duration::from_millis(20))
+        .unwrap_err()
+        .to_string();
+    assert!(idle.contains("did not move"), "{idle}");
+    assert_eq!(meter.idle, None);
+    // A kernel of 50 ms between frozen readings is unresolved, not 0 J.
+    let end = pc.read().unwrap();
+    match kernel_energy(pc.as_ref(), &start, &end) {
+        KernelEnergy::Unresolved(why) => assert!(why.contains("did not move"), "{why}"),
+        other => panic!("frozen counters resolved a kernel: {other:?}"),
+    }
+    // Once a counter moves, the window is measured (1 J written to package-0).
+    let path = root.join("intel-rapl:0/energy_uj");
+    let v: u64 = std::fs::read_to_string(&path).unwrap().trim().parse().unwrap();
+    std::fs::write(&path, format!("{}\n", v + 1_000_000)).unwrap();
+    let w = meter.close(&start).unwrap();
+    assert!((w.total.value() - 1.0).abs() < 1e-9, "{}", w.total);
+}
