@@ -394,3 +394,41 @@ fn counters_that_never_move_give_no_energy_not_a_measured_zero() {
     let w = meter.close(&start).unwrap();
     assert!((w.total.value() - 1.0).abs() < 1e-9, "{}", w.total);
 }
+
+#[test]
+fn a_counter_reset_is_not_read_as_a_wrap() {
+    // near-wrap: package-0 wraps at 262143328850 uJ (262 kJ); the dram sub-zone moves a little.
+    let (_d, root) = copy_fixture("near-wrap");
+    let pc = Arc::new(Powercap::open(&root).unwrap());
+    let meter = Meter::new(pc.clone()).unwrap();
+    let pkg = root.join("intel-rapl:0/energy_uj");
+    let dram = root.join("intel-rapl:0/intel-rapl:0:0/energy_uj");
+    std::fs::write(&pkg, "100000000000\n").unwrap();
+    std::fs::write(&dram, "200\n").unwrap();
+    let start = reading_from(&pc, Duration::from_millis(100));
+    // The counter goes back from 100 kJ to 5 J: as a wrap that would be 162 kJ in 100 ms.
+    std::fs::write(&pkg, "5000000\n").unwrap();
+    std::fs::write(&dram, "300\n").unwrap();
+    let end = pc.read().unwrap();
+    let w = pc.between(&start, &end);
+    assert!(w.per_domain[0].wrapped);
+    let why = w.implausible.clone().expect("a reset is flagged");
+    assert!(
+        why.contains("intel-rapl:0/energy_uj") && why.contains("went back from 100000000000 to 5000000"),
+        "{why}"
+    );
+    let e = meter.close(&start).unwrap_err().to_string();
+    assert!(e.contains("was reset"), "{e}");
+    // A true wrap in the same window is still measured: 5000 uJ to the range, then 3000 uJ.
+    std::fs::write(&pkg, "262143323850\n").unwrap();
+    let start = reading_from(&pc, Duration::from_millis(100));
+    std::fs::write(&pkg, "3000\n").unwrap();
+    std::fs::write(&dram, "400\n").unwrap();
+    let w = meter.close(&start).unwrap();
+    assert!(w.per_domain[0].wrapped && w.implausible.is_none());
+    assert!(
+        (w.total.value() - (8000.0 + 100.0) * 1e-6).abs() < 1e-12,
+        "{}",
+        w.total
+    );
+}

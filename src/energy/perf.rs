@@ -453,6 +453,7 @@ impl EnergySource for Perf {
             per_domain,
             duration: end.at.saturating_duration_since(start.at),
             missed_wrap_suspected: false,
+            implausible: None,
         }
     }
 }

@@ -364,6 +364,19 @@ pub fn wrap_delta(prev: u64, cur: u64, max_range: u64) -> (u64, bool) {
     }
 }
 
+/// Whether a step of `delta_uj` that [`wrap_delta`] read as one wrap is more energy than the
+/// counter can take in `window` at `max_watts` (with 10 update intervals of slack for the
+/// timestamps): then the counter did not wrap but went back, reset by a driver reload, a CPU
+/// hot-plug or a resume from suspend, and `(max - prev) + cur` is no energy at all.
+pub fn wrap_implausible(delta_uj: u64, window: Duration, max_watts: Watts) -> bool {
+    if max_watts.value() <= 0.0 {
+        return false;
+    }
+    let slack = UPDATE_INTERVAL * super::window::KERNEL_MIN_UPDATES;
+    let most = max_watts.for_duration(window + slack);
+    Joules::from_microjoules(delta_uj).value() > most.value()
+}
+
 /// Whether a window of `window` could have hidden a second wrap of a counter with this range,
 /// assuming the counter never sees more than `max_watts`.
 pub fn missed_wrap_possible(window: Duration, max_range_uj: u64, max_watts: Watts) -> bool {
@@ -498,11 +511,23 @@ impl EnergySource for Powercap {
         let mut total = Joules::ZERO;
         let mut per_domain = Vec::with_capacity(self.selected.len());
         let mut missed = false;
+        let mut implausible = None;
         for (k, z) in self.selected_zones().enumerate() {
             let (Some(&a), Some(&b)) = (start.counters.get(k), end.counters.get(k)) else {
                 continue;
             };
             let (delta, wrapped) = wrap_delta(a, b, z.max_energy_range_uj);
+            if wrapped && implausible.is_none() && wrap_implausible(delta, duration, self.opts.max_watts) {
+                implausible = Some(format!(
+                    "{} ({}) went back from {a} to {b} uJ in {}: a wrap at {} uJ would mean {:.0} J,                      more than {} can deliver; the counter was reset (driver reload, CPU hot-plug,                      suspend), so this window has no energy figure",
+                    z.energy_path().display(),
+                    z.label(),
+                    crate::units::human_duration(duration),
+                    z.max_energy_range_uj,
+                    Joules::from_microjoules(delta).value(),
+                    self.opts.max_watts
+                ));
+            }
             let joules = Joules::from_microjoules(delta);
             total += joules;
             missed |= missed_wrap_possible(duration, z.max_energy_range_uj, self.opts.max_watts);
@@ -519,6 +544,7 @@ impl EnergySource for Powercap {
             per_domain,
             duration,
             missed_wrap_suspected: missed,
+            implausible,
         }
     }
 }
@@ -641,6 +667,15 @@ mod tests {
         assert!(msg.contains("/x/intel-rapl:0/energy_uj"), "{msg}");
         assert!(msg.contains("CVE-2020-8694") && msg.contains("chmod") && msg.contains("udev"));
         assert!(matches!(e, EnergyError::Permission { .. }));
+    }
+
+    #[test]
+    fn a_step_back_beyond_what_the_power_allows_is_a_reset() {
+        // 500 W over 100 ms, plus 10 ms of slack, is at most 55 J.
+        let d = Duration::from_millis(100);
+        assert!(!wrap_implausible(55_000_000, d, DEFAULT_MAX_WATTS));
+        assert!(wrap_implausible(55_000_001, d, DEFAULT_MAX_WATTS));
+        assert!(!wrap_implausible(u64::MAX, d, Watts(0.0)));
     }
 
     proptest! {

@@ -101,12 +101,15 @@ impl Meter {
     }
 }
 
-/// Why `w` is not a usable energy figure from a source described by `info`: a measuring
-/// source's counters did not move at all over a window of at least [`KERNEL_MIN_UPDATES`]
-/// update intervals. A working RAPL counter updates every
+/// Why `w` is not a usable energy figure from a source described by `info`: the source found
+/// its readings implausible, or a measuring source's counters did not move at all over a window
+/// of at least [`KERNEL_MIN_UPDATES`] update intervals. A working RAPL counter updates every
 /// millisecond and a package never draws 0 W, so frozen counters are a dead or fake PMU (some
 /// virtual machines expose one), not a measurement of 0 J.
 pub fn window_problem(info: &SourceInfo, w: &WindowEnergy) -> Option<String> {
+    if let Some(why) = &w.implausible {
+        return Some(why.clone());
+    }
     let step = info.update_interval?;
     let frozen = info.quality == Quality::Measured
         && !w.per_domain.is_empty()
@@ -222,6 +225,7 @@ mod tests {
             per_domain: vec![],
             duration: Duration::from_millis(ms),
             missed_wrap_suspected: false,
+            implausible: None,
         }
     }
 
