@@ -279,3 +279,37 @@ fn one_value_gives_a_median_but_no_interval() {
     );
     assert_eq!(c.wasm_native_energy_significant, Some(false));
 }
+
+#[test]
+fn net_energy_within_the_idle_noise_is_flagged_not_passed_as_measured() {
+    // Ten windows whose net energy straddles zero (the calls drew about idle power), and ten
+    // clearly above idle.
+    let noise_mj = [-5.0, -3.0, -2.0, -1.0, 1.0, -4.0, 2.0, -6.0, 3.0, -2.5];
+    let mut rows = Vec::new();
+    for (i, mj) in (0..10u32).zip(noise_mj) {
+        let mut noisy = call("f", "1", "native", i, 1000, 1.0);
+        noisy.energy_net_j = Some(mj * 1e-3);
+        noisy.energy_label = "measured".into();
+        rows.push(noisy);
+        let mut clear = call("f", "1", "wasm", i, 1000, 1.0);
+        clear.energy_net_j = Some(0.5 + 0.01 * f64::from(i));
+        rows.push(clear);
+    }
+    let s = summarize_cells(&rows, RESAMPLES, SEED);
+    let native = s.iter().find(|r| r.runtime == "native").expect("native row");
+    // Sorted: -6 -5 -4 -3 -2.5 -2 -1 1 2 3 mJ: the median is -2.25 mJ, reported as is, flagged.
+    assert!((native.energy_net_median_j.expect("net") + 2.25e-3).abs() < 1e-12);
+    assert_eq!(native.energy_net_above_idle, Some(false));
+    let wasm = s.iter().find(|r| r.runtime == "wasm").expect("wasm row");
+    assert!((wasm.energy_net_median_j.expect("net") - 0.545).abs() < 1e-12);
+    assert_eq!(wasm.energy_net_above_idle, Some(true));
+    // One window: no interval, so not resolved; no baseline: empty.
+    let one = summarize_cells(&rows[1..2], RESAMPLES, SEED);
+    assert_eq!(one[0].energy_net_above_idle, Some(false));
+    let mut bare = call("f", "1", "wasm", 0, 1000, 1.0);
+    bare.energy_net_j = None;
+    assert_eq!(
+        summarize_cells(&[bare], RESAMPLES, SEED)[0].energy_net_above_idle,
+        None
+    );
+}
