@@ -49,6 +49,37 @@ fn two_sockets_with_dram_sum_packages_and_dram_once() {
 }
 
 #[test]
+fn every_die_of_a_multi_die_package_is_summed() {
+    // Multi-die parts name their zones package-0-die-0, package-0-die-1: both dies (and their
+    // dram) must be counted, not one of them taken for a duplicate of the other.
+    let (_d, root) = copy_fixture("two-die");
+    let pc = Powercap::open(&root).unwrap();
+    assert_eq!(
+        domains(&pc),
+        [
+            "package-0-die-0",
+            "dram-0-die-0",
+            "package-0-die-1",
+            "dram-0-die-1"
+        ]
+    );
+    let a = pc.read().unwrap();
+    assert_eq!(a.counters, vec![1_000_000, 2000, 1_500_000, 2100]);
+    // 2 J on die 0, 3 J on die 1, 0.5 J of dram on die 1.
+    let bump = |rel: &str, uj: u64| {
+        let p = root.join(rel);
+        let v: u64 = std::fs::read_to_string(&p).unwrap().trim().parse().unwrap();
+        std::fs::write(&p, format!("{}\n", v + uj)).unwrap();
+    };
+    bump("intel-rapl:0/energy_uj", 2_000_000);
+    bump("intel-rapl:1/energy_uj", 3_000_000);
+    bump("intel-rapl:1/intel-rapl:1:0/energy_uj", 500_000);
+    let b = pc.read().unwrap();
+    let w = pc.between(&a, &b);
+    assert!((w.total.value() - 5.5).abs() < 1e-9, "{}", w.total);
+}
+
+#[test]
 fn amd_package_only() {
     let pc = Powercap::open(&fixture("amd-package-only")).unwrap();
     assert_eq!(domains(&pc), ["package-0"]);

@@ -88,6 +88,9 @@ pub struct Zone {
     pub kind: DomainKind,
     /// Socket (package index) the zone belongs to; `None` for psys.
     pub socket: Option<u32>,
+    /// Die within the socket, on multi-die parts whose kernel names the package zones
+    /// `package-N-die-M` (one RAPL domain per die); `None` elsewhere.
+    pub die: Option<u32>,
     /// Where `energy_uj` wraps, in microjoules.
     pub max_energy_range_uj: u64,
     /// Found under `intel-rapl-mmio:*` (the MMIO interface of newer Intel parts).
@@ -97,14 +100,16 @@ pub struct Zone {
 }
 
 impl Zone {
-    /// A label unique across sockets: `package-0`, `dram-1`, `core-0`, `psys`.
+    /// A label unique across sockets and dies: `package-0`, `dram-1`, `core-0`, `psys`, and on
+    /// multi-die parts `package-0-die-1`, `dram-0-die-1`.
     pub fn label(&self) -> String {
+        let die = self.die.map(|d| format!("-die-{d}")).unwrap_or_default();
         match (&self.kind, self.socket) {
-            (DomainKind::Package, Some(s)) => format!("package-{s}"),
+            (DomainKind::Package, Some(s)) => format!("package-{s}{die}"),
             (DomainKind::Psys, _) => "psys".to_string(),
-            (DomainKind::Other(n), Some(s)) => format!("{n}@{s}"),
+            (DomainKind::Other(n), Some(s)) => format!("{n}@{s}{die}"),
             (DomainKind::Other(n), None) => n.clone(),
-            (k, Some(s)) => format!("{}-{s}", kind_word(k)),
+            (k, Some(s)) => format!("{}-{s}{die}", kind_word(k)),
             (k, None) => kind_word(k).to_string(),
         }
     }
@@ -214,6 +219,16 @@ fn read_u64(reader: &dyn SysfsReader, path: &Path) -> Result<u64, EnergyError> {
     })
 }
 
+/// Socket and die of a package zone's name: `package-1` -> (1, None), `package-0-die-1` ->
+/// (0, Some(1)); `None` for another name.
+pub fn parse_package_name(name: &str) -> Option<(u32, Option<u32>)> {
+    let rest = name.strip_prefix("package-")?;
+    match rest.split_once("-die-") {
+        Some((s, d)) => Some((s.parse().ok()?, Some(d.parse().ok()?))),
+        None => Some((rest.parse().ok()?, None)),
+    }
+}
+
 /// Parse a zone directory name: `intel-rapl:0:1` -> (false, [0, 1]), `intel-rapl-mmio:0` -> (true, [0]).
 pub fn parse_zone_id(name: &str) -> Option<(bool, Vec<u32>)> {
     let (mmio, rest) = if let Some(r) = name.strip_prefix("intel-rapl-mmio:") {
@@ -276,7 +291,7 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
         });
     }
     let mut zones: Vec<Zone> = Vec::new();
-    let mut top_socket: BTreeMap<(bool, u32), Option<u32>> = BTreeMap::new();
+    let mut top_socket: BTreeMap<(bool, u32), (Option<u32>, Option<u32>)> = BTreeMap::new();
     for ((mmio, index), (id, path)) in found {
         let name_path = path.join("name");
         let name = reader.read(&name_path).map_err(|e| io_error(&name_path, &e))?;
@@ -284,16 +299,16 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
         let kind = DomainKind::from_name(&name);
         let range_path = path.join("max_energy_range_uj");
         let max_energy_range_uj = read_u64(reader, &range_path)?;
-        let socket = if index.len() == 1 {
+        let (socket, die) = if index.len() == 1 {
             let s = match kind {
-                DomainKind::Package => name.strip_prefix("package-").and_then(|n| n.parse().ok()),
-                DomainKind::Psys => None,
-                _ => name.rsplit('-').next().and_then(|n| n.parse().ok()),
+                DomainKind::Package => parse_package_name(&name).map_or((None, None), |(s, d)| (Some(s), d)),
+                DomainKind::Psys => (None, None),
+                _ => (name.rsplit('-').next().and_then(|n| n.parse().ok()), None),
             };
             top_socket.insert((mmio, index[0]), s);
             s
         } else {
-            top_socket.get(&(mmio, index[0])).copied().flatten()
+            top_socket.get(&(mmio, index[0])).copied().unwrap_or((None, None))
         };
         zones.push(Zone {
             id,
@@ -301,6 +316,7 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
             name,
             kind,
             socket,
+            die,
             max_energy_range_uj,
             mmio,
             index,
@@ -350,7 +366,7 @@ pub fn select(zones: &[Zone], set: DomainSet) -> Result<Vec<usize>, String> {
     if !chosen.iter().any(|&i| zones[i].kind == DomainKind::Package) {
         return Err("no package zone found (psys, core or uncore alone)".into());
     }
-    chosen.sort_by_key(|&i| (zones[i].socket, zones[i].kind.clone()));
+    chosen.sort_by_key(|&i| (zones[i].socket, zones[i].die, zones[i].kind.clone()));
     Ok(chosen)
 }
 
@@ -561,6 +577,7 @@ mod tests {
             name: name.into(),
             kind: DomainKind::from_name(name),
             socket,
+            die: None,
             max_energy_range_uj: 1000,
             mmio,
             index,
@@ -569,6 +586,14 @@ mod tests {
 
     fn labels(zones: &[Zone], idx: &[usize]) -> Vec<String> {
         idx.iter().map(|&i| zones[i].label()).collect()
+    }
+
+    #[test]
+    fn package_names_give_socket_and_die() {
+        assert_eq!(parse_package_name("package-1"), Some((1, None)));
+        assert_eq!(parse_package_name("package-0-die-1"), Some((0, Some(1))));
+        assert_eq!(parse_package_name("package-x"), None);
+        assert_eq!(parse_package_name("dram"), None);
     }
 
     #[test]
