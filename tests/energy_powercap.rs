@@ -49,6 +49,37 @@ fn two_sockets_with_dram_sum_packages_and_dram_once() {
 }
 
 #[test]
+fn every_die_of_a_multi_die_package_is_summed() {
+    // Multi-die parts name their zones package-0-die-0, package-0-die-1: both dies (and their
+    // dram) must be counted, not one of them taken for a duplicate of the other.
+    let (_d, root) = copy_fixture("two-die");
+    let pc = Powercap::open(&root).unwrap();
+    assert_eq!(
+        domains(&pc),
+        [
+            "package-0-die-0",
+            "dram-0-die-0",
+            "package-0-die-1",
+            "dram-0-die-1"
+        ]
+    );
+    let a = pc.read().unwrap();
+    assert_eq!(a.counters, vec![1_000_000, 2000, 1_500_000, 2100]);
+    // 2 J on die 0, 3 J on die 1, 0.5 J of dram on die 1.
+    let bump = |rel: &str, uj: u64| {
+        let p = root.join(rel);
+        let v: u64 = std::fs::read_to_string(&p).unwrap().trim().parse().unwrap();
+        std::fs::write(&p, format!("{}\n", v + uj)).unwrap();
+    };
+    bump("intel-rapl:0/energy_uj", 2_000_000);
+    bump("intel-rapl:1/energy_uj", 3_000_000);
+    bump("intel-rapl:1/intel-rapl:1:0/energy_uj", 500_000);
+    let b = pc.read().unwrap();
+    let w = pc.between(&a, &b);
+    assert!((w.total.value() - 5.5).abs() < 1e-9, "{}", w.total);
+}
+
+#[test]
 fn amd_package_only() {
     let pc = Powercap::open(&fixture("amd-package-only")).unwrap();
     assert_eq!(domains(&pc), ["package-0"]);
@@ -351,4 +382,84 @@ fn kernel_layout_with_top_level_links_to_sub_zones_is_not_double_counted() {
     assert_eq!(pc.domains_label(), "package-0+dram-0+package-1+dram-1");
     let r = pc.read().unwrap();
     assert_eq!(r.counters, vec![1000000, 200000, 3000000, 500000]);
+}
+
+/// A window's start reading taken `ago` before now, so that a test need not sleep it out.
+fn reading_from(pc: &Powercap, ago: Duration) -> nebula::energy::Reading {
+    let mut r = pc.read().unwrap();
+    r.at = r.at.checked_sub(ago).unwrap();
+    r
+}
+
+#[test]
+fn counters_that_never_move_give_no_energy_not_a_measured_zero() {
+    // The fixture's counters stand still, like a virtual machine's fake PMU: 50 ms of a real
+    // package is never 0 J.
+    let (_d, root) = copy_fixture("two-socket-dram");
+    let pc = Arc::new(Powercap::open(&root).unwrap());
+    let mut meter = Meter::new(pc.clone()).unwrap();
+    let start = reading_from(&pc, Duration::from_millis(50));
+    let e = meter.close(&start).unwrap_err().to_string();
+    assert!(
+        e.contains("did not move") && e.contains("package-0+dram-0+package-1+dram-1"),
+        "{e}"
+    );
+    assert!(e.contains("energy.source=model"), "{e}");
+    // Nor is a frozen idle baseline 0 W.
+    let idle = meter
+        .measure_idle(Duration::from_millis(20))
+        .unwrap_err()
+        .to_string();
+    assert!(idle.contains("did not move"), "{idle}");
+    assert_eq!(meter.idle, None);
+    // A kernel of 50 ms between frozen readings is unresolved, not 0 J.
+    let end = pc.read().unwrap();
+    match kernel_energy(pc.as_ref(), &start, &end) {
+        KernelEnergy::Unresolved(why) => assert!(why.contains("did not move"), "{why}"),
+        other => panic!("frozen counters resolved a kernel: {other:?}"),
+    }
+    // Once a counter moves, the window is measured (1 J written to package-0).
+    let path = root.join("intel-rapl:0/energy_uj");
+    let v: u64 = std::fs::read_to_string(&path).unwrap().trim().parse().unwrap();
+    std::fs::write(&path, format!("{}\n", v + 1_000_000)).unwrap();
+    let w = meter.close(&start).unwrap();
+    assert!((w.total.value() - 1.0).abs() < 1e-9, "{}", w.total);
+}
+
+#[test]
+fn a_counter_reset_is_not_read_as_a_wrap() {
+    // near-wrap: package-0 wraps at 262143328850 uJ (262 kJ); the dram sub-zone moves a little.
+    let (_d, root) = copy_fixture("near-wrap");
+    let pc = Arc::new(Powercap::open(&root).unwrap());
+    let meter = Meter::new(pc.clone()).unwrap();
+    let pkg = root.join("intel-rapl:0/energy_uj");
+    let dram = root.join("intel-rapl:0/intel-rapl:0:0/energy_uj");
+    std::fs::write(&pkg, "100000000000\n").unwrap();
+    std::fs::write(&dram, "200\n").unwrap();
+    let start = reading_from(&pc, Duration::from_millis(100));
+    // The counter goes back from 100 kJ to 5 J: as a wrap that would be 162 kJ in 100 ms.
+    std::fs::write(&pkg, "5000000\n").unwrap();
+    std::fs::write(&dram, "300\n").unwrap();
+    let end = pc.read().unwrap();
+    let w = pc.between(&start, &end);
+    assert!(w.per_domain[0].wrapped);
+    let why = w.implausible.clone().expect("a reset is flagged");
+    assert!(
+        why.contains("intel-rapl:0/energy_uj") && why.contains("went back from 100000000000 to 5000000"),
+        "{why}"
+    );
+    let e = meter.close(&start).unwrap_err().to_string();
+    assert!(e.contains("was reset"), "{e}");
+    // A true wrap in the same window is still measured: 5000 uJ to the range, then 3000 uJ.
+    std::fs::write(&pkg, "262143323850\n").unwrap();
+    let start = reading_from(&pc, Duration::from_millis(100));
+    std::fs::write(&pkg, "3000\n").unwrap();
+    std::fs::write(&dram, "400\n").unwrap();
+    let w = meter.close(&start).unwrap();
+    assert!(w.per_domain[0].wrapped && w.implausible.is_none());
+    assert!(
+        (w.total.value() - (8000.0 + 100.0) * 1e-6).abs() < 1e-12,
+        "{}",
+        w.total
+    );
 }

@@ -244,3 +244,72 @@ fn bad_row_names_file_and_line() {
     let err = format!("{:#}", read_calls(&missing).expect_err("missing"));
     assert!(err.contains("nope.csv"), "{err}");
 }
+
+#[test]
+fn one_value_gives_a_median_but_no_interval() {
+    // One native and one wasm call, each alone in its window: resampling one value can only
+    // return it, so a bootstrap "interval" would be the zero-width [x, x].
+    let rows = vec![
+        call("f", "1", "native", 0, 1000, 1.0),
+        call("f", "1", "wasm", 1, 2000, 3.0),
+    ];
+    let s = summarize_cells(&rows, RESAMPLES, SEED);
+    let native = s.iter().find(|r| r.runtime == "native").expect("native row");
+    assert_eq!((native.n, native.energy_n), (1, 1));
+    assert_eq!(native.wall_median_ns, Some(1000.0));
+    assert_eq!((native.wall_ci_lo_ns, native.wall_ci_hi_ns), (None, None));
+    assert_eq!(native.energy_gross_median_j, Some(1.0));
+    assert_eq!(
+        (native.energy_gross_ci_lo_j, native.energy_gross_ci_hi_j),
+        (None, None)
+    );
+    let c = &compare_cells(&rows, RESAMPLES, SEED)[0];
+    // The ratios of the two values remain, without an interval and never significant.
+    assert_eq!(c.wasm_native_latency_ratio, Some(2.0));
+    assert_eq!(
+        (c.wasm_native_latency_ci_lo, c.wasm_native_latency_ci_hi),
+        (None, None)
+    );
+    assert_eq!(c.wasm_native_latency_significant, Some(false));
+    assert_eq!(c.wasm_native_latency_p_value, Some(1.0));
+    assert_eq!(c.wasm_native_energy_ratio, Some(3.0));
+    assert_eq!(
+        (c.wasm_native_energy_ci_lo, c.wasm_native_energy_ci_hi),
+        (None, None)
+    );
+    assert_eq!(c.wasm_native_energy_significant, Some(false));
+}
+
+#[test]
+fn net_energy_within_the_idle_noise_is_flagged_not_passed_as_measured() {
+    // Ten windows whose net energy straddles zero (the calls drew about idle power), and ten
+    // clearly above idle.
+    let noise_mj = [-5.0, -3.0, -2.0, -1.0, 1.0, -4.0, 2.0, -6.0, 3.0, -2.5];
+    let mut rows = Vec::new();
+    for (i, mj) in (0..10u32).zip(noise_mj) {
+        let mut noisy = call("f", "1", "native", i, 1000, 1.0);
+        noisy.energy_net_j = Some(mj * 1e-3);
+        noisy.energy_label = "measured".into();
+        rows.push(noisy);
+        let mut clear = call("f", "1", "wasm", i, 1000, 1.0);
+        clear.energy_net_j = Some(0.5 + 0.01 * f64::from(i));
+        rows.push(clear);
+    }
+    let s = summarize_cells(&rows, RESAMPLES, SEED);
+    let native = s.iter().find(|r| r.runtime == "native").expect("native row");
+    // Sorted: -6 -5 -4 -3 -2.5 -2 -1 1 2 3 mJ: the median is -2.25 mJ, reported as is, flagged.
+    assert!((native.energy_net_median_j.expect("net") + 2.25e-3).abs() < 1e-12);
+    assert_eq!(native.energy_net_above_idle, Some(false));
+    let wasm = s.iter().find(|r| r.runtime == "wasm").expect("wasm row");
+    assert!((wasm.energy_net_median_j.expect("net") - 0.545).abs() < 1e-12);
+    assert_eq!(wasm.energy_net_above_idle, Some(true));
+    // One window: no interval, so not resolved; no baseline: empty.
+    let one = summarize_cells(&rows[1..2], RESAMPLES, SEED);
+    assert_eq!(one[0].energy_net_above_idle, Some(false));
+    let mut bare = call("f", "1", "wasm", 0, 1000, 1.0);
+    bare.energy_net_j = None;
+    assert_eq!(
+        summarize_cells(&[bare], RESAMPLES, SEED)[0].energy_net_above_idle,
+        None
+    );
+}

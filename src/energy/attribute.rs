@@ -128,6 +128,7 @@ mod tests {
             per_domain: vec![],
             duration: Duration::from_millis(ms),
             missed_wrap_suspected: false,
+            implausible: None,
         }
     }
 

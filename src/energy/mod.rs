@@ -74,6 +74,11 @@ pub struct WindowEnergy {
     pub duration: Duration,
     /// The window was long enough that a counter could have wrapped twice unseen.
     pub missed_wrap_suspected: bool,
+    /// Why these readings cannot be the window's energy (e.g. a counter went backwards by more
+    /// than one wrap can explain: it was reset). [`window::Meter::close`] then reports the
+    /// window's energy as unavailable instead of a figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implausible: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

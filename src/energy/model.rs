@@ -159,6 +159,7 @@ impl EnergySource for Model {
             }],
             duration: wall,
             missed_wrap_suspected: false,
+            implausible: None,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The `perf` source: RAPL through `perf_event_open` on the `power` PMU (energy-pkg, energy-ram,
-//! energy-psys), one system-wide counter per package (pid = -1, cpu = first cpu of the package),
-//! scaled to joules with the PMU's `.scale`. The kernel extends the 32-bit hardware counter to
-//! 64 bits, so no wrap correction is needed. Needs `perf_event_paranoid <= 0` or CAP_PERFMON.
+//! energy-psys), one system-wide counter per cpu of the PMU's `cpumask` (pid = -1; one cpu per
+//! package, or per die where dies have their own counters), scaled to joules with the PMU's
+//! `.scale`. The kernel extends the 32-bit hardware counter to 64 bits, so no wrap correction
+//! is needed. Needs `perf_event_paranoid <= 0` or CAP_PERFMON.
 //!
 //! The sysfs/procfs paths can be moved under a prefix (`NEBULA_PERF_ROOT`) so the discovery can be
 //! tested on fixture trees; the syscall itself needs real hardware.
@@ -128,9 +129,27 @@ pub fn paranoid(paths: &PerfPaths) -> Option<i32> {
     std::fs::read_to_string(&paths.paranoid).ok()?.trim().parse().ok()
 }
 
-/// The first cpu of each package, from `cpu*/topology/physical_package_id`; falls back to the
-/// PMU's `cpumask`, then to cpu 0.
+/// A cpu's topology number (`physical_package_id`, `die_id`), if readable.
+fn topology(paths: &PerfPaths, cpu: u32, what: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(paths.cpus.join(format!("cpu{cpu}/topology/{what}"))).ok()?;
+    text.trim().parse().ok()
+}
+
+/// One cpu per RAPL counter, with its package: the PMU's `cpumask`, where the kernel lists one
+/// cpu per package, or per die on multi-die parts whose dies have their own counters (so no die
+/// is missed and none counted twice); else the first cpu of each package from
+/// `cpu*/topology/physical_package_id`; else cpu 0.
 pub fn package_cpus(paths: &PerfPaths) -> Vec<(u32, u32)> {
+    if let Ok(mask) = std::fs::read_to_string(paths.pmu.join("cpumask")) {
+        let cpus = parse_cpu_list(&mask);
+        if !cpus.is_empty() {
+            return cpus
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (topology(paths, c, "physical_package_id").unwrap_or(i as u32), c))
+                .collect();
+        }
+    }
     let mut first: BTreeMap<u32, u32> = BTreeMap::new();
     if let Ok(entries) = std::fs::read_dir(&paths.cpus) {
         for e in entries.filter_map(|e| e.ok()) {
@@ -153,16 +172,26 @@ pub fn package_cpus(paths: &PerfPaths) -> Vec<(u32, u32)> {
         }
     }
     if first.is_empty() {
-        if let Ok(mask) = std::fs::read_to_string(paths.pmu.join("cpumask")) {
-            return parse_cpu_list(&mask)
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| (i as u32, c))
-                .collect();
-        }
         return vec![(0, 0)];
     }
     first.into_iter().collect()
+}
+
+/// The label suffix of each counter cpu: `-0` for package 0, and `-0-die-1` where a package has
+/// several counters (one per die; the die from `topology/die_id`, else its rank).
+fn package_labels(paths: &PerfPaths, packages: &[(u32, u32)]) -> Vec<String> {
+    packages
+        .iter()
+        .enumerate()
+        .map(|(i, &(p, cpu))| {
+            let same: Vec<usize> = (0..packages.len()).filter(|&j| packages[j].0 == p).collect();
+            if same.len() < 2 {
+                return format!("-{p}");
+            }
+            let rank = same.iter().position(|&j| j == i).unwrap_or(0) as u32;
+            format!("-{p}-die-{}", topology(paths, cpu, "die_id").unwrap_or(rank))
+        })
+        .collect()
 }
 
 fn missing_fix() -> String {
@@ -238,15 +267,15 @@ pub fn discover(paths: &PerfPaths) -> Result<PerfPlan, EnergyError> {
         });
     } else if let Some(pkg) = find("energy-pkg") {
         let ram = find("energy-ram");
-        for &(p, cpu) in &packages {
+        for (&(_, cpu), suffix) in packages.iter().zip(package_labels(paths, &packages)) {
             counters.push(PlannedCounter {
-                label: format!("pkg-{p}"),
+                label: format!("pkg{suffix}"),
                 event: pkg,
                 cpu,
             });
             if let Some(ram) = ram {
                 counters.push(PlannedCounter {
-                    label: format!("ram-{p}"),
+                    label: format!("ram{suffix}"),
                     event: ram,
                     cpu,
                 });
@@ -453,6 +482,7 @@ impl EnergySource for Perf {
             per_domain,
             duration: end.at.saturating_duration_since(start.at),
             missed_wrap_suspected: false,
+            implausible: None,
         }
     }
 }
@@ -490,6 +520,53 @@ mod tests {
         assert_eq!(pkg.config, 2);
         assert!((pkg.scale - 2f64.powi(-32)).abs() < 1e-20);
         assert_eq!(paranoid(&fixture("two-socket")), Some(2));
+    }
+
+    /// A power PMU on one package of two dies (cpus 0-1 on die 0, 2-3 on die 1) whose
+    /// `cpumask` is `mask`.
+    fn two_die_tree(mask: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let pmu = dir.path().join("sys/bus/event_source/devices/power");
+        std::fs::create_dir_all(pmu.join("events")).unwrap();
+        std::fs::write(pmu.join("type"), "4242\n").unwrap();
+        std::fs::write(pmu.join("cpumask"), format!("{mask}\n")).unwrap();
+        for (name, event) in [("energy-pkg", 2), ("energy-ram", 3)] {
+            let ev = pmu.join("events");
+            std::fs::write(ev.join(name), format!("event=0x{event:02x}\n")).unwrap();
+            std::fs::write(ev.join(format!("{name}.scale")), "2.3283064365386962890625e-10\n").unwrap();
+            std::fs::write(ev.join(format!("{name}.unit")), "Joules\n").unwrap();
+        }
+        for cpu in 0..4u32 {
+            let topo = dir
+                .path()
+                .join(format!("sys/devices/system/cpu/cpu{cpu}/topology"));
+            std::fs::create_dir_all(&topo).unwrap();
+            std::fs::write(topo.join("physical_package_id"), "0\n").unwrap();
+            std::fs::write(topo.join("die_id"), format!("{}\n", cpu / 2)).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn one_counter_per_die_where_the_pmu_lists_one_cpu_per_die() {
+        // Die-scoped counters (cpumask 0,2): both dies, not only the package's first cpu.
+        let dir = two_die_tree("0,2");
+        let plan = discover(&PerfPaths::under(dir.path())).unwrap();
+        let labels: Vec<_> = plan.counters.iter().map(|c| (c.label.as_str(), c.cpu)).collect();
+        assert_eq!(
+            labels,
+            [
+                ("pkg-0-die-0", 0),
+                ("ram-0-die-0", 0),
+                ("pkg-0-die-1", 2),
+                ("ram-0-die-1", 2)
+            ]
+        );
+        // Package-scoped counters on the same machine (cpumask 0): one, never one per die.
+        let dir = two_die_tree("0");
+        let plan = discover(&PerfPaths::under(dir.path())).unwrap();
+        let labels: Vec<_> = plan.counters.iter().map(|c| (c.label.as_str(), c.cpu)).collect();
+        assert_eq!(labels, [("pkg-0", 0), ("ram-0", 0)]);
     }
 
     #[test]

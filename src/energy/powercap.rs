@@ -88,6 +88,9 @@ pub struct Zone {
     pub kind: DomainKind,
     /// Socket (package index) the zone belongs to; `None` for psys.
     pub socket: Option<u32>,
+    /// Die within the socket, on multi-die parts whose kernel names the package zones
+    /// `package-N-die-M` (one RAPL domain per die); `None` elsewhere.
+    pub die: Option<u32>,
     /// Where `energy_uj` wraps, in microjoules.
     pub max_energy_range_uj: u64,
     /// Found under `intel-rapl-mmio:*` (the MMIO interface of newer Intel parts).
@@ -97,14 +100,16 @@ pub struct Zone {
 }
 
 impl Zone {
-    /// A label unique across sockets: `package-0`, `dram-1`, `core-0`, `psys`.
+    /// A label unique across sockets and dies: `package-0`, `dram-1`, `core-0`, `psys`, and on
+    /// multi-die parts `package-0-die-1`, `dram-0-die-1`.
     pub fn label(&self) -> String {
+        let die = self.die.map(|d| format!("-die-{d}")).unwrap_or_default();
         match (&self.kind, self.socket) {
-            (DomainKind::Package, Some(s)) => format!("package-{s}"),
+            (DomainKind::Package, Some(s)) => format!("package-{s}{die}"),
             (DomainKind::Psys, _) => "psys".to_string(),
-            (DomainKind::Other(n), Some(s)) => format!("{n}@{s}"),
+            (DomainKind::Other(n), Some(s)) => format!("{n}@{s}{die}"),
             (DomainKind::Other(n), None) => n.clone(),
-            (k, Some(s)) => format!("{}-{s}", kind_word(k)),
+            (k, Some(s)) => format!("{}-{s}{die}", kind_word(k)),
             (k, None) => kind_word(k).to_string(),
         }
     }
@@ -214,6 +219,16 @@ fn read_u64(reader: &dyn SysfsReader, path: &Path) -> Result<u64, EnergyError> {
     })
 }
 
+/// Socket and die of a package zone's name: `package-1` -> (1, None), `package-0-die-1` ->
+/// (0, Some(1)); `None` for another name.
+pub fn parse_package_name(name: &str) -> Option<(u32, Option<u32>)> {
+    let rest = name.strip_prefix("package-")?;
+    match rest.split_once("-die-") {
+        Some((s, d)) => Some((s.parse().ok()?, Some(d.parse().ok()?))),
+        None => Some((rest.parse().ok()?, None)),
+    }
+}
+
 /// Parse a zone directory name: `intel-rapl:0:1` -> (false, [0, 1]), `intel-rapl-mmio:0` -> (true, [0]).
 pub fn parse_zone_id(name: &str) -> Option<(bool, Vec<u32>)> {
     let (mmio, rest) = if let Some(r) = name.strip_prefix("intel-rapl-mmio:") {
@@ -276,7 +291,7 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
         });
     }
     let mut zones: Vec<Zone> = Vec::new();
-    let mut top_socket: BTreeMap<(bool, u32), Option<u32>> = BTreeMap::new();
+    let mut top_socket: BTreeMap<(bool, u32), (Option<u32>, Option<u32>)> = BTreeMap::new();
     for ((mmio, index), (id, path)) in found {
         let name_path = path.join("name");
         let name = reader.read(&name_path).map_err(|e| io_error(&name_path, &e))?;
@@ -284,16 +299,16 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
         let kind = DomainKind::from_name(&name);
         let range_path = path.join("max_energy_range_uj");
         let max_energy_range_uj = read_u64(reader, &range_path)?;
-        let socket = if index.len() == 1 {
+        let (socket, die) = if index.len() == 1 {
             let s = match kind {
-                DomainKind::Package => name.strip_prefix("package-").and_then(|n| n.parse().ok()),
-                DomainKind::Psys => None,
-                _ => name.rsplit('-').next().and_then(|n| n.parse().ok()),
+                DomainKind::Package => parse_package_name(&name).map_or((None, None), |(s, d)| (Some(s), d)),
+                DomainKind::Psys => (None, None),
+                _ => (name.rsplit('-').next().and_then(|n| n.parse().ok()), None),
             };
             top_socket.insert((mmio, index[0]), s);
             s
         } else {
-            top_socket.get(&(mmio, index[0])).copied().flatten()
+            top_socket.get(&(mmio, index[0])).copied().unwrap_or((None, None))
         };
         zones.push(Zone {
             id,
@@ -301,6 +316,7 @@ pub fn discover(root: &Path, reader: &dyn SysfsReader) -> Result<Vec<Zone>, Ener
             name,
             kind,
             socket,
+            die,
             max_energy_range_uj,
             mmio,
             index,
@@ -350,7 +366,7 @@ pub fn select(zones: &[Zone], set: DomainSet) -> Result<Vec<usize>, String> {
     if !chosen.iter().any(|&i| zones[i].kind == DomainKind::Package) {
         return Err("no package zone found (psys, core or uncore alone)".into());
     }
-    chosen.sort_by_key(|&i| (zones[i].socket, zones[i].kind.clone()));
+    chosen.sort_by_key(|&i| (zones[i].socket, zones[i].die, zones[i].kind.clone()));
     Ok(chosen)
 }
 
@@ -362,6 +378,19 @@ pub fn wrap_delta(prev: u64, cur: u64, max_range: u64) -> (u64, bool) {
     } else {
         (max_range.saturating_sub(prev).saturating_add(cur), true)
     }
+}
+
+/// Whether a step of `delta_uj` that [`wrap_delta`] read as one wrap is more energy than the
+/// counter can take in `window` at `max_watts` (with 10 update intervals of slack for the
+/// timestamps): then the counter did not wrap but went back, reset by a driver reload, a CPU
+/// hot-plug or a resume from suspend, and `(max - prev) + cur` is no energy at all.
+pub fn wrap_implausible(delta_uj: u64, window: Duration, max_watts: Watts) -> bool {
+    if max_watts.value() <= 0.0 {
+        return false;
+    }
+    let slack = UPDATE_INTERVAL * super::window::KERNEL_MIN_UPDATES;
+    let most = max_watts.for_duration(window + slack);
+    Joules::from_microjoules(delta_uj).value() > most.value()
 }
 
 /// Whether a window of `window` could have hidden a second wrap of a counter with this range,
@@ -498,11 +527,23 @@ impl EnergySource for Powercap {
         let mut total = Joules::ZERO;
         let mut per_domain = Vec::with_capacity(self.selected.len());
         let mut missed = false;
+        let mut implausible = None;
         for (k, z) in self.selected_zones().enumerate() {
             let (Some(&a), Some(&b)) = (start.counters.get(k), end.counters.get(k)) else {
                 continue;
             };
             let (delta, wrapped) = wrap_delta(a, b, z.max_energy_range_uj);
+            if wrapped && implausible.is_none() && wrap_implausible(delta, duration, self.opts.max_watts) {
+                implausible = Some(format!(
+                    "{} ({}) went back from {a} to {b} uJ in {}: a wrap at {} uJ would mean {:.0} J,                      more than {} can deliver; the counter was reset (driver reload, CPU hot-plug,                      suspend), so this window has no energy figure",
+                    z.energy_path().display(),
+                    z.label(),
+                    crate::units::human_duration(duration),
+                    z.max_energy_range_uj,
+                    Joules::from_microjoules(delta).value(),
+                    self.opts.max_watts
+                ));
+            }
             let joules = Joules::from_microjoules(delta);
             total += joules;
             missed |= missed_wrap_possible(duration, z.max_energy_range_uj, self.opts.max_watts);
@@ -519,6 +560,7 @@ impl EnergySource for Powercap {
             per_domain,
             duration,
             missed_wrap_suspected: missed,
+            implausible,
         }
     }
 }
@@ -535,6 +577,7 @@ mod tests {
             name: name.into(),
             kind: DomainKind::from_name(name),
             socket,
+            die: None,
             max_energy_range_uj: 1000,
             mmio,
             index,
@@ -543,6 +586,14 @@ mod tests {
 
     fn labels(zones: &[Zone], idx: &[usize]) -> Vec<String> {
         idx.iter().map(|&i| zones[i].label()).collect()
+    }
+
+    #[test]
+    fn package_names_give_socket_and_die() {
+        assert_eq!(parse_package_name("package-1"), Some((1, None)));
+        assert_eq!(parse_package_name("package-0-die-1"), Some((0, Some(1))));
+        assert_eq!(parse_package_name("package-x"), None);
+        assert_eq!(parse_package_name("dram"), None);
     }
 
     #[test]
@@ -641,6 +692,15 @@ mod tests {
         assert!(msg.contains("/x/intel-rapl:0/energy_uj"), "{msg}");
         assert!(msg.contains("CVE-2020-8694") && msg.contains("chmod") && msg.contains("udev"));
         assert!(matches!(e, EnergyError::Permission { .. }));
+    }
+
+    #[test]
+    fn a_step_back_beyond_what_the_power_allows_is_a_reset() {
+        // 500 W over 100 ms, plus 10 ms of slack, is at most 55 J.
+        let d = Duration::from_millis(100);
+        assert!(!wrap_implausible(55_000_000, d, DEFAULT_MAX_WATTS));
+        assert!(wrap_implausible(55_000_001, d, DEFAULT_MAX_WATTS));
+        assert!(!wrap_implausible(u64::MAX, d, Watts(0.0)));
     }
 
     proptest! {

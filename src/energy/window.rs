@@ -5,7 +5,7 @@
 //!
 //! Nothing here logs: these functions run inside measured windows.
 
-use super::{EnergyError, EnergySource, Quality, Reading, WindowEnergy};
+use super::{EnergyError, EnergySource, Quality, Reading, SourceInfo, WindowEnergy};
 use crate::units::{Joules, Watts};
 use serde::Serialize;
 use std::sync::Arc;
@@ -62,13 +62,19 @@ impl Meter {
     }
 
     /// Measure idle power: read, sleep `d`, read. Stores and returns the average power.
-    /// For the model this is its `idle_watts` (no CPU is used while sleeping).
+    /// For the model this is its `idle_watts` (no CPU is used while sleeping). An error, not
+    /// 0 W, when the interval is empty or its readings are not usable (see [`window_problem`]).
     pub fn measure_idle(&mut self, d: Duration) -> Result<Watts, EnergyError> {
         let a = self.source.read()?;
         std::thread::sleep(d);
-        let b = self.source.read()?;
-        let w = self.source.between(&a, &b);
-        let watts = w.total.over(w.duration).unwrap_or_default();
+        let w = self.close(&a)?;
+        let watts = w.total.over(w.duration).ok_or_else(|| {
+            EnergyError::Unavailable(format!(
+                "the idle baseline lasted {}: no power can be measured over it; give it a \
+                 duration (e.g. idle_baseline = \"10s\" or --baseline 2s)",
+                crate::units::human_duration(w.duration)
+            ))
+        })?;
         self.idle = Some(watts);
         Ok(watts)
     }
@@ -78,16 +84,48 @@ impl Meter {
         self.source.read()
     }
 
-    /// End a window started with [`Meter::open`].
+    /// End a window started with [`Meter::open`]. An error when its readings are no energy
+    /// figure (see [`window_problem`]): the window is then `unavailable`, never a measured 0 J.
     pub fn close(&self, start: &Reading) -> Result<WindowEnergy, EnergyError> {
         let end = self.source.read()?;
-        Ok(self.source.between(start, &end))
+        let w = self.source.between(start, &end);
+        match window_problem(&self.source.info(), &w) {
+            Some(why) => Err(EnergyError::Unavailable(why)),
+            None => Ok(w),
+        }
     }
 
     /// Whether the source measures or estimates.
     pub fn quality(&self) -> Quality {
         self.source.info().quality
     }
+}
+
+/// Why `w` is not a usable energy figure from a source described by `info`: the source found
+/// its readings implausible, or a measuring source's counters did not move at all over a window
+/// of at least [`KERNEL_MIN_UPDATES`] update intervals. A working RAPL counter updates every
+/// millisecond and a package never draws 0 W, so frozen counters are a dead or fake PMU (some
+/// virtual machines expose one), not a measurement of 0 J.
+pub fn window_problem(info: &SourceInfo, w: &WindowEnergy) -> Option<String> {
+    if let Some(why) = &w.implausible {
+        return Some(why.clone());
+    }
+    let step = info.update_interval?;
+    let frozen = info.quality == Quality::Measured
+        && !w.per_domain.is_empty()
+        && w.per_domain.iter().all(|d| d.raw_start == d.raw_end)
+        && w.duration >= step * KERNEL_MIN_UPDATES;
+    frozen.then(|| {
+        format!(
+            "the {} counters ({}) did not move in {}, over {} updates: they are not counting \
+             (a virtual machine's fake PMU, or a stalled driver), so the window has no energy \
+             figure; check `nebula sensors`, or use --set energy.source=model for labelled estimates",
+            info.name,
+            info.domains.join("+"),
+            crate::units::human_duration(w.duration),
+            w.duration.as_millis() / step.as_millis().max(1)
+        )
+    })
 }
 
 /// Whether a window that has run `calls` calls in `elapsed` should stop: it has lasted at least
@@ -125,9 +163,11 @@ pub fn split_by_cpu(window: &WindowEnergy, cpu: &[Duration]) -> Vec<Joules> {
 }
 
 /// Net energy of a call: its gross energy minus idle power held for the call's share of the
-/// window's wall time (`share_of_window`: the window's duration divided by its sequential calls,
-/// or the call's own wall time under concurrency divided by the concurrent calls). May be
-/// negative when the call's gross energy is within the noise of the idle baseline; reported as is.
+/// window's wall time (`share_of_window`: the window's duration times the call's share of the
+/// window's energy, so 1/n of it for `mean`, its CPU share for `cpu-share`, as
+/// `attribute::attribute` computes; the calls' idle shares add up to idle x the window). May be
+/// negative when the call's gross energy is within the noise of the idle baseline; reported as
+/// is (summary.csv's `energy_net_above_idle` says whether a cell's net energy is resolved).
 pub fn net(gross: Joules, idle: Watts, share_of_window: Duration) -> Joules {
     gross - idle.for_duration(share_of_window)
 }
@@ -169,7 +209,11 @@ pub fn kernel_energy(source: &dyn EnergySource, start: &Reading, end: &Reading) 
             }
         }
     }
-    KernelEnergy::Resolved(source.between(start, end).total)
+    let w = source.between(start, end);
+    match window_problem(&info, &w) {
+        Some(why) => KernelEnergy::Unresolved(why),
+        None => KernelEnergy::Resolved(w.total),
+    }
 }
 
 #[cfg(test)]
@@ -183,6 +227,7 @@ mod tests {
             per_domain: vec![],
             duration: Duration::from_millis(ms),
             missed_wrap_suspected: false,
+            implausible: None,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use super::summary::{distinct_joined, energy_gross, natural_cmp, ok_values, wall, window_values};
 use crate::record::CallRow;
-use crate::stats::change;
+use crate::stats::{change, mann_whitney, median};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,16 +76,28 @@ struct RatioCols {
     significant: Option<bool>,
 }
 
+/// The ratio `median(num) / median(den)` with its interval and test. A side with one value
+/// still has a ratio and a p-value, but no bootstrap interval (`stats::bootstrap::MIN_N`), and
+/// so is never significant.
 fn ratio_cols(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> RatioCols {
-    match change(den, num, resamples, seed) {
-        Some(c) => RatioCols {
+    if let Some(c) = change(den, num, resamples, seed) {
+        return RatioCols {
             ratio: Some(c.ratio.estimate),
             lo: Some(c.ratio.ci.lo),
             hi: Some(c.ratio.ci.hi),
             p: Some(c.p_value),
             significant: Some(c.significant),
-        },
-        None => RatioCols::default(),
+        };
+    }
+    let ratio = match (median(num), median(den)) {
+        (Some(n), Some(d)) if d != 0.0 => Some(n / d).filter(|r| r.is_finite()),
+        _ => None,
+    };
+    RatioCols {
+        ratio,
+        p: ratio.and_then(|_| mann_whitney(den, num)).map(|t| t.p_value),
+        significant: ratio.map(|_| false),
+        ..RatioCols::default()
     }
 }
 

@@ -69,6 +69,12 @@ pub struct SummaryRow {
     pub energy_net_sd_j: Option<f64>,
     pub energy_net_ci_lo_j: Option<f64>,
     pub energy_net_ci_hi_j: Option<f64>,
+    /// Whether the net energy is resolved above the idle baseline: true when the 95% interval
+    /// of its median lies above 0; false when the interval reaches 0 or below, or there is no
+    /// interval (one window): the net figures are then within the baseline's noise, and a
+    /// negative median is no measurement of negative energy. Empty without net values.
+    #[serde(default)]
+    pub energy_net_above_idle: Option<bool>,
     /// Ok calls per second of the cell's measurement windows (see `throughput`).
     pub throughput_calls_per_s: Option<f64>,
     /// Distinct labels of the cell's rows joined by `+` (normally one: `measured`/`estimated`).
@@ -317,6 +323,7 @@ fn summary_row(k: &CellKey<'_>, rs: &[&CallRow], resamples: usize, seed: u64) ->
         energy_net_sd_j: nt.sd,
         energy_net_ci_lo_j: nt.ci_lo,
         energy_net_ci_hi_j: nt.ci_hi,
+        energy_net_above_idle: nt.median.map(|_| nt.ci_lo.is_some_and(|lo| lo > 0.0)),
         throughput_calls_per_s: throughput(rs),
         energy_label: distinct_joined(rs.iter().map(|r| r.energy_label.as_str())),
         energy_source: distinct_joined(rs.iter().map(|r| r.energy_source.as_str())),
@@ -367,10 +374,8 @@ mod tests {
     #[test]
     fn metric_stats_of_nothing_is_empty() {
         assert_eq!(metric_stats(&[], 100, 1), MetricStats::default());
+        // One value: a median but no spread and no interval (not the zero-width [2, 2]).
         let m = metric_stats(&[2.0], 100, 1);
-        assert_eq!(
-            (m.median, m.sd, m.ci_lo, m.ci_hi),
-            (Some(2.0), None, Some(2.0), Some(2.0))
-        );
+        assert_eq!((m.median, m.sd, m.ci_lo, m.ci_hi), (Some(2.0), None, None, None));
     }
 }

@@ -16,6 +16,9 @@ pub const DEFAULT_RESAMPLES: usize = 2000;
 /// Confidence level of the intervals computed here.
 pub const LEVEL: f64 = 0.95;
 
+/// The fewest finite values a sample needs for a bootstrap interval.
+pub const MIN_N: usize = 2;
+
 /// A confidence interval `[lo, hi]` at confidence `level` (e.g. 0.95).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
@@ -74,10 +77,11 @@ fn percentile_interval(mut stats: Vec<f64>) -> Option<Interval> {
 }
 
 /// 95% percentile-bootstrap interval of the median of `xs`, from `resamples` resamples drawn with
-/// a ChaCha8 generator seeded with `seed`. `None` when `xs` has no finite value or `resamples` is 0.
+/// a ChaCha8 generator seeded with `seed`. `None` when `xs` has fewer than [`MIN_N`] finite values
+/// or `resamples` is 0.
 pub fn median_ci(xs: &[f64], resamples: usize, seed: u64) -> Option<Interval> {
     let data = sorted_finite(xs);
-    if data.is_empty() || resamples == 0 {
+    if data.len() < MIN_N || resamples == 0 {
         return None;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -91,13 +95,14 @@ pub fn median_ci(xs: &[f64], resamples: usize, seed: u64) -> Option<Interval> {
 /// Ratio `median(num) / median(den)` with a 95% percentile-bootstrap interval; the two samples are
 /// resampled independently (they are different runs, not paired observations).
 ///
-/// `None` when either sample has no finite value, `resamples` is 0, or `median(den)` is 0.
+/// `None` when either sample has fewer than [`MIN_N`] finite values, `resamples` is 0, or
+/// `median(den)` is 0.
 /// Resamples whose denominator median is 0 are skipped; if more than half are skipped the
 /// interval would be unreliable and `None` is returned.
 pub fn ratio_ci(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> Option<Ratio> {
     let n = sorted_finite(num);
     let d = sorted_finite(den);
-    if n.is_empty() || d.is_empty() || resamples == 0 {
+    if n.len() < MIN_N || d.len() < MIN_N || resamples == 0 {
         return None;
     }
     let den_median = median(&d)?;
@@ -156,8 +161,20 @@ mod tests {
         assert_eq!(median_ci(&[], 100, 1), None);
         assert_eq!(median_ci(&[1.0], 0, 1), None);
         assert_eq!(median_ci(&[f64::NAN], 100, 1), None);
-        assert!(ratio_ci(&[1.0], &[], 100, 1).is_none());
-        assert!(ratio_ci(&[1.0], &[0.0, 0.0, 1.0], 100, 1).is_none());
+        assert!(ratio_ci(&[1.0, 2.0], &[], 100, 1).is_none());
+        assert!(ratio_ci(&[1.0, 2.0], &[0.0, 0.0, 1.0], 100, 1).is_none());
+    }
+
+    #[test]
+    fn one_value_has_no_interval() {
+        // Resampling a single value returns it every time: [x, x] would claim an exact median.
+        assert_eq!(median_ci(&[7.0], 2000, 1), None);
+        assert_eq!(median_ci(&[7.0, f64::NAN, f64::INFINITY], 2000, 1), None);
+        let two = median_ci(&[7.0, 9.0], 2000, 1).expect("two values");
+        assert_eq!((two.lo, two.hi), (7.0, 9.0));
+        // One value on either side of a ratio: no interval, and so no significance.
+        assert_eq!(ratio_ci(&[6.0], &[3.0, 3.1, 2.9], 2000, 1), None);
+        assert_eq!(ratio_ci(&[6.0, 6.1, 5.9], &[3.0], 2000, 1), None);
     }
 
     #[test]

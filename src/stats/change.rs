@@ -21,7 +21,8 @@ pub struct Change {
     pub significant: bool,
 }
 
-/// Change from `a` to `b`; `None` when either sample is empty or `median(a)` is 0 (see `ratio_ci`).
+/// Change from `a` to `b`; `None` when either sample has fewer than two finite values or
+/// `median(a)` is 0 (see `ratio_ci`).
 pub fn change(a: &[f64], b: &[f64], resamples: usize, seed: u64) -> Option<Change> {
     let ratio = ratio_ci(b, a, resamples, seed)?;
     let p_value = mann_whitney(a, b)?.p_value;
