@@ -855,3 +855,40 @@ fn a_folder_holding_only_a_free_lock_is_said_to_hold_no_run() {
     );
     assert!(!err.contains("in use"), "{err}");
 }
+
+#[test]
+fn windows_the_meter_gives_no_energy_for_are_unavailable_and_the_run_says_why() {
+    // The fixture's RAPL counters stand still (a virtual machine's fake PMU): no window of
+    // noop can have a measured figure, and the run must say why instead of leaving rows
+    // `unavailable` without a word.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("powercap");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powercap/two-socket-dram"))
+        .arg(&root)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let cfg = noop_config(tmp.path(), &tmp.path().join("results"), 2);
+    let dir = tmp.path().join("run");
+    let set = format!("energy.powercap_root={}", root.display());
+    let out = run_to(&dir, &cfg, &["--set", "energy.source=powercap", "--set", &set]);
+    let rows = read_calls(&dir.join("calls.csv")).unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.energy_label == "unavailable" && r.energy_gross_j.is_none()),
+        "{:?}",
+        rows.iter().find(|r| r.energy_label != "unavailable")
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("4 window(s) have no energy figure") && err.contains("did not move"),
+        "{err}"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metadata.json")).unwrap()).unwrap();
+    let warnings = meta["warnings"].to_string();
+    assert!(warnings.contains("have no energy figure"), "{warnings}");
+}

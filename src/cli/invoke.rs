@@ -268,14 +268,14 @@ fn print_energy(meter: &Meter, why: &str, calls: &[(CallRow, CallOutcome)]) {
         crate::energy::Quality::Measured => "MEASURED",
         crate::energy::Quality::Estimated => "ESTIMATED (model, not a measurement)",
     };
-    let mut gross: Vec<f64> = calls.iter().filter_map(|(r, _)| r.energy_gross_j).collect();
-    gross.sort_by(f64::total_cmp);
-    let Some(median) = gross.get(gross.len() / 2) else {
+    let gross: Vec<f64> = calls.iter().filter_map(|(r, _)| r.energy_gross_j).collect();
+    // The same median as summary.csv's (the mean of the middle two for an even count).
+    let Some(median) = crate::stats::describe::median(&gross) else {
         return;
     };
     println!(
         "energy per call: {} median, {label}; source {} ({why})",
-        crate::units::Joules(*median),
+        crate::units::Joules(median),
         info.name
     );
     if let Some(k) = calls.first().and_then(|(r, _)| r.kernel_energy_j) {

@@ -56,6 +56,8 @@ struct Call {
 struct Measured {
     calls: Vec<Call>,
     window: Option<WindowEnergy>,
+    /// Why the window has no energy figure, when the meter gave none.
+    energy_error: Option<String>,
     start_unix_ns: u64,
     cpu_ns: u64,
     contention: Contention,
@@ -197,6 +199,10 @@ pub fn execute(
     metadata::write(dir, &meta)?;
     let probe = Probe::default();
     let mut steal_flagged: Vec<(u64, f64)> = Vec::new();
+    // Windows the meter gave no energy figure for (their rows say `unavailable`), and why the
+    // first of them had none.
+    let mut energy_gaps: Vec<u64> = Vec::new();
+    let mut first_gap: Option<(u64, String)> = None;
     let mut windows_measured = 0usize;
 
     let mut writers = Writers::open(dir)?;
@@ -231,6 +237,10 @@ pub fn execute(
             Target::Http(http) => http_window(plan, &meter, &probe, http, cell, warm_up)?,
         };
         windows_measured += 1;
+        if let Some(why) = &m.energy_error {
+            energy_gaps.push(window_id);
+            first_gap.get_or_insert_with(|| (window_id, why.clone()));
+        }
         if m.contention.excessive_steal {
             steal_flagged.push((window_id, m.contention.steal_fraction.unwrap_or_default()));
         }
@@ -259,6 +269,13 @@ pub fn execute(
     bar.finish_and_clear();
     if let Target::Http(h) = target {
         h.stop()?;
+    }
+    if let Some((first, why)) = &first_gap {
+        meta.warn(format!(
+            "{} window(s) have no energy figure (energy_label `unavailable` in calls.csv and windows.csv; window ids {}); the first, window {first}: {why}",
+            energy_gaps.len(),
+            id_list(&energy_gaps)
+        ));
     }
     if let Some(w) = contention::steal_warning(&steal_flagged, windows_measured, &dir.join("windows.csv")) {
         meta.warn(w);
@@ -419,6 +436,16 @@ fn http_window(
     }
 }
 
+/// Window ids for a message: all of a few, the first ones and a count of many.
+fn id_list(ids: &[u64]) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<String> = ids.iter().take(SHOWN).map(u64::to_string).collect();
+    match ids.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", shown.join(", ")),
+        _ => shown.join(", "),
+    }
+}
+
 /// Measure one window around `calls`. Steal and load are read before the window opens and
 /// after it closes, so their cost is not in it.
 fn measure(meter: &Meter, probe: &Probe, calls: impl FnOnce() -> Vec<Call>) -> Measured {
@@ -427,12 +454,16 @@ fn measure(meter: &Meter, probe: &Probe, calls: impl FnOnce() -> Vec<Call>) -> M
     let cpu0 = cpu::process_and_children_cpu();
     let opened = meter.open();
     let calls = calls();
-    let window = opened.and_then(|r| meter.close(&r)).ok();
+    let (window, energy_error) = match opened.and_then(|r| meter.close(&r)) {
+        Ok(w) => (Some(w), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     let cpu_ns = ns(cpu::process_and_children_cpu().saturating_sub(cpu0));
     let contention = probe.between(&before, &probe.end());
     Measured {
         calls,
         window,
+        energy_error,
         start_unix_ns,
         cpu_ns,
         contention,
@@ -659,5 +690,17 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
         modules: Vec::new(),
         modules_note: None,
         warnings: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_ids_are_listed_whole_when_few_and_counted_when_many() {
+        assert_eq!(id_list(&[3]), "3");
+        assert_eq!(id_list(&[1, 2, 3, 4, 5]), "1, 2, 3, 4, 5");
+        assert_eq!(id_list(&[1, 2, 3, 4, 5, 6, 9]), "1, 2, 3, 4, 5 and 2 more");
     }
 }

@@ -6,6 +6,8 @@
 //!   When no other call overlapped, the whole interval is the call's (`direct`); when others
 //!   overlapped, the interval's energy is scaled by the call's share of the process's CPU time
 //!   over the interval (`cpu-share`).
+//!   Readings the source finds implausible (a counter reset) or counters that did not move
+//!   over a long call leave the call `unavailable` (logged once), as in an experiment's window.
 //! - Without a source the energy cells stay empty and the label says `unavailable`: never a
 //!   silent zero.
 
@@ -138,6 +140,12 @@ impl Meter {
                 };
                 let window = source.between(&start, &end);
                 let info = source.info();
+                // A counter reset, or counters frozen over a long call: no figure, not 0 J.
+                if let Some(why) = crate::energy::window::window_problem(&info, &window) {
+                    static ONCE: std::sync::Once = std::sync::Once::new();
+                    ONCE.call_once(|| tracing::warn!("energy of a call is unavailable: {why}"));
+                    return CallEnergy::unavailable();
+                }
                 let (joules, split) = if overlapped {
                     let process = end.process_cpu.saturating_sub(start.process_cpu);
                     (window.total.scale(cpu_share(cpu, process)), "cpu-share")
@@ -185,5 +193,45 @@ mod tests {
         let u = Meter::unavailable("none");
         let e = u.attribute(u.before(), Duration::from_secs(1), Duration::ZERO, false);
         assert_eq!((e.joules, e.label.as_str()), (None, "unavailable"));
+    }
+
+    /// A copy of a powercap fixture tree, to write counters into.
+    fn fixture_copy(name: &str, to: &std::path::Path) {
+        fn copy(from: &std::path::Path, to: &std::path::Path) {
+            std::fs::create_dir_all(to).unwrap();
+            for e in std::fs::read_dir(from).unwrap().flatten() {
+                let (src, dst) = (e.path(), to.join(e.file_name()));
+                if src.is_dir() {
+                    copy(&src, &dst);
+                } else {
+                    std::fs::copy(&src, &dst).unwrap();
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/powercap");
+        copy(&root.join(name), to);
+    }
+
+    #[test]
+    fn a_counter_reset_during_a_call_leaves_it_unavailable_not_a_huge_figure() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("powercap");
+        fixture_copy("near-wrap", &root);
+        let pkg = root.join("intel-rapl:0/energy_uj");
+        std::fs::write(&pkg, "100000000000\n").unwrap();
+        let pc = crate::energy::powercap::Powercap::open(&root).unwrap();
+        let m = Meter::measured(Arc::new(pc));
+        let ms = Duration::from_millis;
+        // A call during which the counter moved on by 2 J: measured, direct.
+        let before = m.before();
+        std::fs::write(&pkg, "100002000000\n").unwrap();
+        let e = m.attribute(before, ms(5), ms(5), false);
+        assert_eq!((e.label.as_str(), e.split.as_str()), ("measured", "direct"));
+        assert!(e.joules.is_some_and(|j| (j.value() - 2.0).abs() < 1e-6), "{e:?}");
+        // A call during which it was reset to 5 J: as a wrap that would be ~162 kJ.
+        let before = m.before();
+        std::fs::write(&pkg, "5000000\n").unwrap();
+        let e = m.attribute(before, ms(5), ms(5), false);
+        assert_eq!((e.joules, e.label.as_str()), (None, "unavailable"), "{e:?}");
     }
 }
