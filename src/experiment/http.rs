@@ -42,6 +42,8 @@ pub struct HttpTarget {
     rt: tokio::runtime::Runtime,
     url: String,
     local: Option<LocalServer>,
+    /// Keep-alive connections kept from window to window: a window starts on open ones.
+    pool: std::sync::Mutex<client::Pool>,
 }
 
 impl HttpTarget {
@@ -59,6 +61,7 @@ impl HttpTarget {
                 rt,
                 url: url.trim_end_matches('/').to_string(),
                 local: None,
+                pool: Default::default(),
             });
         }
         let max_c = plan.config.concurrency.iter().copied().max().unwrap_or(1) as usize;
@@ -76,6 +79,7 @@ impl HttpTarget {
             rt,
             url: local.url(),
             local: Some(local),
+            pool: Default::default(),
         })
     }
 
@@ -131,7 +135,25 @@ impl HttpTarget {
             requests,
             max_duration,
         };
-        self.rt.block_on(client::run(&load))
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut samples = self.rt.block_on(client::run_pooled(&load, &mut pool))?;
+        client::parse_call_headers(&mut samples);
+        Ok(samples)
+    }
+
+    /// Open `concurrency` keep-alive connections before a window, so that the window (its
+    /// energy and its first requests' latency) does not include their TCP handshakes.
+    pub fn connect(&self, concurrency: u32) -> Result<()> {
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.rt
+            .block_on(pool.fill(&self.url, concurrency as usize))
+            .with_context(|| format!("cannot open {concurrency} connection(s) to {}", self.url))
     }
 
     /// A window of requests from `concurrency` connections for at least `min`, or `calls`

@@ -413,6 +413,7 @@ fn http_window(
     }
     let mut failed = None;
     let limit = plan.config.window_calls.map(|n| n as usize);
+    http.connect(c)?;
     let m = measure(meter, probe, || {
         match http.window(f, input, rt, c, plan.min_window, limit) {
             Ok(w) => w

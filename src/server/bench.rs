@@ -173,13 +173,17 @@ async fn measure(plan: &BenchPlan, path: &str, body: Bytes, c: usize) -> Result<
         requests: plan.warmup,
         max_duration: None,
     };
+    // The warm-up and the measurement share keep-alive connections, all open before the clock
+    // starts: the measurement times requests, not TCP handshakes.
+    let mut pool = client::Pool::default();
     if plan.warmup > 0 {
-        client::run(&load).await?;
+        client::run_pooled(&load, &mut pool).await?;
     }
+    pool.fill(&plan.url, c).await?;
     load.requests = plan.requests;
     let cpu0 = threads::snapshot();
     let t0 = Instant::now();
-    let mut samples = client::run_unparsed(&load).await?;
+    let mut samples = client::run_pooled(&load, &mut pool).await?;
     let elapsed = t0.elapsed();
     let (cpu_us, switches) = if plan.local {
         let cpu1 = threads::snapshot();

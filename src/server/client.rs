@@ -140,6 +140,38 @@ pub async fn run(load: &Load) -> Result<Vec<ClientSample>> {
 /// them with [`parse_call_headers`] after its clock and CPU counters have stopped, so that the
 /// bookkeeping is not counted as load-generator cost.
 pub async fn run_unparsed(load: &Load) -> Result<Vec<ClientSample>> {
+    let mut pool = Pool::default();
+    run_pooled(load, &mut pool).await
+}
+
+/// Keep-alive connections kept between runs, so that a measured run starts on connections
+/// that are already open (see [`Pool::fill`]) instead of timing their TCP handshakes.
+#[derive(Default)]
+pub struct Pool {
+    conns: Vec<SendRequest<Full<Bytes>>>,
+}
+
+impl Pool {
+    /// Open connections to `base` until `n` are open (closed ones are dropped first).
+    pub async fn fill(&mut self, base: &str, n: usize) -> Result<()> {
+        let authority = authority(base)?;
+        self.conns.retain(|c| !c.is_closed());
+        while self.conns.len() < n {
+            self.conns.push(connect(&authority).await?);
+        }
+        Ok(())
+    }
+
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.conns.iter().filter(|c| !c.is_closed()).count()
+    }
+}
+
+/// Run a [`Load`] on the pool's connections (opening more when it has fewer than the load's
+/// concurrency, or when one closes), then give the connections back to the pool; the headers
+/// are kept unread, as in [`run_unparsed`].
+pub async fn run_pooled(load: &Load, pool: &mut Pool) -> Result<Vec<ClientSample>> {
     if load.concurrency == 0 {
         bail!("concurrency must be at least 1");
     }
@@ -149,13 +181,16 @@ pub async fn run_unparsed(load: &Load) -> Result<Vec<ClientSample>> {
     let mut tasks = Vec::with_capacity(load.concurrency);
     for client in 0..load.concurrency {
         let (load, authority, next) = (load.clone(), authority.clone(), next.clone());
+        let sender = pool.conns.pop();
         tasks.push(tokio::spawn(async move {
-            connection_loop(&load, &authority, &next, t0, client).await
+            connection_loop(&load, &authority, &next, t0, client, sender).await
         }));
     }
     let mut samples = Vec::with_capacity(load.requests.min(1 << 16));
     for t in tasks {
-        samples.extend(t.await.context("a load-generator task failed")??);
+        let (mine, sender) = t.await.context("a load-generator task failed")??;
+        samples.extend(mine);
+        pool.conns.extend(sender);
     }
     Ok(samples)
 }
@@ -194,9 +229,9 @@ async fn connection_loop(
     next: &AtomicUsize,
     t0: Instant,
     client: usize,
-) -> Result<Vec<ClientSample>> {
+    mut sender: Option<SendRequest<Full<Bytes>>>,
+) -> Result<(Vec<ClientSample>, Option<SendRequest<Full<Bytes>>>)> {
     let mut out = Vec::new();
-    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     loop {
         if next.fetch_add(1, Ordering::Relaxed) >= load.requests {
             break;
@@ -243,7 +278,7 @@ async fn connection_loop(
         };
         out.push(sample);
     }
-    Ok(out)
+    Ok((out, sender))
 }
 
 /// A whole response.
@@ -428,5 +463,68 @@ mod tests {
         assert_eq!(s.output_digest.as_deref(), Some("abcd"));
         assert!(s.call_header.is_none(), "the raw copy is dropped once read");
         assert_eq!((samples[1].status, samples[1].server_wall_ns), (404, None));
+    }
+
+    /// A minimal keep-alive HTTP/1.1 server that counts the connections it accepts.
+    async fn counting_server() -> (String, Arc<AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut chunk).await {
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if stream.write_all(reply).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pooled_runs_start_on_open_connections_and_keep_them() {
+        let (url, accepted) = counting_server().await;
+        let load = Load {
+            base: url.clone(),
+            method: Method::GET,
+            path: "/".into(),
+            body: Bytes::new(),
+            concurrency: 2,
+            requests: 10,
+            max_duration: None,
+        };
+        let mut pool = Pool::default();
+        pool.fill(&url, 2).await.unwrap();
+        assert_eq!((pool.open(), accepted.load(Ordering::SeqCst)), (2, 2));
+        for _ in 0..2 {
+            let samples = run_pooled(&load, &mut pool).await.unwrap();
+            assert_eq!(samples.len(), 10);
+            assert!(samples.iter().all(|s| s.status == 200 && s.body_bytes == 2));
+        }
+        assert_eq!(pool.open(), 2, "the connections come back to the pool");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "no connection opened during the runs"
+        );
+        // Without a pool, each run opens its own.
+        run_unparsed(&load).await.unwrap();
+        assert_eq!(accepted.load(Ordering::SeqCst), 4);
     }
 }
