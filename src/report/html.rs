@@ -164,7 +164,7 @@ pub(super) fn header(h: &mut String, id: &str, names: &[&str], left: usize) {
 fn summary_table(h: &mut String, data: &RunData) {
     let _ = writeln!(
         h,
-        "<h2 id=\"summary\">Summary per cell</h2>\n<p>From <code>summary.csv</code>: medians over ok calls; energy per call from measurement windows. Each value with an interval: {}.</p>",
+        "<h2 id=\"summary\">Summary per cell</h2>\n<p>From <code>summary.csv</code>: medians over ok calls; energy per call from measurement windows. Each value with an interval: {}. A net energy marked <em>not above idle</em> has an interval that reaches 0 (or no interval): it is within the idle baseline's noise, not a measured figure (<code>energy_net_above_idle</code>).</p>",
         esc(INTERVAL_NOTE)
     );
     let estimated = if data.energy_estimated() {
@@ -221,7 +221,10 @@ fn summary_table(h: &mut String, data: &RunData) {
                     s.energy_gross_ci_lo_j,
                     s.energy_gross_ci_hi_j,
                 ),
-                energy.with_ci(s.energy_net_median_j, s.energy_net_ci_lo_j, s.energy_net_ci_hi_j),
+                net_cell(
+                    energy.with_ci(s.energy_net_median_j, s.energy_net_ci_lo_j, s.energy_net_ci_hi_j),
+                    s.energy_net_above_idle,
+                ),
                 s.throughput_calls_per_s
                     .map(|t| format!("{t:.1}"))
                     .unwrap_or("–".into()),
@@ -231,6 +234,14 @@ fn summary_table(h: &mut String, data: &RunData) {
         );
     }
     h.push_str("</tbody></table></div>\n");
+}
+
+/// A net energy cell, marked when the figure is not resolved above the idle baseline.
+fn net_cell(text: String, above_idle: Option<bool>) -> String {
+    match above_idle {
+        Some(false) => format!("{text} (not above idle)"),
+        _ => text,
+    }
 }
 
 fn comparison_table(h: &mut String, data: &RunData) {
@@ -387,4 +398,19 @@ fn metadata(h: &mut String, data: &RunData) {
         esc(&m.config_sha256),
         esc(&m.config_toml)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn net_energy_within_the_idle_noise_is_marked() {
+        assert_eq!(
+            net_cell("-2.3 mJ".into(), Some(false)),
+            "-2.3 mJ (not above idle)"
+        );
+        assert_eq!(net_cell("4.1 mJ".into(), Some(true)), "4.1 mJ");
+        assert_eq!(net_cell("–".into(), None), "–");
+    }
 }
