@@ -233,6 +233,9 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     assert!(meta["energy"]["idle_watts"].as_f64().unwrap() > 0.0);
     assert!(meta["machine"]["logical_cores"].as_u64().unwrap() >= 1);
     assert!(meta["versions"]["wasmtime"].as_str().unwrap().starts_with("48."));
+    // What each function's input is, for the charts of the folder wherever it is read.
+    assert_eq!(meta["inputs"]["fibonacci"]["label"], "n (number of terms)");
+    assert!(meta["inputs"].get("sha256").is_none(), "only the run's functions");
     use sha2::Digest;
     let toml = meta["config_toml"].as_str().unwrap();
     assert_eq!(

@@ -301,3 +301,28 @@ fn a_chart_failure_does_not_fail_the_run() {
     assert!(dir.join("summary.csv").exists() && dir.join("comparison.csv").exists());
     assert!(dir.join("report.html").exists(), "the report is still written");
 }
+
+#[test]
+fn a_run_labels_its_input_axes_from_its_own_metadata_wherever_it_is_read() {
+    // The run recorded what alpha's input is (as `nebula run` records its suite's manifest);
+    // read from a folder with no suite that knows alpha, the charts still say it.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("run");
+    write_run(&dir, "fixture-recorded", Spec::default());
+    let path = dir.join("metadata.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("metadata")).expect("json");
+    meta["inputs"] = serde_json::json!({ "alpha": { "label": "Data size", "unit": "KiB" } });
+    std::fs::write(&path, meta.to_string()).expect("write");
+    let data = RunData::load(&dir).expect("load");
+    let alpha = data.input_kind("alpha");
+    assert_eq!(
+        (alpha.label.as_str(), alpha.bytes_per_unit),
+        ("Data size", Some(1024.0))
+    );
+    assert_eq!(data.input_kind("beta").label, "Input n", "beta was not recorded");
+    let out = tmp.path().join("drawn");
+    draw(&data, &out);
+    let text = svg_text(&out, "latency");
+    assert_eq!(count_lines(&text, "Data size (bytes, log scale)"), 1, "{text:?}");
+}

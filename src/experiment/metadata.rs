@@ -46,6 +46,19 @@ pub struct Metadata {
     /// modules changed between sessions), in order.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// What each function's input is, from the suite manifest the run used, so that the run's
+    /// charts label their input axes wherever the folder is read (empty in older runs).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inputs: std::collections::BTreeMap<String, InputMeta>,
+}
+
+/// A function's input as its suite manifest describes it (`input_label`, `input_unit`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl Metadata {

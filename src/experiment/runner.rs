@@ -691,6 +691,18 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
         modules: Vec::new(),
         modules_note: None,
         warnings: Vec::new(),
+        inputs: plan
+            .functions
+            .iter()
+            .filter_map(|(f, _)| {
+                let spec = suite.get(f).ok()?;
+                let m = metadata::InputMeta {
+                    label: spec.input_label.clone(),
+                    unit: spec.input_unit.clone(),
+                };
+                Some((f.clone(), m))
+            })
+            .collect(),
     }
 }
 

@@ -239,6 +239,7 @@ impl RunData {
         let comparison = read_derived::<ComparisonRow>(&dir.join("comparison.csv"))?
             .filter(|rows| fresh && counts.match_comparison(rows))
             .unwrap_or_else(|| compare_cells(&calls, DEFAULT_RESAMPLES, seed));
+        let inputs = super::inputs::of_run(meta.as_ref());
         Ok(RunData {
             dir: dir.to_path_buf(),
             meta,
@@ -246,7 +247,7 @@ impl RunData {
             windows,
             summary,
             comparison,
-            inputs: super::inputs::from_default_suite(),
+            inputs,
         })
     }
 

@@ -1,6 +1,7 @@
 //! What each function's input is, for the input axis of the charts: its label and, for a size in
 //! bytes, how many bytes one unit of n is — from `input_label` and `input_unit` in
-//! `functions/suite.toml`. A function the suite does not describe (another suite, a module run
+//! `functions/suite.toml`, as the run recorded them in metadata.json (older runs: the default
+//! suite's). A function the suite does not describe (another suite, a module run
 //! by path) gets the generic "Input n".
 
 use super::axis::{fmt_value, Quantity};
@@ -37,6 +38,14 @@ impl InputKind {
         }
     }
 
+    /// The kind a run recorded in its metadata.json (see [`crate::experiment::metadata::InputMeta`]).
+    pub fn recorded(m: &crate::experiment::metadata::InputMeta) -> InputKind {
+        InputKind {
+            label: m.label.clone().unwrap_or_else(|| InputKind::default().label),
+            bytes_per_unit: m.unit.as_deref().and_then(bytes_per_unit),
+        }
+    }
+
     /// What the axis measures: bytes, or a plain number.
     pub fn quantity(&self) -> Quantity {
         match self.bytes_per_unit {
@@ -57,6 +66,16 @@ impl InputKind {
             _ => input.to_string(),
         }
     }
+}
+
+/// The kinds of a run's functions: what its metadata.json recorded, else (a run made before
+/// Nebula recorded them) the default suite's.
+pub fn of_run(meta: Option<&crate::experiment::metadata::Metadata>) -> BTreeMap<String, InputKind> {
+    let mut kinds = from_default_suite();
+    if let Some(m) = meta {
+        kinds.extend(m.inputs.iter().map(|(f, i)| (f.clone(), InputKind::recorded(i))));
+    }
+    kinds
 }
 
 /// The kinds of every function of the default suite (`Suite::load_default`), empty when no

@@ -202,6 +202,7 @@ pub fn meta(run_id: &str) -> Metadata {
         modules: vec![],
         modules_note: None,
         warnings: vec![],
+        inputs: Default::default(),
     }
 }
 
