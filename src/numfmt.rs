@@ -62,9 +62,29 @@ fn trim(s: &str) -> String {
     }
 }
 
+/// The first `shown` items joined by ", ", then " and N more" for the rest.
+pub fn first_and_more<T: std::fmt::Display>(items: &[T], shown: usize) -> String {
+    let head: Vec<String> = items.iter().take(shown).map(T::to_string).collect();
+    match items.len().saturating_sub(shown) {
+        0 => head.join(", "),
+        more => format!("{} and {more} more", head.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_are_shown_whole_when_short_and_counted_when_long() {
+        assert_eq!(first_and_more(&[3], 5), "3");
+        assert_eq!(first_and_more(&[1, 2, 3, 4, 5], 5), "1, 2, 3, 4, 5");
+        assert_eq!(
+            first_and_more(&[1, 2, 3, 4, 5, 6, 9], 5),
+            "1, 2, 3, 4, 5 and 2 more"
+        );
+        assert_eq!(first_and_more(&["a/1", "b/2"], 1), "a/1 and 1 more");
+    }
 
     #[test]
     fn numbers_format_compactly() {

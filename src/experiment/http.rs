@@ -135,22 +135,23 @@ impl HttpTarget {
             requests,
             max_duration,
         };
-        let mut pool = self
-            .pool
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = self.pool();
         let mut samples = self.rt.block_on(client::run_pooled(&load, &mut pool))?;
         client::parse_call_headers(&mut samples);
         Ok(samples)
     }
 
+    /// The kept connections (a panic elsewhere while holding them leaves them usable).
+    fn pool(&self) -> std::sync::MutexGuard<'_, client::Pool> {
+        self.pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Open `concurrency` keep-alive connections before a window, so that the window (its
     /// energy and its first requests' latency) does not include their TCP handshakes.
     pub fn connect(&self, concurrency: u32) -> Result<()> {
-        let mut pool = self
-            .pool
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = self.pool();
         self.rt
             .block_on(pool.fill(&self.url, concurrency as usize))
             .with_context(|| format!("cannot open {concurrency} connection(s) to {}", self.url))

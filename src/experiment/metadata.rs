@@ -62,6 +62,17 @@ pub struct InputMeta {
 }
 
 impl Metadata {
+    /// For a run that is not complete: how much of it was measured, e.g. "7 of 50 windows
+    /// measured" (its `status` says why it is partial).
+    pub fn partial(&self) -> Option<String> {
+        (self.status != "complete").then(|| {
+            format!(
+                "{} of {} windows measured",
+                self.windows_done, self.windows_planned
+            )
+        })
+    }
+
     /// Print a warning about the run's data and keep it in `warnings`.
     pub fn warn(&mut self, w: String) {
         eprintln!("nebula: warning: {w}");

@@ -202,7 +202,7 @@ pub fn execute(
     // Windows the meter gave no energy figure for (their rows say `unavailable`), and why the
     // first of them had none.
     let mut energy_gaps: Vec<u64> = Vec::new();
-    let mut first_gap: Option<(u64, String)> = None;
+    let mut first_gap_why: Option<String> = None;
     let mut windows_measured = 0usize;
 
     let mut writers = Writers::open(dir)?;
@@ -239,7 +239,7 @@ pub fn execute(
         windows_measured += 1;
         if let Some(why) = &m.energy_error {
             energy_gaps.push(window_id);
-            first_gap.get_or_insert_with(|| (window_id, why.clone()));
+            first_gap_why.get_or_insert_with(|| why.clone());
         }
         if m.contention.excessive_steal {
             steal_flagged.push((window_id, m.contention.steal_fraction.unwrap_or_default()));
@@ -270,11 +270,11 @@ pub fn execute(
     if let Target::Http(h) = target {
         h.stop()?;
     }
-    if let Some((first, why)) = &first_gap {
+    if let (Some(why), Some(first)) = (&first_gap_why, energy_gaps.first()) {
         meta.warn(format!(
             "{} window(s) have no energy figure (energy_label `unavailable` in calls.csv and windows.csv; window ids {}); the first, window {first}: {why}",
             energy_gaps.len(),
-            id_list(&energy_gaps)
+            crate::numfmt::first_and_more(&energy_gaps, 5)
         ));
     }
     if let Some(w) = contention::steal_warning(&steal_flagged, windows_measured, &dir.join("windows.csv")) {
@@ -434,16 +434,6 @@ fn http_window(
     match failed {
         Some(e) => Err(e.context(format!("the HTTP load for {} failed", cell.id()))),
         None => Ok(m),
-    }
-}
-
-/// Window ids for a message: all of a few, the first ones and a count of many.
-fn id_list(ids: &[u64]) -> String {
-    const SHOWN: usize = 5;
-    let shown: Vec<String> = ids.iter().take(SHOWN).map(u64::to_string).collect();
-    match ids.len().checked_sub(SHOWN) {
-        Some(more) if more > 0 => format!("{} and {more} more", shown.join(", ")),
-        _ => shown.join(", "),
     }
 }
 
@@ -703,17 +693,5 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
                 Some((f.clone(), m))
             })
             .collect(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_ids_are_listed_whole_when_few_and_counted_when_many() {
-        assert_eq!(id_list(&[3]), "3");
-        assert_eq!(id_list(&[1, 2, 3, 4, 5]), "1, 2, 3, 4, 5");
-        assert_eq!(id_list(&[1, 2, 3, 4, 5, 6, 9]), "1, 2, 3, 4, 5 and 2 more");
     }
 }

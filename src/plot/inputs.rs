@@ -29,20 +29,19 @@ impl Default for InputKind {
 impl InputKind {
     /// The kind the suite manifest gives a function.
     pub fn of(spec: &FunctionSpec) -> InputKind {
-        InputKind {
-            label: spec
-                .input_label
-                .clone()
-                .unwrap_or_else(|| InputKind::default().label),
-            bytes_per_unit: spec.input_unit.as_deref().and_then(bytes_per_unit),
-        }
+        InputKind::described(spec.input_label.as_deref(), spec.input_unit.as_deref())
     }
 
     /// The kind a run recorded in its metadata.json (see [`crate::experiment::metadata::InputMeta`]).
     pub fn recorded(m: &crate::experiment::metadata::InputMeta) -> InputKind {
+        InputKind::described(m.label.as_deref(), m.unit.as_deref())
+    }
+
+    /// From an `input_label` and an `input_unit` (either may be absent).
+    fn described(label: Option<&str>, unit: Option<&str>) -> InputKind {
         InputKind {
-            label: m.label.clone().unwrap_or_else(|| InputKind::default().label),
-            bytes_per_unit: m.unit.as_deref().and_then(bytes_per_unit),
+            label: label.map_or_else(|| InputKind::default().label, str::to_string),
+            bytes_per_unit: unit.and_then(bytes_per_unit),
         }
     }
 

@@ -156,11 +156,8 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
 fn coverage_differences(a: &RunData, b: &RunData) -> Vec<String> {
     let mut out = Vec::new();
     for (name, run) in [("A", a), ("B", b)] {
-        if let Some(m) = run.meta.as_ref().filter(|m| m.status != "complete") {
-            out.push(format!(
-                "{name} is a partial run ({}: {} of {} windows measured)",
-                m.status, m.windows_done, m.windows_planned
-            ));
+        if let Some((m, partial)) = run.meta.as_ref().and_then(|m| Some((m, m.partial()?))) {
+            out.push(format!("{name} is a partial run ({}: {partial})", m.status));
         }
     }
     let (ga, gb) = (group(&a.calls), group(&b.calls));
@@ -170,14 +167,11 @@ fn coverage_differences(a: &RunData, b: &RunData) -> Vec<String> {
             .filter(|k| !other.contains_key(*k))
             .map(|k| format!("{}/{}/{}/c{}", k.0, k.1, k.2, k.3))
             .collect();
-        if let Some(first) = only.first() {
-            let more = match only.len() {
-                1 => String::new(),
-                n => format!(" and {} more", n - 1),
-            };
+        if !only.is_empty() {
             out.push(format!(
-                "{} cell(s) only in {name} are not compared: {first}{more}",
-                only.len()
+                "{} cell(s) only in {name} are not compared: {}",
+                only.len(),
+                crate::numfmt::first_and_more(&only, 1)
             ));
         }
     }

@@ -23,13 +23,11 @@ pub fn markdown(data: &RunData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{}** — {}\n", md(&data.run_id()), md(&data.energy_note()));
     // A table copied into a paper says what it is not: the whole run, or agreeing outputs.
-    if let Some(m) = data.meta.as_ref().filter(|m| m.status != "complete") {
+    if let Some((m, partial)) = data.meta.as_ref().and_then(|m| Some((m, m.partial()?))) {
         let _ = writeln!(
             out,
-            "**PARTIAL RUN ({}): {} of {} windows measured; the figures cover only those.**\n",
-            md(&m.status),
-            m.windows_done,
-            m.windows_planned
+            "**PARTIAL RUN ({}): {partial}; the figures cover only those.**\n",
+            md(&m.status)
         );
     }
     let differ: Vec<String> = data
