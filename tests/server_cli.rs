@@ -175,6 +175,31 @@ fn bench_http_alternates_rounds_and_reports_the_ratio_of_each_round() {
         "{s}"
     );
     assert!(noop["server_wall_p50"].is_object(), "{noop}");
+    // Each target is measured with both generators (1 thread and one per core) and keeps
+    // the better; the baseline is the stock axum server, whose threads are counted as I/O.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    for r in &rows {
+        let threads = r["load_threads"].as_u64().unwrap_or(0);
+        assert!(threads == 1 || threads == cores, "{r}");
+        let io = r["cpu_us"]["server-io"].as_f64().unwrap_or(0.0);
+        assert!(io > 0.0, "the server's I/O threads did the work: {r}");
+    }
+    assert!(
+        bare["cpu_us"]["call-pool"].as_f64().unwrap_or(0.0) < 0.5,
+        "the baseline runs no call (the pool is idle): {bare}"
+    );
+    let one = Command::new(env!("CARGO_BIN_EXE_nebula"))
+        .args(["bench-http", "--functions", "noop", "--concurrency", "1"])
+        .args(["--requests", "20", "--warmup", "0", "--load-threads", "1", "--json"])
+        .env("NEBULA_FUNCTIONS", &suite.root)
+        .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
+        .output()
+        .expect("nebula runs");
+    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    for l in String::from_utf8_lossy(&one.stdout).lines() {
+        let r: serde_json::Value = serde_json::from_str(l).expect("a JSON row");
+        assert_eq!(r["load_threads"], 1, "the one generator asked for: {r}");
+    }
     let bad = Command::new(env!("CARGO_BIN_EXE_nebula"))
         .args(["bench-http", "--rounds", "0"])
         .output()

@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// Guest calls running at once (default: one per core); the call pool has this many threads.
     #[arg(long)]
     pub max_inflight: Option<usize>,
+    /// Async I/O workers reading requests and writing responses (default: half the cores, at
+    /// least one).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub io_workers: Option<u16>,
     /// Requests allowed to wait for a slot before 503.
     #[arg(long, default_value_t = 16)]
     pub queue: usize,
@@ -92,6 +96,9 @@ pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
         anyhow::ensure!(n >= 1, "--max-inflight must be at least 1");
         c.max_inflight = n;
     }
+    if let Some(n) = a.io_workers {
+        c.io_workers = usize::from(n);
+    }
     let max_body = usize::try_from(a.max_body).unwrap_or(usize::MAX);
     c.limits = Limits {
         timeout: a.timeout,
@@ -122,7 +129,7 @@ pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
 /// chosen source is an estimate, else the measured source read around each call.
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
     let cfg = config(&a)?;
-    let rt = server_runtime(cfg.max_inflight, cfg.sched)?;
+    let rt = server_runtime(cfg.io_workers, cfg.max_inflight, cfg.sched)?;
     rt.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(&a.listen).await {
             Ok(l) => l,
@@ -132,12 +139,13 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         let csv = cfg.csv_path.clone();
         let energy = cfg.meter.describe();
         let inflight = cfg.max_inflight;
+        let io = cfg.io_workers;
         let sched = cfg.sched.as_str();
         let state = tokio::task::spawn_blocking(move || server::AppState::build(cfg))
             .await
             .context("the start-up task failed")??;
         println!(
-            "nebula serve: http://{addr} ({} functions, {inflight} calls at once, scheduling {sched}, energy {energy}, calls to {})",
+            "nebula serve: http://{addr} ({} functions, {inflight} calls at once, {io} I/O workers, scheduling {sched}, energy {energy}, calls to {})",
             state.registry.len(),
             csv.map(|p| p.display().to_string()).unwrap_or_else(|| "nowhere".into())
         );

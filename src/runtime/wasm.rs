@@ -208,9 +208,11 @@ fn run(
     let data = store.into_data();
     let teardown = t_down.elapsed();
     // CPU time is read inside the wall interval at both ends, so that an interrupt between the
-    // two readings cannot make a call's CPU time exceed its wall time.
-    let cpu = cpu0.elapsed();
+    // two readings cannot make a call's CPU time exceed its wall time; it is split into user
+    // and system after the wall clock stops.
+    let cpu = cpu0.stop();
     let wall = t0.elapsed();
+    let cpu = cpu.split();
     let (exit_code, error) = classify(
         result,
         &data,

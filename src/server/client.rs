@@ -391,7 +391,7 @@ pub fn spawn_local_server(config: ServerConfig) -> Result<LocalServer> {
     let thread = std::thread::Builder::new()
         .name("nebula-serve".into())
         .spawn(move || -> Result<()> {
-            let rt = super::sched::server_runtime(config.max_inflight, config.sched)?;
+            let rt = super::sched::server_runtime(config.io_workers, config.max_inflight, config.sched)?;
             rt.block_on(async move {
                 let state = match tokio::task::spawn_blocking(move || super::AppState::build(config)).await {
                     Ok(Ok(s)) => Arc::new(s),

@@ -3,8 +3,9 @@
 //! `functions.rs` (registry, upload, delete), `page.rs` (landing page), `metrics.rs`
 //! (Prometheus text), `csv_log.rs` (the calls.csv writer), `energy.rs` (per-call energy),
 //! `error.rs` (errors as HTTP responses), `client.rs` (keep-alive load generator) and
-//! `bench.rs` (`nebula bench-http`).
+//! `bench.rs` and `baseline.rs` (`nebula bench-http` and its stock axum baseline).
 
+pub mod baseline;
 pub mod bench;
 pub mod body;
 pub mod client;
@@ -23,7 +24,7 @@ pub mod threads;
 use crate::runtime::{HostConfig, Limits, WasmHost};
 use anyhow::{Context, Result};
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::{get, post};
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,6 +43,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Guest calls running at once (also the number of call-pool threads).
     pub max_inflight: usize,
+    /// Async I/O workers (tokio worker threads) that read requests and write responses.
+    pub io_workers: usize,
     /// Requests allowed to wait for a slot; beyond it, 503 with `Retry-After`.
     pub queue: usize,
     /// Largest request body (stdin of a call, or an uploaded module).
@@ -58,8 +61,9 @@ pub struct ServerConfig {
     pub suite_root: Option<PathBuf>,
     /// How each call's energy is obtained.
     pub meter: Meter,
-    /// Add `/bare`, a handler that runs no wasm (the benchmark's baseline).
-    pub bare_route: bool,
+    /// Started by `bench-http` inside its own process, on loopback: no warning about the
+    /// missing token.
+    pub in_process_bench: bool,
     /// A request's headers, and then its body, must each arrive within this long (408 for a
     /// body; a connection whose headers are late is closed); also the keep-alive idle timeout.
     pub read_timeout: Duration,
@@ -68,13 +72,14 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// Defaults for a machine with `cores` cores: one call per core in flight, a queue of 16,
-    /// 16 MiB bodies.
+    /// Defaults for a machine with `cores` cores: one call per core in flight, half as many I/O
+    /// workers (at least one), a queue of 16, 16 MiB bodies.
     pub fn new(cores: usize) -> ServerConfig {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         ServerConfig {
             limits: Limits::default(),
             max_inflight: cores.max(1),
+            io_workers: sched::default_io_workers(cores),
             queue: 16,
             max_body: 16 << 20,
             token: None,
@@ -83,7 +88,7 @@ impl ServerConfig {
             cache_dir: crate::runtime::cache::ModuleCache::default_dir(),
             suite_root: None,
             meter: Meter::unavailable("no energy source configured"),
-            bare_route: false,
+            in_process_bench: false,
             read_timeout: Duration::from_secs(10),
             sched: sched::SchedPolicy::default(),
         }
@@ -117,7 +122,7 @@ impl AppState {
             Some(t) if t.trim().is_empty() => anyhow::bail!(
                 "the token is empty (--token or NEBULA_TOKEN): give a non-empty token, or unset both to leave uploads and deletes open"
             ),
-            None if !config.bare_route => tracing::warn!(
+            None if !config.in_process_bench => tracing::warn!(
                 "no token (--token or NEBULA_TOKEN): anyone who can reach this server can upload and delete functions"
             ),
             _ => {}
@@ -152,7 +157,7 @@ impl AppState {
 
 /// The routes. Bodies are capped at `max_body` (413 beyond it).
 pub fn router(state: SharedState) -> Router {
-    let mut r = Router::new()
+    Router::new()
         .route("/", get(page::landing))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::handler))
@@ -163,11 +168,8 @@ pub fn router(state: SharedState) -> Router {
                 .put(functions::upload)
                 .delete(functions::delete),
         )
-        .route("/functions/{name}/invoke", post(invoke::handler));
-    if state.config.bare_route {
-        r = r.route("/bare", any(bare));
-    }
-    r.fallback(not_found)
+        .route("/functions/{name}/invoke", post(invoke::handler))
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body))
         .with_state(state)
@@ -175,10 +177,6 @@ pub fn router(state: SharedState) -> Router {
 
 async fn healthz() -> &'static str {
     "ok\n"
-}
-
-async fn bare() -> &'static str {
-    "bare\n"
 }
 
 /// 405 in the JSON error shape (axum adds the `Allow` header with the route's methods).

@@ -65,10 +65,25 @@ pub fn current() -> Option<SchedPolicy> {
     }
 }
 
-/// The server's tokio runtime: I/O workers named `nebula-serve-worker` under `policy`, and a
-/// blocking pool (start-up, module compilation on upload) of `max_inflight + 2` threads.
-pub fn server_runtime(max_inflight: usize, policy: SchedPolicy) -> Result<tokio::runtime::Runtime> {
+/// The default number of async I/O workers on a machine with `cores` cores: half of them, at
+/// least one. A guest call costs more CPU than its HTTP exchange, and each worker beyond what
+/// the I/O needs adds cross-worker wake-ups (tokio wakes an idle worker to share a task handed
+/// back from the call pool): on the 2-vCPU development VM, two workers made 0.4 eventfd writes
+/// and 0.2 futex calls per `noop` request that one worker does not (docs/benchmarks.md).
+pub fn default_io_workers(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
+/// The server's tokio runtime: `io_workers` I/O workers named `nebula-serve-worker` under
+/// `policy`, and a blocking pool (start-up, module compilation on upload) of `max_inflight + 2`
+/// threads.
+pub fn server_runtime(
+    io_workers: usize,
+    max_inflight: usize,
+    policy: SchedPolicy,
+) -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(io_workers.max(1))
         .enable_all()
         .max_blocking_threads(max_inflight.max(1) + 2)
         .thread_name("nebula-serve-worker")
@@ -105,11 +120,23 @@ mod tests {
     #[test]
     fn runtime_workers_run_under_the_policy() {
         for policy in [SchedPolicy::Batch, SchedPolicy::Normal] {
-            let rt = server_runtime(1, policy).expect("runtime");
+            let rt = server_runtime(1, 1, policy).expect("runtime");
             let seen = rt
                 .block_on(async { tokio::spawn(async { current() }).await })
                 .expect("task");
             assert_eq!(seen, Some(policy));
         }
+    }
+
+    #[test]
+    fn the_runtime_has_the_io_workers_it_is_given_and_half_the_cores_by_default() {
+        for n in [1, 3] {
+            let rt = server_runtime(n, 2, SchedPolicy::Normal).expect("runtime");
+            assert_eq!(rt.metrics().num_workers(), n);
+        }
+        assert_eq!(default_io_workers(1), 1);
+        assert_eq!(default_io_workers(2), 1);
+        assert_eq!(default_io_workers(3), 1);
+        assert_eq!(default_io_workers(16), 8);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// The role of a thread, from the name Nebula gives it.
 pub fn role(name: &str) -> &'static str {
-    if name.starts_with("nebula-serve-w") {
+    if name.starts_with("nebula-serve-w") || name.starts_with(super::baseline::THREAD_NAME) {
         "server-io"
     } else if name.starts_with("nebula-call") {
         "call-pool"
