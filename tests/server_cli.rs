@@ -190,7 +190,15 @@ fn bench_http_alternates_rounds_and_reports_the_ratio_of_each_round() {
     );
     let one = Command::new(env!("CARGO_BIN_EXE_nebula"))
         .args(["bench-http", "--functions", "noop", "--concurrency", "1"])
-        .args(["--requests", "20", "--warmup", "0", "--load-threads", "1", "--json"])
+        .args([
+            "--requests",
+            "20",
+            "--warmup",
+            "0",
+            "--load-threads",
+            "1",
+            "--json",
+        ])
         .env("NEBULA_FUNCTIONS", &suite.root)
         .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
         .output()
