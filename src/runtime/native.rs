@@ -83,6 +83,9 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
         .env_clear()
         .env("PATH", NATIVE_PATH)
         .env("NEBULA_MARKER_FD", marker_w.as_raw_fd().to_string())
+        // The suite's guests ask the kernel to kill them if this process goes (see
+        // `nebula_guest::run`), so that a Nebula killed with SIGKILL leaves none running.
+        .env("NEBULA_PARENT_PID", std::process::id().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
