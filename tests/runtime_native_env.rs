@@ -66,7 +66,14 @@ fn a_native_guest_dies_with_a_killed_nebula() {
     let tmp = tempfile::tempdir().expect("temp dir");
     // fibonacci-recursive(50) runs for minutes natively: it is still running when Nebula dies.
     let mut nebula = Command::new(env!("CARGO_BIN_EXE_nebula"))
-        .args(["invoke", "fibonacci-recursive", "--input", "50", "--runtime", "native"])
+        .args([
+            "invoke",
+            "fibonacci-recursive",
+            "--input",
+            "50",
+            "--runtime",
+            "native",
+        ])
         .args(["--timeout", "10m"])
         .env("NEBULA_FUNCTIONS", &suite.root)
         .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
