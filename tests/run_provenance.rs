@@ -103,6 +103,11 @@ struct Setup {
 
 impl Setup {
     fn new(watts: f64) -> Setup {
+        Setup::new_with(watts, |_, _| {})
+    }
+
+    /// Like [`Setup::new`], with `tweak` given the powercap tree and the config to edit first.
+    fn new_with(watts: f64, tweak: impl FnOnce(&Path, &mut String)) -> Setup {
         let tmp = tempfile::tempdir().unwrap();
         let suite = FakeSuite::create(
             &tmp.path().join("functions"),
@@ -118,7 +123,9 @@ impl Setup {
             &pc,
         );
         let config = tmp.path().join("prov.toml");
-        std::fs::write(&config, CONFIG.replace("POWERCAP", &pc.display().to_string())).unwrap();
+        let mut text = CONFIG.replace("POWERCAP", &pc.display().to_string());
+        tweak(&pc, &mut text);
+        std::fs::write(&config, text).unwrap();
         let rapl = FakeRapl::start(&pc, watts);
         Setup {
             tmp,
@@ -359,6 +366,37 @@ fn warning(m: &Value, needle: &str) -> Option<String> {
         .filter_map(Value::as_str)
         .find(|w| w.contains(needle))
         .map(str::to_string)
+}
+
+#[test]
+fn windows_long_enough_to_hide_a_counter_wrap_are_named_in_a_run_warning() {
+    // A 6 J counter range wraps in 12 ms at the 500 W ceiling: 30 ms windows could hide one.
+    let s = Setup::new_with(5.0, |pc, config| {
+        std::fs::write(pc.join("intel-rapl:0/max_energy_range_uj"), "6000000\n").unwrap();
+        *config = config
+            .replace("min_window = \"10ms\"", "min_window = \"30ms\"")
+            .replace("window_calls = 3\n", "");
+    });
+    let dir = s.tmp.path().join("run");
+    let out = s.run(&dir);
+    let flagged: Vec<u64> = windows(&dir)
+        .iter()
+        .filter(|w| w.missed_wrap_suspected)
+        .map(|w| w.window_id)
+        .collect();
+    assert!(!flagged.is_empty(), "30 ms windows are suspects");
+    let m = meta(&dir);
+    let w = warning(&m, "wrap more than once").expect("a wrap warning");
+    assert!(w.starts_with(&format!("{} window(s)", flagged.len())), "{w}");
+    assert!(w.contains(&format!("first window {}", flagged[0])), "{w}");
+    assert!(w.contains("window_calls, min_window"), "names the fix: {w}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wrap more than once"), "{stderr}");
+    // The default fixture's range (65 kJ) is far from it.
+    let plain = Setup::new(5.0);
+    let dir = plain.tmp.path().join("run");
+    plain.run(&dir);
+    assert_eq!(warning(&meta(&dir), "wrap more than once"), None);
 }
 
 #[test]

@@ -203,6 +203,8 @@ pub fn execute(
     // first of them had none.
     let mut energy_gaps: Vec<u64> = Vec::new();
     let mut first_gap_why: Option<String> = None;
+    // Windows long enough for an energy counter to wrap twice unseen.
+    let mut wrap_suspects: Vec<u64> = Vec::new();
     let mut windows_measured = 0usize;
 
     let mut writers = Writers::open(dir)?;
@@ -241,6 +243,9 @@ pub fn execute(
             energy_gaps.push(window_id);
             first_gap_why.get_or_insert_with(|| why.clone());
         }
+        if m.window.as_ref().is_some_and(|w| w.missed_wrap_suspected) {
+            wrap_suspects.push(window_id);
+        }
         if m.contention.excessive_steal {
             steal_flagged.push((window_id, m.contention.steal_fraction.unwrap_or_default()));
         }
@@ -277,6 +282,9 @@ pub fn execute(
             crate::numfmt::first_and_more(&energy_gaps, 5)
         ));
     }
+    if let Some(w) = wrap_warning(&wrap_suspects) {
+        meta.warn(w);
+    }
     if let Some(w) = contention::steal_warning(&steal_flagged, windows_measured, &dir.join("windows.csv")) {
         meta.warn(w);
     }
@@ -288,6 +296,17 @@ pub fn execute(
     meta.ended = Some(metadata::now_rfc3339());
     metadata::write(dir, &meta)?;
     Ok(meta)
+}
+
+/// The run's warning about windows long enough for an energy counter to wrap more than once
+/// between two readings (`missed_wrap_suspected` in windows.csv), if there were any.
+fn wrap_warning(windows: &[u64]) -> Option<String> {
+    let first = windows.first()?;
+    Some(format!(
+        "{} window(s) lasted long enough for an energy counter to wrap more than once unseen (missed_wrap_suspected in windows.csv; window ids {}): their energy may be short by a whole counter range; shorten the windows (window_calls, min_window), first window {first}",
+        windows.len(),
+        crate::numfmt::first_and_more(windows, 5)
+    ))
 }
 
 fn progress_bar(show: bool, len: u64, done: u64) -> ProgressBar {
