@@ -524,14 +524,15 @@ async fn the_server_answers_each_hostile_guest_and_keeps_serving() {
     assert_eq!(rows.iter().filter(|r| r.ok).count(), good);
 }
 
-/// An experiment config over the fake suite's `function`, native only unless told.
-fn experiment(dir: &Path, function: &str, runtimes: &str) -> std::path::PathBuf {
+/// An experiment config over the fake suite's `function`, native only unless told, with a
+/// call timeout of `timeout`.
+fn experiment(dir: &Path, function: &str, runtimes: &str, timeout: &str) -> std::path::PathBuf {
     let p = dir.join(format!("{function}.toml"));
     std::fs::write(
         &p,
         format!(
             "name = \"hostile\"\nruntimes = {runtimes}\nrepetitions = 3\nwarmup = 0\nmin_window = \"10s\"\n\
-             window_calls = 3\ncooldown = \"0s\"\nidle_baseline = \"0s\"\ntimeout = \"300ms\"\nmemory = \"16MiB\"\n\
+             window_calls = 3\ncooldown = \"0s\"\nidle_baseline = \"0s\"\ntimeout = \"{timeout}\"\nmemory = \"16MiB\"\n\
              [energy]\nsource = \"model\"\n[[function]]\nname = \"{function}\"\n"
         ),
     )
@@ -556,13 +557,15 @@ fn an_experiment_refuses_a_hostile_function_before_measuring_and_records_sometim
         .collect();
     cases.push(("crash", "[\"native\"]", "native process killed by signal 11"));
     for (name, runtimes, message) in cases {
-        // Experiments capture up to 64 MiB of output per call.
-        let message = if name.starts_with("flood") {
-            "output cap of 67108864 bytes"
+        // Experiments capture up to 64 MiB of output per call: the floods get the time to
+        // reach that cap on a loaded machine (300 ms was not always enough in CI, and the
+        // call then ended as a timeout); flood_forever runs until the timeout either way.
+        let (message, timeout) = if name.starts_with("flood") {
+            ("output cap of 67108864 bytes", "3s")
         } else {
-            message
+            (message, "300ms")
         };
-        let cfg = experiment(tmp.path(), name, runtimes);
+        let cfg = experiment(tmp.path(), name, runtimes, timeout);
         let dir = tmp.path().join(format!("run-{name}"));
         let t = Instant::now();
         let out = nebula(&suite.root, &cache)
@@ -584,7 +587,7 @@ fn an_experiment_refuses_a_hostile_function_before_measuring_and_records_sometim
     }
     // A function that fails only sometimes (every third call) does not stop the run: its
     // failures are rows with ok = false and the error kind, and the run completes.
-    let cfg = experiment(tmp.path(), "flaky", "[\"native\"]");
+    let cfg = experiment(tmp.path(), "flaky", "[\"native\"]", "300ms");
     let dir = tmp.path().join("run-flaky");
     let out = nebula(&suite.root, &cache)
         .args(["run", "--quiet", "--out"])
