@@ -134,6 +134,7 @@ impl HttpTarget {
             concurrency,
             requests,
             max_duration,
+            figures: client::Figures::All,
         };
         let mut pool = self.pool();
         let mut samples = self.rt.block_on(client::run_pooled(&load, &mut pool))?;

@@ -203,6 +203,7 @@ async fn measure(w: Window) -> Result<Measured> {
         concurrency: w.concurrency,
         requests: w.warmup,
         max_duration: None,
+        figures: client::Figures::Wall,
     };
     // The warm-up and the measurement share keep-alive connections, all open before the clock
     // starts: the measurement times requests, not TCP handshakes.
