@@ -254,9 +254,10 @@ async fn connection_loop(
     mut sender: Option<SendRequest<Full<Bytes>>>,
 ) -> Result<(Vec<ClientSample>, Option<SendRequest<Full<Bytes>>>)> {
     // This connection's share, reserved before the first request: the vector does not grow
-    // (and copy itself) while requests are timed.
+    // (and copy itself) while requests are timed. Capped, as a load stopped by
+    // `max_duration` may send far fewer than it asks for.
     let share = load.requests.div_ceil(load.concurrency.max(1)).saturating_add(1);
-    let mut out = Vec::with_capacity(share.min(1 << 20));
+    let mut out = Vec::with_capacity(share.min(1 << 16));
     loop {
         if next.fetch_add(1, Ordering::Relaxed) >= load.requests {
             break;
