@@ -533,6 +533,17 @@ mod tests {
         (url, accepted)
     }
 
+    /// The counter once it reaches `want` (or after 2 s, whatever it is then).
+    async fn counted(counter: &AtomicUsize, want: usize) -> usize {
+        for _ in 0..200 {
+            if counter.load(Ordering::SeqCst) >= want {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        counter.load(Ordering::SeqCst)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn pooled_runs_start_on_open_connections_and_keep_them() {
         let (url, accepted) = counting_server().await;
@@ -548,7 +559,8 @@ mod tests {
         };
         let mut pool = Pool::default();
         pool.fill(&url, 2).await.unwrap();
-        assert_eq!((pool.open(), accepted.load(Ordering::SeqCst)), (2, 2));
+        // The kernel completes a handshake before the server's accept loop counts it.
+        assert_eq!((pool.open(), counted(&accepted, 2).await), (2, 2));
         for _ in 0..2 {
             let samples = run_pooled(&load, &mut pool).await.unwrap();
             assert_eq!(samples.len(), 10);
@@ -560,9 +572,11 @@ mod tests {
             2,
             "no connection opened during the runs"
         );
-        // Without a pool, each run opens its own.
+        // Without a pool, each run opens its own: one per connection task that got a request
+        // (a task can find all the requests taken before it starts, and then opens none).
         run_unparsed(&load).await.unwrap();
-        assert_eq!(accepted.load(Ordering::SeqCst), 4);
+        let n = accepted.load(Ordering::SeqCst);
+        assert!((3..=4).contains(&n), "{n} connections accepted");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
