@@ -280,19 +280,15 @@ async fn connection_loop(
                 .body(Full::new(load.body.clone()))?;
             let resp = s.send_request(req).await?;
             let header = resp.headers().get(CALL_HEADER).map(|v| v.as_bytes());
-            let sample = match load.figures {
-                Figures::All => ClientSample {
-                    call_header: header.map(Into::into),
-                    ..ClientSample::default()
-                },
-                Figures::Wall => ClientSample {
-                    server_wall_ns: header.and_then(wall_ns),
-                    ..ClientSample::default()
-                },
+            let (call_header, server_wall_ns) = match load.figures {
+                Figures::All => (header.map(Into::into), None),
+                Figures::Wall => (None, header.and_then(wall_ns)),
             };
             let sample = ClientSample {
                 status: resp.status().as_u16(),
-                ..sample
+                call_header,
+                server_wall_ns,
+                ..ClientSample::default()
             };
             let body = resp.into_body().collect().await?.to_bytes();
             anyhow::Ok(ClientSample {
