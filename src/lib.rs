@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod digest;
 pub mod energy;
 pub mod experiment;
 pub mod export;

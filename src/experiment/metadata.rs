@@ -11,7 +11,6 @@ use crate::energy::window::Meter;
 use crate::energy::SourceInfo;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -234,7 +233,7 @@ impl Versions {
 }
 
 pub fn config_hash(toml: &str) -> String {
-    hex::encode(Sha256::digest(toml.as_bytes()))
+    crate::digest::sha256_hex(toml.as_bytes())
 }
 
 pub fn now_rfc3339() -> String {

@@ -53,7 +53,7 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
         h.update(&buf[..k]);
         n += k as u64;
     }
-    Ok((hex::encode(h.finalize()), n))
+    Ok((crate::digest::to_hex(&h.finalize()), n))
 }
 
 /// Hash every module file the plan loads, one entry per (function, build).

@@ -4,7 +4,6 @@
 //! only artifacts it compiled itself.
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -94,7 +93,7 @@ impl ModuleCache {
     /// Load the module for `bytes` from the cache, or compile it and store it.
     pub fn load_or_compile(&self, engine: &Engine, bytes: &[u8]) -> Result<Loaded> {
         let t0 = Instant::now();
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let sha256 = crate::digest::sha256_hex(bytes);
         let path = self.artifact_path(&sha256);
         if let Some(module) = self.try_load(engine, &path)? {
             return Ok(Loaded {

@@ -190,8 +190,7 @@ impl CallOutcome {
 
     /// Hex SHA-256 of stdout.
     pub fn digest(&self) -> String {
-        use sha2::{Digest, Sha256};
-        hex::encode(Sha256::digest(&self.stdout))
+        crate::digest::sha256_hex(&self.stdout)
     }
 }
 

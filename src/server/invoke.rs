@@ -253,8 +253,7 @@ fn describe_input(stdin: &[u8]) -> String {
     match std::str::from_utf8(stdin) {
         Ok(s) if s.len() <= 64 && !s.trim().chars().any(char::is_control) => s.trim().to_string(),
         _ => {
-            use sha2::{Digest, Sha256};
-            let d = hex::encode(Sha256::digest(stdin));
+            let d = crate::digest::sha256_hex(stdin);
             format!("{}B-{}", stdin.len(), &d[..12])
         }
     }
@@ -329,10 +328,15 @@ pub fn parse_call_header(value: &str) -> std::collections::BTreeMap<&str, &str> 
 /// The measurement header of a call.
 pub fn measurement_headers(row: &CallRow) -> HeaderMap {
     let mut h = HeaderMap::new();
+    add_measurement_header(&mut h, row);
+    h
+}
+
+/// Adds the `x-nebula-call` header to `h`.
+fn add_measurement_header(h: &mut HeaderMap, row: &CallRow) {
     if let Ok(v) = HeaderValue::from_str(&call_header_value(row)) {
         h.insert(HeaderName::from_static(CALL_HEADER), v);
     }
-    h
 }
 
 /// The HTTP status of a failed call.
@@ -345,30 +349,33 @@ pub fn status_for(error_kind: &str) -> StatusCode {
 }
 
 fn respond(row: &CallRow, outcome: CallOutcome, json: bool) -> Response {
-    let headers = measurement_headers(row);
     let output = || serde_json::Value::String(String::from_utf8_lossy(&outcome.stdout).into_owned());
     let record = || serde_json::to_value(row).unwrap_or(serde_json::Value::Null);
     if !row.ok {
         let mut e = AppError::new(status_for(&row.error_kind), &row.error_kind, row.error.clone())
-            .with_headers(headers)
+            .with_headers(measurement_headers(row))
             .with_field("record", record());
         if json {
             e = e.with_field("output", output());
         }
         return e.into_response();
     }
-    if json {
+    let mut resp = if json {
         let v = serde_json::json!({ "ok": true, "output": output(), "record": record() });
-        return (headers, axum::Json(v)).into_response();
-    }
-    let ctype = if std::str::from_utf8(&outcome.stdout).is_ok() {
-        "text/plain; charset=utf-8"
+        axum::Json(v).into_response()
     } else {
-        "application/octet-stream"
+        let ctype = if std::str::from_utf8(&outcome.stdout).is_ok() {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/octet-stream"
+        };
+        let mut resp = Body::from(outcome.stdout).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        resp
     };
-    let mut resp = (headers, Body::from(outcome.stdout)).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    // Into the response's own map: no second map to merge per call.
+    add_measurement_header(resp.headers_mut(), row);
     resp
 }
 

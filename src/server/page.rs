@@ -27,10 +27,11 @@ pub struct Recent {
 impl Recent {
     pub fn push(&self, call: Arc<CallRow>) {
         let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
-        if r.len() == RECENT {
-            r.pop_front();
-        }
+        let evicted = if r.len() == RECENT { r.pop_front() } else { None };
         r.push_back(call);
+        drop(r);
+        // The evicted row (often its last reference) is freed outside the lock.
+        drop(evicted);
     }
 
     /// Newest first.
