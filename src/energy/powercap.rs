@@ -27,10 +27,15 @@ pub const UPDATE_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The root to use: an explicit one (the CLI flag), else `NEBULA_POWERCAP_ROOT`, else the default.
 pub fn resolve_root(explicit: Option<&Path>) -> PathBuf {
+    resolve_root_from(explicit, std::env::var_os(ENV_ROOT))
+}
+
+/// [`resolve_root`] with the environment's value given: the flag, then `env`, then the default.
+pub fn resolve_root_from(explicit: Option<&Path>, env: Option<std::ffi::OsString>) -> PathBuf {
     if let Some(p) = explicit {
         return p.to_path_buf();
     }
-    match std::env::var_os(ENV_ROOT) {
+    match env {
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => PathBuf::from(DEFAULT_ROOT),
     }

@@ -5,7 +5,7 @@
 //! more memory than the cap). Custom model coefficients are not credited to Cloud Carbon
 //! Footprint.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -3,9 +3,9 @@
 //! uploads of one name, bad tokens, and a `_start` of the wrong type. Each gets the right 4xx,
 //! and the other functions keep serving. Half-sent requests do not hold up the server's stop.
 
-mod common;
-mod hostile_support;
-mod server_support;
+use crate::common;
+use crate::hostile_support;
+use crate::server_support;
 
 use common::{hello, wat};
 use server_support::*;

@@ -5,7 +5,7 @@
 //! run that fails before its first window (a failing input or energy source, also caught by
 //! `--dry-run`).
 
-mod common;
+use crate::common;
 
 use nebula::experiment::output::WindowRow;
 use nebula::export::calls::read_calls;

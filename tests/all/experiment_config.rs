@@ -1,7 +1,7 @@
 //! Config errors are refused before anything runs, each naming the file, line, key and fix;
 //! sizes expand as lists, ranges and geometric steps; overrides apply.
 
-mod common;
+use crate::common;
 
 use nebula::experiment::config::parse;
 use nebula::experiment::matrix::cells;

@@ -1,8 +1,8 @@
 //! A real server on 127.0.0.1 with an ephemeral port: the suite's functions, uploads, the
 //! token, body limits, error mapping, saturation, metrics, the CSV and graceful shutdown.
 
-mod common;
-mod server_support;
+use crate::common;
+use crate::server_support;
 
 use common::{hello, marked, wat, LOOP_FOREVER};
 use nebula::suite::Suite;

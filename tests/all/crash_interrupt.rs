@@ -3,8 +3,8 @@
 //! left behind parses, no half-written row is kept, and `--resume` completes the run to the
 //! same set of (cell, repetition) windows as an uninterrupted one.
 
-mod common;
-mod hostile_support;
+use crate::common;
+use crate::hostile_support;
 
 use hostile_support::*;
 use nebula::experiment::output::WindowRow;

@@ -1,7 +1,7 @@
 //! A native call sees only the environment it is given, never Nebula's own (the server's
 //! token), and a suite guest does not outlive a Nebula killed with SIGKILL.
 
-mod common;
+use crate::common;
 
 use nebula::runtime::{CallInput, Limits, NativeFunction, Runtime};
 use std::path::Path;
@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn native_calls_get_a_clean_environment() {
-    std::env::set_var("NEBULA_TOKEN", "secret-from-the-server");
+    // Stands for the server's token: a variable of this process's own. Not NEBULA_TOKEN itself,
+    // which the `nebula serve` children of other tests in this binary would inherit and read.
+    std::env::set_var("NEBULA_TEST_PARENT_SECRET", "secret-from-the-server");
     let f = NativeFunction::new(Path::new("/bin/sh"), Limits::default()).unwrap();
     let o = f.call(&CallInput {
         args: vec!["-c".into(), "env | sort".into()],

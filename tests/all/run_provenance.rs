@@ -6,8 +6,8 @@
 //! more than 10%. A module rebuilt between the run and the resume is a warning too, and a resume
 //! that would measure with another energy source than the run's is refused.
 
-mod common;
-mod hostile_support;
+use crate::common;
+use crate::hostile_support;
 
 use hostile_support::*;
 use nebula::experiment::output::WindowRow;

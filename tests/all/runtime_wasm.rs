@@ -1,6 +1,6 @@
 //! The wasm runtimes against small hand-written modules: output, markers, limits and errors.
 
-mod common;
+use crate::common;
 
 use common::*;
 use nebula::runtime::cache::CacheStatus;

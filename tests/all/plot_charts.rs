@@ -4,7 +4,7 @@
 //! what the input is; estimated energy labelled ESTIMATED on its axes; charts without data are
 //! skipped with a reason, never drawn empty.
 
-mod fixture_run;
+use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
 use nebula::plot::inputs::InputKind;

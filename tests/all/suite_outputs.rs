@@ -2,7 +2,7 @@
 //! correct against a computation written independently here, and the kernel markers arrive from
 //! both builds.
 
-mod common;
+use crate::common;
 
 use common::{suite, SplitMix64};
 use nebula::runtime::{self, CallInput, HostConfig, Limits, Runtime, RuntimeKind, WasmHost};

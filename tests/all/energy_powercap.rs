@@ -2,7 +2,7 @@
 //! advanced by a thread while "calls" run, checked against the joules written (within one step),
 //! including across the wrap at `max_energy_range_uj`.
 
-mod common;
+use crate::common;
 
 use common::copy_dir;
 use nebula::energy::cpu::busy_for;
@@ -166,15 +166,16 @@ fn missing_tree_says_no_rapl_and_how_to_get_it() {
 
 #[test]
 fn root_comes_from_flag_then_env_then_default() {
-    std::env::set_var(powercap::ENV_ROOT, "/tmp/elsewhere");
-    assert_eq!(powercap::resolve_root(None), PathBuf::from("/tmp/elsewhere"));
+    // The environment's value is passed in: this binary's other tests share the process's
+    // environment, and their `nebula` children would inherit a variable set here.
+    let env = || Some(std::ffi::OsString::from("/tmp/elsewhere"));
+    assert_eq!(powercap::resolve_root_from(None, env()), PathBuf::from("/tmp/elsewhere"));
     assert_eq!(
-        powercap::resolve_root(Some(Path::new("/flag"))),
+        powercap::resolve_root_from(Some(Path::new("/flag")), env()),
         PathBuf::from("/flag")
     );
-    std::env::remove_var(powercap::ENV_ROOT);
     assert_eq!(
-        powercap::resolve_root(None),
+        powercap::resolve_root_from(None, None),
         PathBuf::from(powercap::DEFAULT_ROOT)
     );
 }

@@ -4,7 +4,7 @@
 //! coefficients, the functions folder) and the run's warnings are shown, and a metadata.json
 //! written before they existed still renders.
 
-mod fixture_run;
+use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
 use nebula::experiment::baseline::Baseline;

@@ -3,9 +3,9 @@
 //! call counted in `/metrics` and in the CSV, RSS flat after warm-up, no leaked file descriptors
 //! or threads. Prints the figures reported in docs/benchmarks.md.
 
-mod common;
-mod hostile_support;
-mod server_support;
+use crate::common;
+use crate::hostile_support;
+use crate::server_support;
 
 use hostile_support::{corpus_wasm, fd_count, rss_bytes, thread_count};
 use nebula::server::client;

@@ -3,7 +3,7 @@
 //! distinct colours and pixels of the wasm and native colours (the embedded charts render).
 //! Fails, never skips, when Chromium is missing.
 
-mod fixture_run;
+use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
 use nebula::plot::{NATIVE_COLOR, WASM_COLOR};

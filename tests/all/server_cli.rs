@@ -1,8 +1,8 @@
 //! The `nebula serve` binary: it starts on an ephemeral port, serves an uploaded module with a
 //! token from the environment, and on SIGTERM finishes, flushes its CSV and exits 0.
 
-mod common;
-mod server_support;
+use crate::common;
+use crate::server_support;
 
 use common::hello;
 use server_support::Method;

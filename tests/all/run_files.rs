@@ -5,8 +5,8 @@
 //! end-of-run table of a run without concurrency 1 shows its lowest level; custom model
 //! coefficients are recorded as the user's.
 
-mod common;
-mod fixture_run;
+use crate::common;
+use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
 use nebula::experiment::metadata;

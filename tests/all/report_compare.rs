@@ -1,7 +1,7 @@
 //! `nebula compare`: a planted 2x slowdown of warm wasm is reported as about +100% and
 //! significant; two samples of the same distribution show no significant change.
 
-mod fixture_run;
+use crate::fixture_run;
 
 use fixture_run::{rows, write_run, Spec};
 use nebula::report::{compare_runs, write_compare};

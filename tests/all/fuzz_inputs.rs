@@ -3,9 +3,9 @@
 //! arguments, and the upload endpoint with random and mutated bytes. No input panics; every
 //! rejection is a clear message; a rejected upload leaves the served functions as they were.
 
-mod common;
-mod hostile_support;
-mod server_support;
+use crate::common;
+use crate::hostile_support;
+use crate::server_support;
 
 use hostile_support::FakeSuite;
 use nebula::experiment::config;

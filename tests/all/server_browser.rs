@@ -1,8 +1,8 @@
 //! The landing page in headless Chromium: `?autorun=` fills the invoke form and submits it
 //! through the same JavaScript a click runs; the dumped DOM must show the output in `#result`.
 
-mod common;
-mod server_support;
+use crate::common;
+use crate::server_support;
 
 use common::hello;
 use server_support::*;
