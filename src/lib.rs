@@ -8,14 +8,16 @@
 
 pub mod bench;
 pub mod cli;
+pub mod client;
+pub mod clock;
 pub mod digest;
 pub mod energy;
 pub mod experiment;
 pub mod export;
 pub mod numfmt;
 pub mod plot;
-pub mod record;
 pub mod report;
+pub mod results;
 pub mod runtime;
 pub mod server;
 pub mod stats;

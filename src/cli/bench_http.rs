@@ -1,9 +1,9 @@
 //! `nebula bench-http`: requests per second and p50/p99 latency of functions served over HTTP
 //! at several concurrency levels, next to a bare axum handler measured in the same run.
 
+use crate::bench::baseline::StockBare;
+use crate::bench::http::{self as bench, BenchPlan};
 use crate::energy::auto::EnergyOptions;
-use crate::server::baseline::StockBare;
-use crate::server::bench::{self, BenchPlan};
 use crate::server::sched::SchedPolicy;
 use crate::server::{spawn_local_server, ServerConfig};
 use crate::suite::Suite;

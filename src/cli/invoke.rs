@@ -2,10 +2,10 @@
 //! one call (or each of `--repeat N` calls) measured; `--json` prints one record per call.
 
 use super::energy_args::EnergyArgs;
-use crate::energy::attribute::{attribute, fill_row};
 use crate::energy::auto::select;
 use crate::energy::window::Meter;
-use crate::record::{unix_now_ns, CallContext, CallRow};
+use crate::experiment::attribute::{attribute, fill_row};
+use crate::results::call::{unix_now_ns, CallContext, CallRow};
 use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Limits, RuntimeKind, WasmHost};
 use crate::suite::Suite;
 use crate::units::{human_duration, parse_bytes, parse_duration};

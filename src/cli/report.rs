@@ -1,7 +1,6 @@
 //! `nebula report RUN [--markdown]`: write `RUN/report.html` from the run's files and charts, or
 //! print the summary as a Markdown table.
 
-use crate::plot::RunData;
 use crate::report;
 use anyhow::Result;
 use clap::Args;
@@ -19,7 +18,7 @@ pub struct ReportArgs {
 
 pub fn run(a: ReportArgs) -> Result<ExitCode> {
     if a.markdown {
-        print!("{}", report::markdown(&RunData::load(&a.run)?));
+        print!("{}", report::markdown(&crate::export::load_run(&a.run)?));
     } else {
         println!("report: {}", report::write_html(&a.run)?.display());
     }

@@ -3,10 +3,11 @@
 //! for as long as it runs), then write the summaries and charts.
 
 use crate::experiment::config::{self, Plan};
-use crate::experiment::output::{self, Recovered};
 use crate::experiment::rundir::{self, RunLock};
 use crate::experiment::runner::{self, Options};
-use crate::experiment::{finish, matrix, metadata};
+use crate::experiment::{finish, matrix};
+use crate::results::files::{self as output, Recovered};
+use crate::results::metadata::{self, Status, Timestamp};
 use crate::suite::Suite;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -139,7 +140,7 @@ fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
 /// After the windows: the summaries, charts and report, and what to do next.
 fn wrap_up(dir: &Path, meta: &metadata::Metadata) -> Result<ExitCode> {
     finish::finish(dir, meta, true)?;
-    if meta.status == "interrupted" {
+    if meta.status == Status::Interrupted {
         eprintln!(
             "nebula: interrupted after {} of {} windows; finish it with: nebula run --resume {}",
             meta.windows_done,
@@ -158,7 +159,7 @@ fn finish_measured(dir: &Path, meta: &metadata::Metadata) -> Result<Option<ExitC
     let finished = ["summary.csv", "comparison.csv", crate::report::REPORT]
         .iter()
         .all(|f| dir.join(f).is_file());
-    if meta.status != "complete" || finished {
+    if meta.status != Status::Complete || finished {
         return Ok(None);
     }
     eprintln!(
@@ -175,7 +176,7 @@ fn resume(
     mut meta: metadata::Metadata,
     suite: &Suite,
 ) -> Result<(Plan, metadata::Metadata, Recovered)> {
-    if meta.status == "complete" {
+    if meta.status == Status::Complete {
         bail!(
             "{} is already complete: nothing to resume (redraw its charts with nebula plot)",
             dir.display()
@@ -189,7 +190,7 @@ fn resume(
     )?;
     let done = output::recover(dir)?;
     meta.windows_done = done.done.len();
-    meta.resumed.push(metadata::now_rfc3339());
+    meta.resumed.push(Timestamp::now());
     if done.dropped_rows > 0 {
         eprintln!(
             "nebula: dropped {} rows of a window that was cut short",

@@ -1,12 +1,11 @@
 //! Energy sources behind one trait: RAPL through powercap sysfs (`powercap.rs`), RAPL through
 //! perf_event (`perf.rs`), and a labelled estimate from CPU and wall time (`model.rs`);
-//! `auto.rs` picks the best available one. `window.rs` turns two readings into a window's energy,
-//! divides it among calls and attributes it by CPU share. `cpu.rs` reads thread and process CPU
-//! time; `sensors.rs` surveys every source for `nebula sensors`.
+//! `auto.rs` picks the best available one. `window.rs` turns two readings into a window's energy
+//! and splits it (evenly or by CPU share); `sensors.rs` surveys every source for `nebula sensors`.
+//! CPU clocks are in `crate::clock`; giving each call of a window its energy row is
+//! `experiment::attribute`'s.
 
-pub mod attribute;
 pub mod auto;
-pub mod cpu;
 pub mod model;
 pub mod perf;
 pub mod powercap;

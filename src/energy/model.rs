@@ -13,7 +13,8 @@
 //! override them (`idle_watts` / `active_watts_per_core` in the config's `[energy]` table, or
 //! `--idle-watts` / `--active-watts-per-core`) when you have a better figure.
 
-use super::{cpu, DomainEnergy, EnergyError, EnergySource, Quality, Reading, SourceInfo, WindowEnergy};
+use super::{DomainEnergy, EnergyError, EnergySource, Quality, Reading, SourceInfo, WindowEnergy};
+use crate::clock as cpu;
 use crate::units::{Joules, Watts};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};

@@ -405,7 +405,7 @@ impl Perf {
         }
         let perf = Perf { plan, fds };
         let a = perf.read()?;
-        super::cpu::busy_for(probe);
+        crate::clock::busy_for(probe);
         let b = perf.read()?;
         if !counters_moved(&a.counters, &b.counters) {
             return Err(EnergyError::Unavailable(format!(
@@ -456,7 +456,7 @@ impl EnergySource for Perf {
         Ok(Reading {
             at: Instant::now(),
             counters,
-            process_cpu: super::cpu::process_and_children_cpu(),
+            process_cpu: crate::clock::process_and_children_cpu(),
         })
     }
 

@@ -523,7 +523,7 @@ impl EnergySource for Powercap {
         Ok(Reading {
             at: Instant::now(),
             counters,
-            process_cpu: super::cpu::process_and_children_cpu(),
+            process_cpu: crate::clock::process_and_children_cpu(),
         })
     }
 

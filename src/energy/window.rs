@@ -165,7 +165,7 @@ pub fn split_by_cpu(window: &WindowEnergy, cpu: &[Duration]) -> Vec<Joules> {
 /// Net energy of a call: its gross energy minus idle power held for the call's share of the
 /// window's wall time (`share_of_window`: the window's duration times the call's share of the
 /// window's energy, so 1/n of it for `mean`, its CPU share for `cpu-share`, as
-/// `attribute::attribute` computes; the calls' idle shares add up to idle x the window). May be
+/// `experiment::attribute::attribute` computes; the calls' idle shares add up to idle x the window). May be
 /// negative when the call's gross energy is within the noise of the idle baseline; reported as
 /// is (summary.csv's `energy_net_above_idle` says whether a cell's net energy is resolved).
 pub fn net(gross: Joules, idle: Watts, share_of_window: Duration) -> Joules {

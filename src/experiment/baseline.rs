@@ -6,31 +6,15 @@
 //! would measure with another energy source than the run's is refused.
 
 use super::config::Plan;
-use super::metadata::{self, Metadata};
 use crate::energy::window::Meter;
+use crate::results::metadata::{Baseline, Metadata, Timestamp};
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// A resume warns when its fresh idle power differs from the run's baseline by more than this
 /// share of the run's baseline (10 %): more than RAPL's idle noise on a quiet machine, so the
 /// machine's idle state (other load, frequency governor, thermal state) has likely changed.
 pub const DRIFT_WARN: f64 = 0.10;
-
-/// One idle measurement of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Baseline {
-    /// When it was measured (RFC 3339, UTC).
-    pub measured_at: String,
-    /// Average power over the measurement.
-    pub watts: f64,
-    /// How long it was measured, in seconds.
-    pub duration_s: f64,
-    /// `run` (before the first window) or `resume` (a check when the run was resumed).
-    pub session: String,
-    /// Whether net energy uses this one (exactly one baseline of a run is in use).
-    pub in_use: bool,
-}
 
 /// The baseline in use after a start or resume, the list to record, and a warning if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,13 +26,13 @@ pub struct Settled {
 
 /// The run's baselines so far: the recorded list, or (metadata written before the list existed)
 /// its `idle_watts` as the one in use.
-pub fn recorded(baselines: &[Baseline], idle_watts: Option<f64>, started: &str) -> Vec<Baseline> {
+pub fn recorded(baselines: &[Baseline], idle_watts: Option<f64>, started: Timestamp) -> Vec<Baseline> {
     if !baselines.is_empty() {
         return baselines.to_vec();
     }
     idle_watts
         .map(|w| Baseline {
-            measured_at: started.to_string(),
+            measured_at: started,
             watts: w,
             duration_s: 0.0,
             session: "run".into(),
@@ -102,11 +86,11 @@ pub fn measure_and_settle(
             meta.energy.source
         );
     }
-    let prior = recorded(&meta.energy.baselines, meta.energy.idle_watts, &meta.started);
+    let prior = recorded(&meta.energy.baselines, meta.energy.idle_watts, meta.started);
     let fresh = if plan.idle_baseline.is_zero() {
         None
     } else {
-        let measured_at = metadata::now_rfc3339();
+        let measured_at = Timestamp::now();
         let watts = meter
             .measure_idle(plan.idle_baseline)
             .context("cannot measure the idle baseline")?;
@@ -155,9 +139,13 @@ fn drift_warning(original: f64, fresh: f64, metadata: &Path) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn t(text: &str) -> Timestamp {
+        text.parse().expect("an RFC 3339 time")
+    }
+
     fn b(watts: f64, session: &str, in_use: bool) -> Baseline {
         Baseline {
-            measured_at: "2026-01-01T00:00:00.000Z".into(),
+            measured_at: t("2026-01-01T00:00:00.000Z"),
             watts,
             duration_s: 2.0,
             session: session.into(),
@@ -214,11 +202,14 @@ mod tests {
 
     #[test]
     fn old_metadata_without_the_list_gives_its_idle_watts_as_the_baseline() {
-        let r = recorded(&[], Some(3.0), "2026-02-02T00:00:00Z");
+        let r = recorded(&[], Some(3.0), t("2026-02-02T00:00:00Z"));
         assert_eq!(r.len(), 1);
-        assert!(r[0].in_use && r[0].watts == 3.0 && r[0].measured_at == "2026-02-02T00:00:00Z");
-        assert!(recorded(&[], None, "x").is_empty());
-        assert_eq!(recorded(&[b(1.0, "run", true)], Some(9.0), "x")[0].watts, 1.0);
+        assert!(
+            r[0].in_use && r[0].watts == 3.0 && r[0].measured_at.to_string() == "2026-02-02T00:00:00.000Z"
+        );
+        let x = t("2026-03-03T00:00:00Z");
+        assert!(recorded(&[], None, x).is_empty());
+        assert_eq!(recorded(&[b(1.0, "run", true)], Some(9.0), x)[0].watts, 1.0);
     }
 
     #[test]

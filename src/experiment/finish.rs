@@ -2,10 +2,8 @@
 //! at the end (per function and input: wasm vs native latency and energy, at concurrency 1 or
 //! else the run's lowest level).
 
-use super::metadata::Metadata;
-use crate::export::comparison::{compare_cells, ComparisonRow};
-use crate::export::summary::{summarize_cells, SummaryRow};
-use crate::export::{calls::read_calls, write_comparison, write_summary};
+use crate::export::{compare_cells, summarize_cells, write_comparison, write_summary};
+use crate::results::{read_calls, ComparisonRow, Metadata, Status, SummaryRow};
 use crate::stats::DEFAULT_RESAMPLES;
 use crate::units::{human_duration, Joules};
 use anyhow::Result;
@@ -15,7 +13,7 @@ use std::time::Duration;
 /// Write summary.csv and comparison.csv of a results directory; print the summary table.
 pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
     let rows = read_calls(&dir.join("calls.csv"))?;
-    let seed = seed_of(meta);
+    let seed = meta.seed();
     let summary = summarize_cells(&rows, DEFAULT_RESAMPLES, seed);
     let comparison = compare_cells(&rows, DEFAULT_RESAMPLES, seed);
     write_summary(&dir.join("summary.csv"), &summary)?;
@@ -25,15 +23,6 @@ pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
     }
     crate::report::draw_and_write(dir);
     Ok(())
-}
-
-/// The config's seed, so that the bootstrap intervals are reproducible with the run.
-fn seed_of(meta: &Metadata) -> u64 {
-    toml::from_str::<toml::Table>(&meta.config_toml)
-        .ok()
-        .and_then(|t| t.get("seed").and_then(|v| v.as_integer()))
-        .map(|s| s as u64)
-        .unwrap_or(42)
 }
 
 fn median(
@@ -56,7 +45,7 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
     } else {
         "ESTIMATED by the model"
     };
-    if meta.status != "complete" {
+    if meta.status != Status::Complete {
         println!(
             "\nPARTIAL RUN ({}): {} of {} windows measured; the figures below cover only those",
             meta.status, meta.windows_done, meta.windows_planned

@@ -5,9 +5,11 @@
 //! here writes its own per-call rows to `server-calls.csv` in the run directory.
 
 use super::config::Plan;
-use crate::record::unix_now_ns;
-use crate::runtime::{CallError, CallOutcome, CpuTime, Phases, RuntimeKind};
-use crate::server::client::{self, ClientSample, Load, LocalServer};
+use crate::client::{self, ClientSample, Load};
+use crate::clock::CpuTime;
+use crate::results::call::unix_now_ns;
+use crate::runtime::{CallError, CallOutcome, Phases, RuntimeKind};
+use crate::server::LocalServer;
 use crate::server::{Meter, ServerConfig};
 use crate::suite::Suite;
 use anyhow::{bail, Context, Result};
@@ -74,7 +76,7 @@ impl HttpTarget {
         cfg.suite_root = Some(suite.root.clone());
         cfg.meter = Meter::from_options(&plan.energy)?;
         cfg.sched = plan.server_sched;
-        let local = client::spawn_local_server(cfg)?;
+        let local = crate::server::spawn_local_server(cfg)?;
         Ok(HttpTarget {
             rt,
             url: local.url(),

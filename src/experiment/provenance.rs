@@ -4,30 +4,12 @@
 //! started is added to the list with its new hash and is a warning.
 
 use super::config::Plan;
-use super::metadata::Metadata;
+use crate::results::metadata::{Metadata, ModuleFile, Timestamp};
 use crate::suite::Suite;
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-/// One module file of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModuleFile {
-    pub function: String,
-    /// `wasm` or `native`: the build this file is.
-    pub build: String,
-    /// The runtimes of the run that load this file.
-    pub runtimes: Vec<String>,
-    /// Absolute path.
-    pub path: String,
-    pub bytes: u64,
-    /// Hex SHA-256 of the file's bytes.
-    pub sha256: String,
-    /// When it was hashed (RFC 3339, UTC): the run's start, or the resume that found it changed.
-    pub hashed_at: String,
-}
 
 /// `path` made absolute (symbolic links resolved where it exists).
 pub fn absolute(path: &Path) -> PathBuf {
@@ -57,7 +39,7 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
 }
 
 /// Hash every module file the plan loads, one entry per (function, build).
-pub fn modules(plan: &Plan, suite: &Suite, now: &str) -> Result<Vec<ModuleFile>> {
+pub fn modules(plan: &Plan, suite: &Suite, now: Timestamp) -> Result<Vec<ModuleFile>> {
     let mut out = Vec::new();
     for (f, _) in &plan.functions {
         for wasm in [true, false] {
@@ -79,7 +61,7 @@ pub fn modules(plan: &Plan, suite: &Suite, now: &str) -> Result<Vec<ModuleFile>>
                 path: path.display().to_string(),
                 bytes,
                 sha256,
-                hashed_at: now.to_string(),
+                hashed_at: now,
             });
         }
     }
@@ -153,7 +135,7 @@ mod tests {
             path: format!("/f/{function}.{build}"),
             bytes: 1,
             sha256: sha.into(),
-            hashed_at: "t".into(),
+            hashed_at: Timestamp(chrono::DateTime::UNIX_EPOCH),
         }
     }
 

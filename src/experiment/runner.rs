@@ -8,20 +8,23 @@
 //! changed module, CPU steal) are printed before the first window or after the last, and kept in
 //! metadata.json.
 
+use super::attribute::{attribute, fill_row};
 use super::baseline;
 use super::config::Plan;
 use super::contention::{self, Contention, Probe};
 use super::http::{HttpTarget, Served, Unreachable};
 use super::matrix::{self, Cell, Visit};
-use super::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
-use super::output::{Recovered, WindowRow, Writers};
-use super::provenance::{self, ModuleFile};
-use crate::energy::attribute::{attribute, fill_row};
+use super::provenance;
+use crate::clock as cpu;
 use crate::energy::auto::{select, Selected};
-use crate::energy::cpu;
 use crate::energy::window::{window_done, Meter};
 use crate::energy::WindowEnergy;
-use crate::record::{unix_now_ns, CallContext, CallRow};
+use crate::results::call::{unix_now_ns, CallContext, CallRow, EnergyLabel, RuntimeName};
+use crate::results::files::{Recovered, Writers};
+use crate::results::metadata::{
+    self, EnergyMeta, Machine, Metadata, ModuleFile, Status, Timestamp, Versions,
+};
+use crate::results::WindowRow;
 use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Runtime, RuntimeKind, WasmHost};
 use crate::suite::Suite;
 use crate::units::ns;
@@ -135,7 +138,7 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
                 "the functions ran on the server at {url}: their files are not known here"
             )),
         ),
-        _ => (provenance::modules(plan, suite, &metadata::now_rfc3339())?, None),
+        _ => (provenance::modules(plan, suite, Timestamp::now())?, None),
     };
     Ok(Preflight {
         selected,
@@ -195,7 +198,7 @@ pub fn execute(
     let baselines = baseline::measure_and_settle(plan, dir, &mut meta, &mut meter)?;
     meta.energy = EnergyMeta::new(&meter, &selected.why, &selected.rejected, &plan.energy.model);
     meta.energy.baselines = baselines;
-    meta.status = "running".into();
+    meta.status = Status::Running;
     metadata::write(dir, &meta)?;
     let probe = Probe::default();
     let mut steal_flagged: Vec<(u64, f64)> = Vec::new();
@@ -210,7 +213,7 @@ pub fn execute(
     let mut writers = Writers::open(dir)?;
     let todo: Vec<Visit> = schedule
         .into_iter()
-        .filter(|v| !done.is_done(&cells[v.cell].id(), *v))
+        .filter(|v| !done.is_done(&cells[v.cell].id(), v.repetition))
         .collect();
     let bar = progress_bar(opts.progress, todo.len() as u64, meta.windows_done as u64);
     let mut warmed: HashSet<usize> = HashSet::new();
@@ -289,11 +292,11 @@ pub fn execute(
         meta.warn(w);
     }
     meta.status = if meta.windows_done >= meta.windows_planned {
-        "complete".into()
+        Status::Complete
     } else {
-        "interrupted".into()
+        Status::Interrupted
     };
-    meta.ended = Some(metadata::now_rfc3339());
+    meta.ended = Some(Timestamp::now());
     metadata::write(dir, &meta)?;
     Ok(meta)
 }
@@ -587,7 +590,7 @@ fn call_rows(
                 Some(e) => fill_row(&mut row, meter, e, window_id, n),
                 None => {
                     row.energy_source = meter.source.info().name.to_string();
-                    row.energy_label = "unavailable".into();
+                    row.energy_label = Some(EnergyLabel::Unavailable);
                     row.window_id = window_id;
                     row.calls_in_window = n;
                 }
@@ -622,7 +625,7 @@ fn window_rows(
         window_id,
         cell: cell.id(),
         function: cell.function.clone(),
-        runtime: cell.runtime.as_str().to_string(),
+        runtime: RuntimeName::new(cell.runtime.as_str()),
         input: cell.input.clone(),
         concurrency: cell.concurrency,
         repetition: v.repetition,
@@ -632,11 +635,10 @@ fn window_rows(
         ok_calls: rows.iter().filter(|r| r.ok).count() as u32,
         energy_j: window.map(|w| w.total.value()),
         energy_source: info.name.to_string(),
-        energy_label: if window.is_some() {
-            info.quality.as_str().to_string()
-        } else {
-            "unavailable".into()
-        },
+        energy_label: Some(match window {
+            Some(_) => info.quality.into(),
+            None => EnergyLabel::Unavailable,
+        }),
         idle_watts: meter.idle.map(|w| w.value()),
         domain: info.domains.join("+"),
         missed_wrap_suspected: window.is_some_and(|w| w.missed_wrap_suspected),
@@ -672,8 +674,8 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
     Metadata {
         run_id: run_id.to_string(),
         name: plan.config.name.clone(),
-        status: "starting".into(),
-        started: metadata::now_rfc3339(),
+        status: Status::Starting,
+        started: Timestamp::now(),
         ended: None,
         resumed: Vec::new(),
         machine: Machine::probe(),

@@ -5,11 +5,12 @@
 //! of terms)", "Data size (bytes)"), panel by panel.
 
 use super::axis::{in_parens, log_scale, Axis, Quantity};
-use super::data::{input_number, sorted_inputs, RunData};
+use super::data::{input_number, sorted_inputs};
 use super::frame::{error_bar, grid, grid_height, panels, Chart, Frame, LegendItem, Panel, PanelSpec};
-use super::inputs::InputKind;
 use super::style::*;
-use crate::export::SummaryRow;
+use crate::results::InputKind;
+use crate::results::RunData;
+use crate::results::SummaryRow;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -6,10 +6,11 @@
 
 use super::axis::{log_scale, Axis, Quantity};
 use super::by_input::{draw_grid, place, series_of, y_values, Pick, Series, XyPanel};
-use super::data::{energy_name, input_cmp, RunData};
+use super::data::{energy_name, input_cmp};
 use super::frame::{Chart, Frame, LegendItem};
 use super::style::*;
-use crate::export::SummaryRow;
+use crate::results::RunData;
+use crate::results::SummaryRow;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;

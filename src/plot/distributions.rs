@@ -8,9 +8,10 @@
 //! runtime in a panel share a style.
 
 use super::axis::{log_scale, Axis, Quantity};
-use super::data::{sorted_inputs, RunData};
+use super::data::sorted_inputs;
 use super::frame::{grid, grid_height, line_key, panels, Chart, Frame, LegendItem, PanelSpec};
 use super::style::*;
+use crate::results::RunData;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -213,8 +214,8 @@ impl Chart for DistChart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::summary::SummaryRow;
-    use crate::record::CallRow;
+    use crate::results::call::CallRow;
+    use crate::results::SummaryRow;
 
     #[test]
     fn spread_keeps_the_ends_and_spaces_the_rest() {

@@ -5,7 +5,8 @@
 
 use super::axis::Quantity;
 use super::by_input::{build as build_xy, ByInput, MetricSpec};
-use super::data::{energy_name, RunData};
+use super::data::energy_name;
+use crate::results::RunData;
 
 /// The energy figure, or why it is skipped.
 pub fn build(data: &RunData) -> Result<ByInput, String> {

@@ -3,7 +3,7 @@
 
 use super::axis::Quantity;
 use super::by_input::{build as build_xy, ByInput, MetricSpec};
-use super::data::RunData;
+use crate::results::RunData;
 
 /// The latency figure, or why it is skipped.
 pub fn build(data: &RunData) -> Result<ByInput, String> {

@@ -20,10 +20,10 @@ pub mod ratio;
 pub mod style;
 pub mod ticks;
 
-pub use data::RunData;
 pub use frame::{save, Chart};
 pub use style::{NATIVE_COLOR, WASM_COLD_COLOR, WASM_COLOR};
 
+use crate::results::RunData;
 use anyhow::{Context, Result};
 use frame::{Frame, LegendItem};
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,7 @@ pub struct Manifest {
 /// Draws every chart of the results directory `dir` into `dir/plots/` and writes the manifest.
 /// Fails only when the run cannot be read; a chart that fails is listed in `failed`.
 pub fn draw_all(dir: &Path) -> Result<Manifest> {
-    let data = RunData::load(dir)?;
+    let data = crate::export::load_run(dir)?;
     draw_data(&data, &dir.join(PLOTS_DIR))
 }
 

@@ -8,10 +8,11 @@
 //! Skipped when the run has no `wasm-cold` calls: without them no start-up is measured.
 
 use super::axis::{Axis, Quantity};
-use super::data::{sorted_inputs, RunData};
+use super::data::sorted_inputs;
 use super::frame::{grid, grid_height, hatch, panels, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
-use crate::record::CallRow;
+use crate::results::call::CallRow;
+use crate::results::RunData;
 use crate::stats::median;
 use anyhow::Result;
 use plotters::coord::Shift;

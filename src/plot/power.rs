@@ -5,9 +5,10 @@
 //! estimate. Skipped when the run has no window with an energy reading.
 
 use super::axis::{Axis, Quantity};
-use super::data::{energy_name, RunData};
+use super::data::energy_name;
 use super::frame::{panels, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
+use crate::results::RunData;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -35,7 +36,7 @@ pub fn build(data: &RunData) -> Result<PowerChart, String> {
         windows.entry(w.window_id).or_insert((
             w.start_unix_ns,
             e / (w.duration_ns as f64 * 1e-9),
-            w.runtime.clone(),
+            w.runtime.to_string(),
         ));
     }
     if windows.is_empty() {

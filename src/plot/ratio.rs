@@ -4,11 +4,12 @@
 //! significant (interval excludes 1 and Mann–Whitney p < 0.05), a hollow one is not.
 
 use super::axis::{log_scale, Axis, Quantity};
-use super::data::{energy_name, RunData};
+use super::data::energy_name;
 use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::style::*;
 use crate::export::summary::natural_cmp;
-use crate::export::ComparisonRow;
+use crate::results::ComparisonRow;
+use crate::results::RunData;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;

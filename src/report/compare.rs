@@ -5,14 +5,15 @@
 //! as `compare.csv` and drawn as `compare.png`/`compare.svg`.
 
 use super::format::{percent_change, Column};
-use crate::experiment::metadata::Metadata;
 use crate::export::summary::{distinct_joined, natural_cmp, ok_values, wall, window_values};
-use crate::export::write_csv;
 use crate::plot::compare::{ChangeRow, CompareChart};
 use crate::plot::data::energy_note;
 use crate::plot::ratio::est;
-use crate::plot::{save, RunData};
-use crate::record::CallRow;
+use crate::plot::save;
+use crate::results::call::{label_str, CallRow};
+use crate::results::write_csv;
+use crate::results::Metadata;
+use crate::results::RunData;
 use crate::stats::{change, median, Change, DEFAULT_RESAMPLES};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -62,7 +63,7 @@ type Key<'a> = (&'a str, &'a str, &'a str, u32);
 fn group(rows: &[CallRow]) -> BTreeMap<Key<'_>, Vec<&CallRow>> {
     let mut g: BTreeMap<Key<'_>, Vec<&CallRow>> = BTreeMap::new();
     for r in rows {
-        g.entry((&r.function, &r.input, &r.runtime, r.concurrency))
+        g.entry((&r.function, &r.input, r.runtime.as_str(), r.concurrency))
             .or_default()
             .push(r);
     }
@@ -220,8 +221,8 @@ pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -
                 energy_change_pct: ec.map(|c| c.percent),
                 energy_p_value: ec.map(|c| c.p_value),
                 energy_significant: ec.map(|c| c.significant),
-                energy_label_a: distinct_joined(ra.iter().map(|r| r.energy_label.as_str())),
-                energy_label_b: distinct_joined(rb.iter().map(|r| r.energy_label.as_str())),
+                energy_label_a: distinct_joined(ra.iter().map(|r| label_str(r.energy_label))),
+                energy_label_b: distinct_joined(rb.iter().map(|r| label_str(r.energy_label))),
                 verdict: verdict(lc.as_ref(), ec.as_ref()),
             }
         })
@@ -297,9 +298,9 @@ fn name_of(dir: &Path) -> String {
 /// Compares runs `a` and `b`, writes `compare.csv` and the chart into `out` (default
 /// `b/compare-<name of a>/`).
 pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared> {
-    let da = RunData::load(a).with_context(|| format!("cannot read run A ({})", a.display()))?;
-    let db = RunData::load(b).with_context(|| format!("cannot read run B ({})", b.display()))?;
-    let seed = crate::plot::data::seed_of(db.meta.as_ref());
+    let da = crate::export::load_run(a).with_context(|| format!("cannot read run A ({})", a.display()))?;
+    let db = crate::export::load_run(b).with_context(|| format!("cannot read run B ({})", b.display()))?;
+    let seed = db.seed();
     let rows = compare_runs(&da.calls, &db.calls, DEFAULT_RESAMPLES, seed);
     let out = out
         .map(Path::to_path_buf)

@@ -6,7 +6,8 @@
 
 use super::format::{esc, ratio, Column, INTERVAL_NOTE};
 use super::provenance;
-use crate::plot::{read_manifest, Manifest, RunData, PLOTS_DIR};
+use crate::plot::{read_manifest, Manifest, PLOTS_DIR};
+use crate::results::RunData;
 use anyhow::{Context, Result};
 use base64::Engine;
 use std::fmt::Write as _;
@@ -17,7 +18,7 @@ pub const REPORT: &str = "report.html";
 
 /// Writes `dir/report.html` from the run's files and `plots/manifest.json`; returns its path.
 pub fn write_html(dir: &Path) -> Result<PathBuf> {
-    let data = RunData::load(dir)?;
+    let data = crate::export::load_run(dir)?;
     let manifest = read_manifest(dir);
     let html = render(&data, manifest.as_ref(), &dir.join(PLOTS_DIR));
     let path = dir.join(REPORT);
@@ -58,9 +59,9 @@ pub fn render(data: &RunData, manifest: Option<&Manifest>, plots: &Path) -> Stri
             h,
             "<p>Experiment <b>{}</b>, status <b>{}</b>, started {}, ended {}; {} cells, {} of {} windows.</p>",
             esc(&m.name),
-            esc(&m.status),
-            esc(&m.started),
-            esc(m.ended.as_deref().unwrap_or("–")),
+            esc(m.status.as_str()),
+            esc(&m.started.to_string()),
+            esc(&m.ended.map_or_else(|| "–".to_string(), |t| t.to_string())),
             m.cells,
             m.windows_done,
             m.windows_planned

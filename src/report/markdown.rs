@@ -4,8 +4,8 @@
 //! (`12.3 µs [11.9, 12.8]`, see `format`), latencies in one unit, energies in one unit.
 
 use super::format::{ratio, Column, INTERVAL_NOTE};
-use crate::export::SummaryRow;
-use crate::plot::RunData;
+use crate::results::RunData;
+use crate::results::SummaryRow;
 use std::fmt::Write as _;
 
 fn cell<'a>(data: &'a RunData, f: &str, input: &str, rt: &str, c: u32) -> Option<&'a SummaryRow> {
@@ -27,7 +27,7 @@ pub fn markdown(data: &RunData) -> String {
         let _ = writeln!(
             out,
             "**PARTIAL RUN ({}): {partial}; the figures cover only those.**\n",
-            md(&m.status)
+            md(m.status.as_str())
         );
     }
     let differ: Vec<String> = data

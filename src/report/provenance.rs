@@ -6,7 +6,7 @@
 
 use super::format::esc;
 use super::html::{dl, header};
-use crate::experiment::metadata::Metadata;
+use crate::results::Metadata;
 use std::fmt::Write as _;
 
 /// The box of warnings under the page's title; nothing at all when the run printed none.
@@ -108,7 +108,7 @@ fn modules(h: &mut String, m: &Metadata) {
             esc(&f.runtimes.join(", ")),
             esc(&f.sha256),
             esc(&f.path),
-            esc(&f.hashed_at),
+            esc(&f.hashed_at.to_string()),
             f.bytes
         );
     }
@@ -142,7 +142,7 @@ fn baselines(h: &mut String, m: &Metadata, estimated: bool) {
         let _ = writeln!(
             h,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{:.3} W</td><td>{:.1} s</td><td>{}</td></tr>",
-            esc(&b.measured_at),
+            esc(&b.measured_at.to_string()),
             esc(&b.session),
             b.watts,
             b.duration_s,

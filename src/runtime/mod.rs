@@ -3,6 +3,7 @@
 //! Every call is bounded (timeout, memory cap, output cap) and every failure is a [`CallError`]
 //! inside the [`CallOutcome`], never a panic of the host.
 
+use crate::clock::CpuTime;
 use crate::energy::{EnergySource, Reading};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -103,20 +104,6 @@ pub struct Kernel {
     pub readings: Option<(Reading, Reading)>,
 }
 
-/// User and system CPU time. Their sum is exact (the thread's or the child's CPU clock); the
-/// split between them is the kernel's, sampled at scheduler ticks (see [`crate::energy::cpu`]).
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct CpuTime {
-    pub user: Duration,
-    pub system: Duration,
-}
-
-impl CpuTime {
-    pub fn total(self) -> Duration {
-        self.user + self.system
-    }
-}
-
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
@@ -204,6 +191,7 @@ pub mod cache;
 mod drive;
 pub mod engine;
 pub mod native;
+pub mod record;
 pub mod store;
 pub mod wasm;
 

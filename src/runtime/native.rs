@@ -7,7 +7,7 @@
 use super::wasm::failed;
 use super::{store::STDERR_CAP, Limits};
 use super::{CallError, CallInput, CallOutcome, Kernel, Phases, Runtime, RuntimeKind};
-use crate::energy::cpu;
+use crate::clock as cpu;
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -3,7 +3,7 @@
 //! markers with their timestamps, thread CPU times and energy readings.
 
 use super::{CallInput, Kernel};
-use crate::energy::cpu;
+use crate::clock as cpu;
 use crate::energy::{EnergySource, Reading};
 use anyhow::{Context, Result};
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! `nebula plot` can draw a serving session. An existing file is appended to, never
 //! truncated: a restarted server adds its calls after the last session's.
 
-use crate::record::CallRow;
+use crate::results::call::CallRow;
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ impl CsvLog {
                     path.display()
                 )
             })?;
-        let header = crate::export::header_line::<CallRow>()?;
+        let header = crate::results::files::header_line::<CallRow>()?;
         let existing =
             first_line(&mut file).with_context(|| format!("cannot read the calls CSV {}", path.display()))?;
         match existing {
@@ -173,7 +173,7 @@ mod tests {
         let path = dir.path().join("serve").join("calls.csv");
         write_rows(&path, &[]);
         let text = std::fs::read_to_string(&path).expect("read");
-        let header = crate::export::header_line::<CallRow>().expect("header");
+        let header = crate::results::files::header_line::<CallRow>().expect("header");
         assert_eq!(text.as_bytes(), header.as_slice(), "a session without calls");
         assert!(text.starts_with("run_id,cell,function,"), "{text}");
         write_rows(&path, &["a", "b"]);

@@ -11,7 +11,8 @@
 //! - Without a source the energy cells stay empty and the label says `unavailable`: never a
 //!   silent zero.
 
-use crate::energy::{EnergySource, Quality, Reading};
+use crate::energy::{EnergySource, Reading, Split};
+use crate::results::EnergyLabel;
 use crate::units::Joules;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,9 +43,9 @@ pub struct CallEnergy {
     /// `powercap`, `perf`, `model` or empty.
     pub source: String,
     /// `measured`, `estimated` or `unavailable`.
-    pub label: String,
-    /// `direct` or `cpu-share`; empty when unavailable.
-    pub split: String,
+    pub label: EnergyLabel,
+    /// `direct` or `cpu-share`; none when unavailable.
+    pub split: Option<Split>,
     pub domains: String,
 }
 
@@ -53,8 +54,8 @@ impl CallEnergy {
         CallEnergy {
             joules: None,
             source: String::new(),
-            label: "unavailable".into(),
-            split: String::new(),
+            label: EnergyLabel::Unavailable,
+            split: None,
             domains: String::new(),
         }
     }
@@ -130,8 +131,8 @@ impl Meter {
             Meter::Model { estimate, .. } => CallEnergy {
                 joules: Some(estimate(wall, cpu)),
                 source: "model".into(),
-                label: Quality::Estimated.as_str().into(),
-                split: "direct".into(),
+                label: EnergyLabel::Estimated,
+                split: Some(Split::Direct),
                 domains: "cpu-model".into(),
             },
             Meter::Measured { source } => {
@@ -148,15 +149,15 @@ impl Meter {
                 }
                 let (joules, split) = if overlapped {
                     let process = end.process_cpu.saturating_sub(start.process_cpu);
-                    (window.total.scale(cpu_share(cpu, process)), "cpu-share")
+                    (window.total.scale(cpu_share(cpu, process)), Split::CpuShare)
                 } else {
-                    (window.total, "direct")
+                    (window.total, Split::Direct)
                 };
                 CallEnergy {
                     joules: Some(joules),
                     source: info.name.into(),
-                    label: info.quality.as_str().into(),
-                    split: split.into(),
+                    label: info.quality.into(),
+                    split: Some(split),
                     domains: info.domains.join("+"),
                 }
             }
@@ -189,7 +190,10 @@ mod tests {
         let m = Meter::model(|w, c| Joules(w.as_secs_f64() + c.as_secs_f64()), "test");
         let e = m.attribute(m.before(), Duration::from_secs(1), Duration::from_secs(1), true);
         assert_eq!(e.joules, Some(Joules(2.0)));
-        assert_eq!((e.label.as_str(), e.split.as_str()), ("estimated", "direct"));
+        assert_eq!(
+            (e.label.as_str(), e.split.map(Split::as_str)),
+            ("estimated", Some("direct"))
+        );
         let u = Meter::unavailable("none");
         let e = u.attribute(u.before(), Duration::from_secs(1), Duration::ZERO, false);
         assert_eq!((e.joules, e.label.as_str()), (None, "unavailable"));
@@ -226,7 +230,10 @@ mod tests {
         let before = m.before();
         std::fs::write(&pkg, "100002000000\n").unwrap();
         let e = m.attribute(before, ms(5), ms(5), false);
-        assert_eq!((e.label.as_str(), e.split.as_str()), ("measured", "direct"));
+        assert_eq!(
+            (e.label.as_str(), e.split.map(Split::as_str)),
+            ("measured", Some("direct"))
+        );
         assert!(e.joules.is_some_and(|j| (j.value() - 2.0).abs() < 1e-6), "{e:?}");
         // A call during which it was reset to 5 J: as a wrap that would be ~162 kJ.
         let before = m.before();

@@ -8,7 +8,8 @@ use super::body::TimedBody;
 use super::error::AppError;
 use super::functions::{check_name, unknown, Entry, FnName};
 use super::SharedState;
-use crate::record::{unix_now_ns, CallContext, CallRow};
+use crate::energy::Split;
+use crate::results::call::{label_str, unix_now_ns, CallContext, CallRow};
 use crate::runtime::{CallInput, CallOutcome, Runtime, RuntimeKind};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -215,8 +216,8 @@ fn run_call(
     row.energy_gross_j = energy.joules.map(|j| j.value());
     if energy.joules.is_some() {
         row.energy_source = energy.source.clone();
-        row.energy_label = energy.label.clone();
-        row.energy_split = energy.split.clone();
+        row.energy_label = Some(energy.label);
+        row.energy_split = energy.split;
         row.energy_domains = energy.domains.clone();
     }
     row.window_id = seq;
@@ -225,10 +226,10 @@ fn run_call(
     let outcome_label = if row.ok { "ok" } else { row.error_kind.as_str() };
     state.metrics.call(
         &row.function,
-        &row.runtime,
+        row.runtime.as_str(),
         outcome_label,
         outcome.wall,
-        row.energy_gross_j.map(|j| (j, row.energy_label.as_str())),
+        row.energy_gross_j.map(|j| (j, label_str(row.energy_label))),
     );
     state.recent.push(row.clone());
     if let Some(csv) = &state.csv {
@@ -281,7 +282,7 @@ pub fn call_header_value(row: &CallRow) -> String {
     };
     field(&mut v, "id", row.window_id);
     v.push_str(", runtime=");
-    v.push_str(&row.runtime);
+    v.push_str(row.runtime.as_str());
     field(&mut v, "wall-ns", row.wall_ns);
     let phases = [
         ("compile-ns", row.compile_ns),
@@ -305,7 +306,9 @@ pub fn call_header_value(row: &CallRow) -> String {
             let _ = write!(
                 v,
                 ", energy-j={j:e}, energy-source={}, energy-label={}, energy-split={}",
-                row.energy_source, row.energy_label, row.energy_split
+                row.energy_source,
+                label_str(row.energy_label),
+                row.energy_split.map_or("", Split::as_str)
             );
         }
         None => v.push_str(", energy-source=none, energy-label=unavailable"),
@@ -382,6 +385,7 @@ fn respond(row: &CallRow, outcome: CallOutcome, json: bool) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::EnergyLabel;
 
     #[test]
     fn inputs_are_described_briefly() {
@@ -418,8 +422,8 @@ mod tests {
         assert_eq!(m.get("output-digest").map(|d| d.len()), Some(64));
         row.energy_gross_j = Some(1.5e-5);
         row.energy_source = "model".into();
-        row.energy_label = "estimated".into();
-        row.energy_split = "direct".into();
+        row.energy_label = Some(EnergyLabel::Estimated);
+        row.energy_split = Some(Split::Direct);
         let v = call_header_value(&row);
         let m = parse_call_header(&v);
         assert_eq!(

@@ -2,24 +2,21 @@
 //! shared state and the router; each concern has its own file: `invoke.rs` (calls, admission),
 //! `functions.rs` (registry, upload, delete), `page.rs` (landing page), `metrics.rs`
 //! (Prometheus text), `csv_log.rs` (the calls.csv writer), `energy.rs` (per-call energy),
-//! `error.rs` (errors as HTTP responses), `client.rs` (keep-alive load generator) and
-//! `bench.rs` and `baseline.rs` (`nebula bench-http` and its stock axum baseline).
+//! `error.rs` (errors as HTTP responses), `local.rs` (a server inside this process, for HTTP
+//! experiments and benchmarks). Its HTTP clients live in the top-level `client/` folder.
 
-pub mod baseline;
-pub mod bench;
 pub mod body;
-pub mod client;
 pub mod csv_log;
 pub mod energy;
 pub mod error;
 pub mod functions;
 pub mod invoke;
 pub mod listen;
+pub mod local;
 pub mod metrics;
 pub mod page;
 pub mod pool;
 pub mod sched;
-pub mod threads;
 
 use crate::runtime::{HostConfig, Limits, WasmHost};
 use anyhow::{Context, Result};
@@ -32,9 +29,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use client::{drive, spawn_local_server, ClientSample, LocalServer};
 pub use energy::Meter;
 pub use error::AppError;
+pub use local::{spawn_local_server, LocalServer};
 
 /// Everything `nebula serve` is configured with.
 #[derive(Clone)]

@@ -5,8 +5,8 @@
 //! click uses, which is how the browser test drives it. All text is HTML-escaped.
 
 use super::SharedState;
-use crate::record::CallRow;
 use crate::report::format::esc;
+use crate::results::call::{label_str, CallRow};
 use axum::extract::State;
 use axum::response::Html;
 use chrono::DateTime;
@@ -93,12 +93,12 @@ pub fn render(state: &SharedState) -> String {
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(&at.format("%H:%M:%S%.3f").to_string()),
             esc(&c.function),
-            esc(&c.runtime),
+            esc(c.runtime.as_str()),
             esc(&c.input),
             if c.ok { "ok" } else { "err" },
             esc(outcome),
             ms(c.wall_ns),
-            joules(c.energy_gross_j, &c.energy_label),
+            joules(c.energy_gross_j, label_str(c.energy_label)),
         );
     }
     if recent.is_empty() {

@@ -2,10 +2,10 @@
 //! order (headers from the record types that write the files, the server's from its real writer),
 //! and every CSV file name in the source has a section.
 
-use nebula::experiment::output::WindowRow;
-use nebula::export::{ComparisonRow, SummaryRow};
-use nebula::record::CallRow;
 use nebula::report::compare::CompareRow;
+use nebula::results::call::CallRow;
+use nebula::results::WindowRow;
+use nebula::results::{ComparisonRow, SummaryRow};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,9 +7,9 @@ use crate::common;
 use crate::hostile_support;
 
 use hostile_support::*;
-use nebula::experiment::output::WindowRow;
-use nebula::export::calls::read_calls;
-use nebula::record::CallRow;
+use nebula::results::call::CallRow;
+use nebula::results::read_calls;
+use nebula::results::WindowRow;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt;
@@ -149,7 +149,7 @@ fn uninterrupted(s: &Setup) -> BTreeSet<(String, u32)> {
 /// summaries and charts that follow take longer than the windows in a debug build).
 fn uninterrupted_timed(s: &Setup) -> (BTreeSet<(String, u32)>, Duration) {
     let dir = s.tmp.path().join("full");
-    let spawned = nebula::record::unix_now_ns();
+    let spawned = nebula::results::call::unix_now_ns();
     let out = s.start(&dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let want = keys(&read_calls(&dir.join("calls.csv")).unwrap());
@@ -362,7 +362,7 @@ fn a_row_cut_inside_its_last_field_is_dropped_by_resume() {
     let mut m = meta(&dir);
     m["status"] = "interrupted".into();
     std::fs::write(dir.join("metadata.json"), serde_json::to_vec(&m).unwrap()).unwrap();
-    let r = nebula::experiment::output::recover(&dir).unwrap();
+    let r = nebula::results::files::recover(&dir).unwrap();
     assert!(
         r.dropped_rows >= 1,
         "the cut row must be dropped, not kept with a wrong value"

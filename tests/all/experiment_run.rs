@@ -7,9 +7,9 @@
 
 use crate::common;
 
-use nebula::experiment::output::WindowRow;
-use nebula::export::calls::read_calls;
-use nebula::record::CallRow;
+use nebula::results::call::{CallRow, EnergyLabel};
+use nebula::results::read_calls;
+use nebula::results::WindowRow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -147,7 +147,7 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     );
     assert!(rows
         .iter()
-        .all(|r| r.ok && r.energy_label == "estimated" && r.energy_source == "model"));
+        .all(|r| r.ok && r.energy_label == Some(EnergyLabel::Estimated) && r.energy_source == "model"));
     assert!(rows
         .iter()
         .all(|r| r.energy_gross_j.is_some_and(|e| e > 0.0) && r.energy_net_j.is_some()));
@@ -197,7 +197,7 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     }
     // The summary's n and median agree with the rows.
     let mut s = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
-    let sums: Vec<nebula::export::summary::SummaryRow> = s.deserialize().map(|r| r.unwrap()).collect();
+    let sums: Vec<nebula::results::SummaryRow> = s.deserialize().map(|r| r.unwrap()).collect();
     assert_eq!(sums.len(), 6);
     for srow in &sums {
         let mut walls: Vec<u64> = rows
@@ -881,9 +881,10 @@ fn windows_the_meter_gives_no_energy_for_are_unavailable_and_the_run_says_why() 
     assert!(!rows.is_empty());
     assert!(
         rows.iter()
-            .all(|r| r.energy_label == "unavailable" && r.energy_gross_j.is_none()),
+            .all(|r| r.energy_label == Some(EnergyLabel::Unavailable) && r.energy_gross_j.is_none()),
         "{:?}",
-        rows.iter().find(|r| r.energy_label != "unavailable")
+        rows.iter()
+            .find(|r| r.energy_label != Some(EnergyLabel::Unavailable))
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -4,10 +4,11 @@
 //! `WINDOWS` windows of `CALLS` calls per cell, energy from a 3 W model ("estimated").
 #![allow(dead_code)]
 
-use nebula::experiment::metadata::{self, EnergyMeta, Machine, Metadata, Versions};
-use nebula::experiment::output::WindowRow;
-use nebula::export::{write_calls, write_csv};
-use nebula::record::CallRow;
+use nebula::energy::Split;
+use nebula::results::call::{CallRow, EnergyLabel};
+use nebula::results::metadata::{self, EnergyMeta, Machine, Metadata, Status, Versions};
+use nebula::results::WindowRow;
+use nebula::results::{write_calls, write_csv};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -105,8 +106,8 @@ pub fn rows(run_id: &str, spec: Spec) -> (Vec<CallRow>, Vec<WindowRow>) {
                         cpu_system_ns: u(wall * 0.05),
                         peak_memory_bytes: 1 << 20,
                         energy_source: "model".into(),
-                        energy_label: "estimated".into(),
-                        energy_split: "mean".into(),
+                        energy_label: Some(EnergyLabel::Estimated),
+                        energy_split: Some(Split::Mean),
                         energy_domains: "cpu-model".into(),
                         window_id,
                         calls_in_window: CALLS,
@@ -140,7 +141,7 @@ pub fn rows(run_id: &str, spec: Spec) -> (Vec<CallRow>, Vec<WindowRow>) {
                     ok_calls: CALLS,
                     energy_j: Some(energy * (1.0 + 0.05 * rng.gen::<f64>())),
                     energy_source: "model".into(),
-                    energy_label: "estimated".into(),
+                    energy_label: Some(EnergyLabel::Estimated),
                     idle_watts: Some(1.0),
                     domain: "cpu-model".into(),
                     domain_j: Some(energy),
@@ -160,9 +161,9 @@ pub fn meta(run_id: &str) -> Metadata {
     Metadata {
         run_id: run_id.into(),
         name: "fixture".into(),
-        status: "complete".into(),
-        started: "2026-01-01T00:00:00.000Z".into(),
-        ended: Some("2026-01-01T00:01:00.000Z".into()),
+        status: Status::Complete,
+        started: "2026-01-01T00:00:00.000Z".parse().unwrap(),
+        ended: Some("2026-01-01T00:01:00.000Z".parse().unwrap()),
         resumed: vec![],
         machine: Machine {
             cpu_model: "Test CPU <model>".into(),
@@ -193,7 +194,7 @@ pub fn meta(run_id: &str) -> Metadata {
             functions_profile: "opt-level = 3".into(),
         },
         config_sha256: "00".into(),
-        config_toml: "name = \"fixture\"\nseed = 42\ndescription = \"<script>alert(1)</script>\"\n".into(),
+        config_toml: "name = \"fixture\"\nseed = 42\nruntimes = [\"wasm\", \"wasm-cold\", \"native\"]\ndescription = \"<script>alert(1)</script>\"\n".into(),
         cells: 0,
         windows_planned: 0,
         windows_done: 0,

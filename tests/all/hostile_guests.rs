@@ -9,7 +9,7 @@ use crate::server_support;
 
 use common::{hello, host};
 use hostile_support::*;
-use nebula::export::calls::read_calls;
+use nebula::results::read_calls;
 use nebula::runtime::{CallError, CallInput, ColdFunction, Limits, NativeFunction, Runtime, WasmFunction};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -446,7 +446,7 @@ async fn the_server_answers_each_hostile_guest_and_keeps_serving() {
         c.suite_root = Some(suite.root.clone());
     });
     let mut good = 0usize;
-    let mut check_good = |r: nebula::server::client::Reply, after: &str| {
+    let mut check_good = |r: nebula::client::Reply, after: &str| {
         assert_eq!((r.status, r.text().as_str()), (200, "ok"), "after {after}");
         good += 1;
     };

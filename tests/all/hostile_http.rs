@@ -277,7 +277,7 @@ async fn concurrent_uploads_of_one_name_leave_one_intact_module() {
     for m in modules.clone() {
         let url = s.url.clone();
         tasks.push(tokio::spawn(async move {
-            nebula::server::client::send(
+            nebula::client::send(
                 &url,
                 Method::PUT,
                 "/functions/race",
@@ -294,7 +294,7 @@ async fn concurrent_uploads_of_one_name_leave_one_intact_module() {
         tokio::spawn(async move {
             let mut statuses = Vec::new();
             for _ in 0..20 {
-                let r = nebula::server::client::send(&url, Method::POST, "/functions/race/invoke", &[], "")
+                let r = nebula::client::send(&url, Method::POST, "/functions/race/invoke", &[], "")
                     .await
                     .unwrap();
                 statuses.push((r.status, r.text()));

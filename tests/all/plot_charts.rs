@@ -7,9 +7,10 @@
 use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
-use nebula::plot::inputs::InputKind;
 use nebula::plot::style::{runtime_color, HEIGHT, LABEL_PX, PANEL_TITLE_PX, WIDTH};
-use nebula::plot::{draw_data, read_manifest, RunData, CHARTS, PLOTS_DIR};
+use nebula::plot::{draw_data, read_manifest, CHARTS, PLOTS_DIR};
+use nebula::results::InputKind;
+use nebula::results::RunData;
 use plotters::style::RGBColor;
 use std::path::Path;
 
@@ -132,7 +133,7 @@ fn one_scale_per_chart_said_on_every_axis() {
     assert!(text.iter().any(|l| l == "10⁴"), "{text:?}");
 
     // beta alone spans 10x: every axis linear, in one unit named in the label.
-    let mut data = RunData::load(&dir).expect("load");
+    let mut data = nebula::export::load_run(&dir).expect("load");
     data.summary.retain(|s| s.function == "beta");
     data.calls.retain(|c| c.function == "beta");
     let out = tmp.path().join("beta");
@@ -156,7 +157,7 @@ fn input_axes_say_what_the_input_is() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("run");
     write_run(&dir, "fixture-inputs", Spec::default());
-    let mut data = RunData::load(&dir).expect("load");
+    let mut data = nebula::export::load_run(&dir).expect("load");
     // alpha's n is KiB of data, as sha256's is in the suite.
     label_alpha(&mut data, "Data size", Some(1024.0));
     let out = tmp.path().join("bytes");
@@ -177,7 +178,7 @@ fn input_axes_say_what_the_input_is() {
         .summary
         .iter()
         .filter(|s| s.function == "alpha" && s.input == "10")
-        .map(|s| nebula::export::SummaryRow {
+        .map(|s| nebula::results::SummaryRow {
             input: "0".into(),
             ..s.clone()
         })
@@ -207,7 +208,7 @@ fn the_panels_of_a_chart_share_one_description_size() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("run");
     write_run(&dir, "fixture-desc", Spec::default());
-    let mut data = RunData::load(&dir).expect("load");
+    let mut data = nebula::export::load_run(&dir).expect("load");
     // Too long for alpha's panel: it shrinks, and beta's short "Input" with it.
     label_alpha(&mut data, "n (index of the Fibonacci number computed)", None);
     let out = tmp.path().join("long");
@@ -247,7 +248,7 @@ fn estimated_energy_says_so_on_every_energy_axis() {
         assert!(text.iter().any(|l| l == label), "{chart} lacks {label}: {text:?}");
     }
     // Measured energy is not called an estimate.
-    let mut data = RunData::load(&dir).expect("load");
+    let mut data = nebula::export::load_run(&dir).expect("load");
     if let Some(m) = data.meta.as_mut() {
         m.energy.label = "measured".into();
         m.energy.source = "powercap".into();
@@ -314,7 +315,7 @@ fn a_run_labels_its_input_axes_from_its_own_metadata_wherever_it_is_read() {
         serde_json::from_str(&std::fs::read_to_string(&path).expect("metadata")).expect("json");
     meta["inputs"] = serde_json::json!({ "alpha": { "label": "Data size", "unit": "KiB" } });
     std::fs::write(&path, meta.to_string()).expect("write");
-    let data = RunData::load(&dir).expect("load");
+    let data = nebula::export::load_run(&dir).expect("load");
     let alpha = data.input_kind("alpha");
     assert_eq!(
         (alpha.label.as_str(), alpha.bytes_per_unit),

@@ -167,11 +167,11 @@ fn a_partial_run_and_cells_of_one_run_only_are_pointed_out() {
     );
     let whole = write_compare(&da, &da, Some(&tmp.path().join("self"))).expect("compare");
     assert_eq!(whole.coverage, Vec::<String>::new());
-    let mut meta = nebula::experiment::metadata::read(&db).unwrap();
-    meta.status = "interrupted".into();
+    let mut meta = nebula::results::metadata::read(&db).unwrap();
+    meta.status = nebula::results::Status::Interrupted;
     meta.windows_done = 7;
     meta.windows_planned = 50;
-    nebula::experiment::metadata::write(&db, &meta).unwrap();
+    nebula::results::metadata::write(&db, &meta).unwrap();
     let c = write_compare(&da, &db, None).expect("compare");
     assert_eq!(c.rows.len(), 10, "the wasm and native cells at c1");
     assert_eq!(

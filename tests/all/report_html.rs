@@ -7,11 +7,10 @@
 use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
-use nebula::experiment::baseline::Baseline;
-use nebula::experiment::metadata::{self, Metadata, ModelCoefficients};
-use nebula::experiment::provenance::ModuleFile;
-use nebula::plot::{read_manifest, RunData};
+use nebula::plot::read_manifest;
 use nebula::report::format::esc;
+use nebula::results::metadata::{self, Metadata, ModelCoefficients};
+use nebula::results::metadata::{Baseline, ModuleFile};
 use std::path::Path;
 
 #[test]
@@ -52,7 +51,7 @@ fn report_is_self_contained_and_complete() {
     assert!(html.contains("Test CPU &lt;model&gt;"));
     assert!(html.contains("ESTIMATE"));
     // One summary row per cell.
-    let data = RunData::load(&dir).expect("load");
+    let data = nebula::export::load_run(&dir).expect("load");
     let rows = html
         .split("id=\"summary-table\"")
         .nth(1)
@@ -73,7 +72,7 @@ fn markdown_table_has_a_row_per_comparison() {
             ..Spec::default()
         },
     );
-    let data = RunData::load(&dir).expect("load");
+    let data = nebula::export::load_run(&dir).expect("load");
     let md = nebula::report::markdown(&data);
     let table_rows = md.lines().filter(|l| l.starts_with("| ")).count();
     assert_eq!(table_rows, data.comparison.len() + 1, "{md}");
@@ -136,7 +135,7 @@ fn intervals_are_written_one_way_with_one_unit_per_column() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("run");
     write_run(&dir, "fixture-intervals", Spec::default());
-    let data = RunData::load(&dir).expect("load");
+    let data = nebula::export::load_run(&dir).expect("load");
     let md = nebula::report::markdown(&data);
     // The confidence level is stated once, above the table, not in every header.
     assert_eq!(md.matches("95%").count(), 1, "{md}");
@@ -212,13 +211,13 @@ fn module(build: &str, sha: &str, bytes: u64) -> ModuleFile {
         path: format!("/fixture/functions/target/alpha.{build}"),
         bytes,
         sha256: sha.into(),
-        hashed_at: "2026-01-01T00:00:00.000Z".into(),
+        hashed_at: "2026-01-01T00:00:00.000Z".parse().unwrap(),
     }
 }
 
 fn baseline(at: &str, watts: f64, session: &str, in_use: bool) -> Baseline {
     Baseline {
-        measured_at: at.into(),
+        measured_at: at.parse().unwrap(),
         watts,
         duration_s: 2.0,
         session: session.into(),

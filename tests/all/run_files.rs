@@ -9,9 +9,8 @@ use crate::common;
 use crate::fixture_run;
 
 use fixture_run::{write_run, Spec};
-use nebula::experiment::metadata;
-use nebula::export::summary::SummaryRow;
-use nebula::plot::RunData;
+use nebula::results::metadata;
+use nebula::results::SummaryRow;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -28,14 +27,14 @@ fn fixture(tmp: &Path, status: &str, windows_done: usize) -> PathBuf {
     let dir = tmp.join("run");
     write_run(&dir, "run-x", Spec::default());
     let mut m = metadata::read(&dir).unwrap();
-    m.status = status.into();
+    m.status = status.parse().unwrap();
     m.windows_done = windows_done;
     metadata::write(&dir, &m).unwrap();
     dir
 }
 
 fn load_err(dir: &Path) -> String {
-    match RunData::load(dir) {
+    match nebula::export::load_run(dir) {
         Ok(_) => panic!("{} loaded", dir.display()),
         Err(e) => format!("{e:#}"),
     }
@@ -45,11 +44,11 @@ fn load_err(dir: &Path) -> String {
 fn an_empty_summary_is_recomputed_from_the_calls() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = fixture(tmp.path(), "complete", 10);
-    let written: Vec<SummaryRow> = nebula::plot::data::read_rows(&dir.join("summary.csv")).unwrap();
+    let written: Vec<SummaryRow> = nebula::results::files::read_rows(&dir.join("summary.csv")).unwrap();
     assert!(!written.is_empty());
     std::fs::write(dir.join("summary.csv"), b"").unwrap();
     std::fs::write(dir.join("comparison.csv"), b"").unwrap();
-    let data = RunData::load(&dir).unwrap();
+    let data = nebula::export::load_run(&dir).unwrap();
     let cells = |rows: &[SummaryRow]| -> Vec<(String, usize)> {
         rows.iter().map(|r| (r.cell.clone(), r.n)).collect()
     };
@@ -65,16 +64,16 @@ fn a_summary_of_fewer_calls_than_calls_csv_holds_is_recomputed() {
     // and is killed before it rewrites it. The report and charts showed the old figures.
     let tmp = tempfile::tempdir().unwrap();
     let dir = fixture(tmp.path(), "running", 10);
-    let all = nebula::export::read_calls(&dir.join("calls.csv")).unwrap();
+    let all = nebula::results::read_calls(&dir.join("calls.csv")).unwrap();
     let early: Vec<_> = all.iter().filter(|c| c.repetition < 2).cloned().collect();
-    nebula::export::write_calls(&dir.join("calls.csv"), &early).unwrap();
+    nebula::results::write_calls(&dir.join("calls.csv"), &early).unwrap();
     let m = metadata::read(&dir).unwrap();
     nebula::experiment::finish::finish(&dir, &m, false).unwrap();
-    let stale: Vec<SummaryRow> = nebula::plot::data::read_rows(&dir.join("summary.csv")).unwrap();
+    let stale: Vec<SummaryRow> = nebula::results::files::read_rows(&dir.join("summary.csv")).unwrap();
     assert_eq!(stale[0].n, 2 * fixture_run::CALLS as usize);
-    nebula::export::write_calls(&dir.join("calls.csv"), &all).unwrap();
+    nebula::results::write_calls(&dir.join("calls.csv"), &all).unwrap();
 
-    let data = RunData::load(&dir).unwrap();
+    let data = nebula::export::load_run(&dir).unwrap();
     let full = nebula::export::summarize_cells(&all, nebula::stats::DEFAULT_RESAMPLES, 42);
     let stats = |rows: &[SummaryRow]| -> Vec<(String, usize, Option<f64>, Option<f64>)> {
         rows.iter()
@@ -110,10 +109,13 @@ fn a_summary_of_fewer_calls_than_calls_csv_holds_is_recomputed() {
     // A summary of these very calls is read as it is, not recomputed.
     let m = metadata::read(&dir).unwrap();
     nebula::experiment::finish::finish(&dir, &m, false).unwrap();
-    let mut written: Vec<SummaryRow> = nebula::plot::data::read_rows(&dir.join("summary.csv")).unwrap();
+    let mut written: Vec<SummaryRow> = nebula::results::files::read_rows(&dir.join("summary.csv")).unwrap();
     written[0].wall_median_ns = Some(1.0);
-    nebula::export::write_csv(&dir.join("summary.csv"), &written).unwrap();
-    assert_eq!(RunData::load(&dir).unwrap().summary[0].wall_median_ns, Some(1.0));
+    nebula::results::write_csv(&dir.join("summary.csv"), &written).unwrap();
+    assert_eq!(
+        nebula::export::load_run(&dir).unwrap().summary[0].wall_median_ns,
+        Some(1.0)
+    );
 }
 
 #[test]
@@ -123,7 +125,7 @@ fn the_markdown_table_of_a_partial_run_or_differing_outputs_says_so() {
     let mut m = metadata::read(&dir).unwrap();
     m.windows_planned = 105;
     metadata::write(&dir, &m).unwrap();
-    let md = nebula::report::markdown(&RunData::load(&dir).unwrap());
+    let md = nebula::report::markdown(&nebula::export::load_run(&dir).unwrap());
     assert!(
         md.contains(
             "**PARTIAL RUN (interrupted): 40 of 105 windows measured; the figures cover only those.**"
@@ -134,17 +136,17 @@ fn the_markdown_table_of_a_partial_run_or_differing_outputs_says_so() {
 
     let done = tmp.path().join("done");
     write_run(&done, "run-y", Spec::default());
-    let mut calls = nebula::export::read_calls(&done.join("calls.csv")).unwrap();
+    let mut calls = nebula::results::read_calls(&done.join("calls.csv")).unwrap();
     for c in calls
         .iter_mut()
         .filter(|c| c.function == "beta" && c.input == "large" && c.runtime == "native")
     {
         c.output_digest = "other".into();
     }
-    nebula::export::write_calls(&done.join("calls.csv"), &calls).unwrap();
+    nebula::results::write_calls(&done.join("calls.csv"), &calls).unwrap();
     let m = metadata::read(&done).unwrap();
     nebula::experiment::finish::finish(&done, &m, false).unwrap();
-    let md = nebula::report::markdown(&RunData::load(&done).unwrap());
+    let md = nebula::report::markdown(&nebula::export::load_run(&done).unwrap());
     assert!(!md.contains("PARTIAL RUN"), "{md}");
     assert!(
         md.contains("**OUTPUTS DIFFER between runtimes for beta(large)**"),
@@ -195,7 +197,7 @@ fn an_empty_or_headerless_calls_csv_is_an_error_naming_it() {
     std::fs::write(dir.join("calls.csv"), format!("{header}\n")).unwrap();
     std::fs::write(dir.join("summary.csv"), b"").unwrap();
     std::fs::write(dir.join("comparison.csv"), b"").unwrap();
-    let data = RunData::load(&dir).unwrap();
+    let data = nebula::export::load_run(&dir).unwrap();
     assert!(data.calls.is_empty() && data.summary.is_empty());
 }
 
@@ -218,7 +220,7 @@ fn a_file_cut_short_by_a_kill_points_to_resume() {
         );
         std::fs::write(&path, whole).unwrap();
     }
-    assert!(RunData::load(&dir).is_ok());
+    assert!(nebula::export::load_run(&dir).is_ok());
 }
 
 fn csv_lines(path: &Path) -> Vec<String> {
@@ -290,7 +292,7 @@ fn a_run_interrupted_before_its_first_window_leaves_csv_headers_and_resume_keeps
         );
         assert!(lines.len() > 1, "{file} has rows after the resume");
     }
-    let rows = nebula::export::read_calls(&dir.join("calls.csv")).unwrap();
+    let rows = nebula::results::read_calls(&dir.join("calls.csv")).unwrap();
     assert_eq!(
         rows.iter()
             .map(|r| (r.cell.clone(), r.repetition))

@@ -10,8 +10,8 @@ use crate::common;
 use crate::hostile_support;
 
 use hostile_support::*;
-use nebula::experiment::output::WindowRow;
-use nebula::export::calls::read_calls;
+use nebula::results::read_calls;
+use nebula::results::WindowRow;
 use serde_json::Value;
 use sha2::Digest;
 use std::path::{Path, PathBuf};
@@ -477,7 +477,7 @@ fn the_recorded_commit_is_the_one_built_and_dirty_when_its_sources_were() {
         return;
     };
     let expected = format!("{head}{}", if status.is_empty() { "" } else { "-dirty" });
-    let recorded = nebula::experiment::metadata::Versions::current(Path::new("functions"));
+    let recorded = nebula::results::metadata::Versions::current(Path::new("functions"));
     assert_eq!(
         recorded.nebula_git_commit, expected,
         "the build's commit differs from the tree it was built from:\n{status}"

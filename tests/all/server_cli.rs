@@ -34,11 +34,7 @@ async fn serve_starts_serves_and_exits_0_on_sigterm() {
     let c = |m: Method, p: &str, h: &'static [(&'static str, &'static str)], b: Vec<u8>| {
         let url = url.clone();
         let p = p.to_string();
-        async move {
-            nebula::server::client::send(&url, m, &p, h, b)
-                .await
-                .expect("reply")
-        }
+        async move { nebula::client::send(&url, m, &p, h, b).await.expect("reply") }
     };
     assert_eq!(
         c(Method::PUT, "/functions/hi", &[], hello("hi")).await.status,

@@ -308,7 +308,7 @@ async fn a_full_server_answers_503_with_retry_after() {
         .map(|_| {
             let url = url.clone();
             tokio::spawn(async move {
-                nebula::server::client::send(&url, Method::POST, "/functions/loop/invoke", &[], "").await
+                nebula::client::send(&url, Method::POST, "/functions/loop/invoke", &[], "").await
             })
         })
         .collect();
@@ -352,14 +352,14 @@ async fn metrics_and_csv_count_every_call() {
     assert_eq!(s.put("b", hello("B"), None).await.status, 201);
     let trap = wat(r#"(module (func (export "_start") unreachable))"#);
     assert_eq!(s.put("t", trap, None).await.status, 201);
-    let a = nebula::server::drive(&s.url, "a", b"in", 4, 40)
+    let a = nebula::client::drive(&s.url, "a", b"in", 4, 40)
         .await
         .expect("drive");
     assert_eq!(a.len(), 40);
     assert!(a
         .iter()
         .all(|x| x.ok() && x.server_wall_ns.is_some() && x.energy_j.is_some()));
-    let b = nebula::server::drive(&s.url, "b", b"", 1, 7)
+    let b = nebula::client::drive(&s.url, "b", b"", 1, 7)
         .await
         .expect("drive");
     assert!(b.iter().all(|x| x.status == 200));
@@ -422,9 +422,9 @@ async fn metrics_and_csv_count_every_call() {
     assert!(rows
         .iter()
         .all(|r| r.run_id.starts_with("serve-") && r.wall_ns > 0));
-    assert!(rows
-        .iter()
-        .all(|r| r.energy_label == "estimated" && r.energy_gross_j.is_some()));
+    assert!(rows.iter().all(
+        |r| r.energy_label == Some(nebula::results::EnergyLabel::Estimated) && r.energy_gross_j.is_some()
+    ));
     assert!(rows
         .iter()
         .any(|r| r.function == "a" && r.input == "in" && r.cell == format!("a/in/wasm/c{}", r.concurrency)));
@@ -458,7 +458,7 @@ async fn graceful_shutdown_loses_no_row() {
         .map(|_| {
             let url = url.clone();
             tokio::spawn(async move {
-                nebula::server::client::send(&url, Method::POST, "/functions/busy/invoke", &[], "").await
+                nebula::client::send(&url, Method::POST, "/functions/busy/invoke", &[], "").await
             })
         })
         .collect();
@@ -501,7 +501,7 @@ async fn every_call_sees_fresh_memory() {
         (i32.store8 (i32.const 16) (i32.const 66))
         (i32.store8 (i32.const 65600) (i32.const 5))))"#);
     assert_eq!(s.put("fresh", m, None).await.status, 201);
-    let samples = nebula::server::drive(&s.url, "fresh", b"", 4, 200)
+    let samples = nebula::client::drive(&s.url, "fresh", b"", 4, 200)
         .await
         .expect("drive");
     assert_eq!(samples.len(), 200);

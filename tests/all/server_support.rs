@@ -2,9 +2,9 @@
 //! CSV, requests, the CSV's rows and a Prometheus text parser.
 #![allow(dead_code)]
 
-use nebula::record::CallRow;
+use nebula::client::{self, Reply};
+use nebula::results::call::CallRow;
 use nebula::runtime::Limits;
-use nebula::server::client::{self, Reply};
 use nebula::server::{spawn_local_server, LocalServer, Meter, ServerConfig};
 use nebula::units::Joules;
 use std::collections::BTreeMap;

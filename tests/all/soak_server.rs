@@ -8,7 +8,7 @@ use crate::hostile_support;
 use crate::server_support;
 
 use hostile_support::{corpus_wasm, fd_count, rss_bytes, thread_count};
-use nebula::server::client;
+use nebula::client;
 use server_support::{parse_prometheus, value, Method};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

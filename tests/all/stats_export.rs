@@ -1,9 +1,9 @@
 //! `summary.csv`, `comparison.csv` and `calls.csv` from hand-built call rows with known values.
 
-use nebula::export::{
-    compare_cells, read_calls, summarize_cells, write_calls, write_comparison, write_summary,
-};
-use nebula::record::CallRow;
+use nebula::energy::Split;
+use nebula::export::{compare_cells, summarize_cells, write_comparison, write_summary};
+use nebula::results::call::{CallRow, EnergyLabel};
+use nebula::results::{read_calls, write_calls};
 
 const RESAMPLES: usize = 1000;
 const SEED: u64 = 42;
@@ -26,8 +26,8 @@ fn call(function: &str, input: &str, runtime: &str, rep: u32, wall_ns: u64, ener
         energy_gross_j: Some(energy_j),
         energy_net_j: Some(energy_j / 2.0),
         energy_source: "model".into(),
-        energy_label: "estimated".into(),
-        energy_split: "direct".into(),
+        energy_label: Some(EnergyLabel::Estimated),
+        energy_split: Some(Split::Direct),
         window_id: u64::from(rep),
         calls_in_window: 1,
         exit_code: Some(0),
@@ -289,7 +289,7 @@ fn net_energy_within_the_idle_noise_is_flagged_not_passed_as_measured() {
     for (i, mj) in (0..10u32).zip(noise_mj) {
         let mut noisy = call("f", "1", "native", i, 1000, 1.0);
         noisy.energy_net_j = Some(mj * 1e-3);
-        noisy.energy_label = "measured".into();
+        noisy.energy_label = Some(EnergyLabel::Measured);
         rows.push(noisy);
         let mut clear = call("f", "1", "wasm", i, 1000, 1.0);
         clear.energy_net_j = Some(0.5 + 0.01 * f64::from(i));

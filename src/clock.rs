@@ -1,4 +1,5 @@
-//! CPU time of the calling thread, the whole process and its waited-for children.
+//! Clocks: CPU time of the calling thread, the whole process and its waited-for children, and
+//! the monotonic clock. A leaf: the runtimes, the energy sources and the server read it.
 //!
 //! Totals come from the kernel's CPU clocks (`clock_gettime`), which are exact to the
 //! nanosecond, including the slice the thread is running now. `getrusage` alone is not enough
@@ -10,8 +11,22 @@
 //! read once per call, when it stops, and the next call on the thread starts from that
 //! reading: in a VM each system call costs about 0.6 us, a visible share of a 9 us call.
 
-use crate::runtime::CpuTime;
+use serde::Serialize;
 use std::time::Duration;
+
+/// User and system CPU time. Their sum is exact (the thread's or the child's CPU clock); the
+/// split between them is the kernel's, sampled at scheduler ticks (see the module doc).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct CpuTime {
+    pub user: Duration,
+    pub system: Duration,
+}
+
+impl CpuTime {
+    pub fn total(self) -> Duration {
+        self.user + self.system
+    }
+}
 
 fn timeval(tv: libc::timeval) -> Duration {
     let secs = u64::try_from(tv.tv_sec).unwrap_or(0);
@@ -126,7 +141,7 @@ fn split(total: Duration, basis: CpuTime) -> CpuTime {
 
 /// CPU time of the whole process (its CPU clock: all threads, exact) and of the children it
 /// has waited for (their `rusage`, complete once they are reaped): what
-/// [`crate::energy::Reading`] carries.
+/// the energy sources' readings carry.
 pub fn process_and_children_cpu() -> Duration {
     process_cpu_clock() + rusage(libc::RUSAGE_CHILDREN).total()
 }

@@ -1,16 +1,15 @@
-//! A keep-alive HTTP/1.1 load generator (hyper's connection API, one connection per concurrent
-//! client) and an in-process server for experiments and benchmarks. The orchestrator calls
-//! [`spawn_local_server`] (or uses a given URL) and [`drive`] at each concurrency level.
+//! A keep-alive HTTP/1.1 load generator: one connection per concurrent client, a fixed number
+//! of requests (or a time limit), one [`ClientSample`] per request with the server's own figures
+//! from its `x-nebula-call` header; a [`Pool`] keeps connections open from run to run so that
+//! no measured window times a TCP handshake.
 
-use super::invoke::{call_header_pairs, parse_call_header, CALL_HEADER};
-use super::ServerConfig;
+use super::{authority, connect};
+use crate::server::invoke::{call_header_pairs, CALL_HEADER};
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
-use std::net::SocketAddr;
+use hyper::{Method, Request};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -217,34 +216,6 @@ pub async fn run_pooled(load: &Load, pool: &mut Pool) -> Result<Vec<ClientSample
     Ok(samples)
 }
 
-fn authority(base: &str) -> Result<String> {
-    let uri: Uri = base
-        .parse()
-        .with_context(|| format!("'{base}' is not a URL: write e.g. http://127.0.0.1:8080"))?;
-    if uri.scheme_str() != Some("http") {
-        bail!("'{base}': only http:// URLs are supported");
-    }
-    let a = uri
-        .authority()
-        .ok_or_else(|| anyhow!("'{base}' has no host:port"))?;
-    Ok(match a.port_u16() {
-        Some(_) => a.to_string(),
-        None => format!("{}:80", a.host()),
-    })
-}
-
-async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>> {
-    let stream = tokio::net::TcpStream::connect(authority)
-        .await
-        .with_context(|| format!("cannot connect to {authority}"))?;
-    stream.set_nodelay(true)?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(sender)
-}
-
 async fn connection_loop(
     load: &Load,
     authority: &str,
@@ -311,153 +282,6 @@ async fn connection_loop(
         out.push(sample);
     }
     Ok((out, sender))
-}
-
-/// A whole response.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: hyper::HeaderMap,
-    pub body: Bytes,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// One figure of the `x-nebula-call` header, e.g. `wall-ns`.
-    pub fn measure(&self, key: &str) -> Option<&str> {
-        parse_call_header(self.header(CALL_HEADER)?).get(key).copied()
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub fn json(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.body).with_context(|| format!("not JSON: {}", self.text()))
-    }
-}
-
-/// One request on a fresh connection.
-pub async fn send(
-    base: &str,
-    method: Method,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Bytes>,
-) -> Result<Reply> {
-    let authority = authority(base)?;
-    let mut s = connect(&authority).await?;
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(hyper::header::HOST, authority.as_str());
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = s.send_request(req.body(Full::new(body.into()))?).await?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await?.to_bytes();
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// `GET base+path` on a fresh connection: status and body.
-pub async fn get(base: &str, path: &str) -> Result<(u16, Bytes)> {
-    let r = send(base, Method::GET, path, &[], Bytes::new()).await?;
-    Ok((r.status, r.body))
-}
-
-/// A server running in this process on its own tokio runtime (its own worker threads and a
-/// blocking pool sized to `max_inflight`), on 127.0.0.1 with an ephemeral port.
-pub struct LocalServer {
-    pub addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<Result<()>>>,
-}
-
-impl LocalServer {
-    /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Graceful shutdown: finish the calls in flight, flush the CSV, join the thread.
-    pub fn stop(mut self) -> Result<()> {
-        self.finish()
-    }
-
-    fn finish(&mut self) -> Result<()> {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        match self.thread.take() {
-            Some(t) => t.join().map_err(|_| anyhow!("the server thread panicked"))?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for LocalServer {
-    fn drop(&mut self) {
-        if let Err(e) = self.finish() {
-            tracing::warn!("local server: {e:#}");
-        }
-    }
-}
-
-/// Start `nebula serve` in this process on 127.0.0.1:0; returns once it is ready to accept.
-pub fn spawn_local_server(config: ServerConfig) -> Result<LocalServer> {
-    let std_listener =
-        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port for the server")?;
-    std_listener.set_nonblocking(true)?;
-    let addr = std_listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<()>>();
-    let thread = std::thread::Builder::new()
-        .name("nebula-serve".into())
-        .spawn(move || -> Result<()> {
-            let rt = super::sched::server_runtime(config.io_workers, config.max_inflight, config.sched)?;
-            rt.block_on(async move {
-                let state = match tokio::task::spawn_blocking(move || super::AppState::build(config)).await {
-                    Ok(Ok(s)) => Arc::new(s),
-                    Ok(Err(e)) => {
-                        let msg = format!("{e:#}");
-                        let _ = ready_tx.send(Err(e));
-                        bail!("{msg}");
-                    }
-                    Err(e) => bail!("the start-up task failed: {e}"),
-                };
-                let listener = tokio::net::TcpListener::from_std(std_listener)?;
-                let _ = ready_tx.send(Ok(()));
-                super::serve_state(state, listener, async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-            })
-        })
-        .context("cannot start the server thread")?;
-    match ready_rx.recv() {
-        Ok(Ok(())) => Ok(LocalServer {
-            addr,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }),
-        Ok(Err(e)) => {
-            let _ = thread.join();
-            Err(e.context("the local server did not start"))
-        }
-        Err(_) => match thread.join() {
-            Ok(Err(e)) => Err(e.context("the local server did not start")),
-            _ => bail!("the local server did not start"),
-        },
-    }
 }
 
 #[cfg(test)]

@@ -4,24 +4,25 @@
 //! provenance of what was measured (the functions folder, each module file's SHA-256, the
 //! model's coefficients), every idle baseline measured, and the warnings the run printed.
 
-use super::baseline::Baseline;
-use super::provenance::ModuleFile;
+use super::call::DEFAULT_RUNTIMES;
 use crate::energy::model::{Model, CCF_AWS_MAX_WATTS_PER_VCPU, CCF_AWS_MIN_WATTS_PER_VCPU};
 use crate::energy::window::Meter;
 use crate::energy::SourceInfo;
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Metadata {
     pub run_id: String,
     pub name: String,
-    /// `running`, `complete` or `interrupted`.
-    pub status: String,
-    pub started: String,
-    pub ended: Option<String>,
-    pub resumed: Vec<String>,
+    pub status: Status,
+    pub started: Timestamp,
+    pub ended: Option<Timestamp>,
+    pub resumed: Vec<Timestamp>,
     pub machine: Machine,
     pub energy: EnergyMeta,
     pub versions: Versions,
@@ -64,7 +65,7 @@ impl Metadata {
     /// For a run that is not complete: how much of it was measured, e.g. "7 of 50 windows
     /// measured" (its `status` says why it is partial).
     pub fn partial(&self) -> Option<String> {
-        (self.status != "complete").then(|| {
+        (self.status != Status::Complete).then(|| {
             format!(
                 "{} of {} windows measured",
                 self.windows_done, self.windows_planned
@@ -72,10 +73,117 @@ impl Metadata {
         })
     }
 
+    /// The run's random seed from its config (42 when absent), as `finish` uses it.
+    pub fn seed(&self) -> u64 {
+        self.config_table()
+            .and_then(|t| t.get("seed").and_then(|v| v.as_integer()))
+            .map(|s| s as u64)
+            .unwrap_or(42)
+    }
+
+    /// The runtimes the run's config names (the default ones when it names none); `None` when
+    /// the recorded config does not parse.
+    pub fn runtimes(&self) -> Option<Vec<String>> {
+        let t = self.config_table()?;
+        match t.get("runtimes") {
+            None => Some(DEFAULT_RUNTIMES.iter().map(|r| r.to_string()).collect()),
+            Some(v) => v
+                .as_array()?
+                .iter()
+                .map(|r| r.as_str().map(str::to_string))
+                .collect(),
+        }
+    }
+
+    fn config_table(&self) -> Option<toml::Table> {
+        toml::from_str::<toml::Table>(&self.config_toml).ok()
+    }
+
     /// Print a warning about the run's data and keep it in `warnings`.
     pub fn warn(&mut self, w: String) {
         eprintln!("nebula: warning: {w}");
         self.warnings.push(w);
+    }
+}
+
+/// Where a run stands: being set up, measuring, or ended with every window (`complete`) or
+/// before (`interrupted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Starting,
+    Running,
+    Complete,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Complete => "complete",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Status, String> {
+        [
+            Status::Starting,
+            Status::Running,
+            Status::Complete,
+            Status::Interrupted,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| format!("`{s}` is not a run status (starting, running, complete, interrupted)"))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A time in metadata.json: UTC, written as RFC 3339 with milliseconds
+/// (`2026-12-04T20:17:14.123Z`); any RFC 3339 time reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        Timestamp(Utc::now())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = chrono::ParseError;
+    fn from_str(s: &str) -> Result<Timestamp, chrono::ParseError> {
+        DateTime::parse_from_rfc3339(s).map(|t| Timestamp(t.with_timezone(&Utc)))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse()
+            .map_err(|e| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 time: {e}")))
     }
 }
 
@@ -132,6 +240,38 @@ impl ModelCoefficients {
             default_busy_watts_per_vcpu: CCF_AWS_MAX_WATTS_PER_VCPU,
         }
     }
+}
+
+/// One idle measurement of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// When it was measured.
+    pub measured_at: Timestamp,
+    /// Average power over the measurement.
+    pub watts: f64,
+    /// How long it was measured, in seconds.
+    pub duration_s: f64,
+    /// `run` (before the first window) or `resume` (a check when the run was resumed).
+    pub session: String,
+    /// Whether net energy uses this one (exactly one baseline of a run is in use).
+    pub in_use: bool,
+}
+
+/// One module file of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleFile {
+    pub function: String,
+    /// `wasm` or `native`: the build this file is.
+    pub build: String,
+    /// The runtimes of the run that load this file.
+    pub runtimes: Vec<String>,
+    /// Absolute path.
+    pub path: String,
+    pub bytes: u64,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// When it was hashed: the run's start, or the resume that found it changed.
+    pub hashed_at: Timestamp,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -234,10 +374,6 @@ impl Versions {
 
 pub fn config_hash(toml: &str) -> String {
     crate::digest::sha256_hex(toml.as_bytes())
-}
-
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Write metadata.json atomically.

@@ -1,58 +1,86 @@
-//! The run's CSV files, written as the run goes: `calls.csv` (one row per call) and
-//! `windows.csv` (one row per energy window and domain, with the raw counter readings). Each
-//! window's rows are written together and flushed, so a killed run leaves whole windows up to
-//! its last one; `recover` drops a window cut short and tells `--resume` what is done (and
-//! rewrites both files with the current header, so a run begun by an older Nebula gains the
-//! newer columns, empty in its earlier rows). `docs/columns.md` describes every column.
+//! The run folder's CSV files on disk: every file gets its header line even with no rows;
+//! `calls.csv` and `windows.csv` are appended window by window as a run goes (each window's rows
+//! together, flushed), so a killed run leaves whole windows up to its last one; [`recover`]
+//! drops a window cut short and tells `--resume` what is done (and rewrites both files with the
+//! current header, so a run begun by an older Nebula gains the newer columns, empty in its
+//! earlier rows); whole files are read back as typed rows, a bad row named by file and line.
 
-use super::matrix::Visit;
-use crate::export::{header_line, with_header};
-use crate::record::CallRow;
-use anyhow::{Context, Result};
+use super::call::CallRow;
+use super::window::WindowRow;
+use anyhow::{anyhow, Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// One row of `windows.csv`: a window's energy in one domain, with its raw readings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WindowRow {
-    pub run_id: String,
-    pub window_id: u64,
-    pub cell: String,
-    pub function: String,
-    pub runtime: String,
-    pub input: String,
-    pub concurrency: u32,
-    pub repetition: u32,
-    pub start_unix_ns: u64,
-    pub duration_ns: u64,
-    pub calls: u32,
-    pub ok_calls: u32,
-    /// The window's whole energy (all domains of the source).
-    pub energy_j: Option<f64>,
-    pub energy_source: String,
-    /// `measured`, `estimated` or `unavailable` (the source failed to read).
-    pub energy_label: String,
-    pub idle_watts: Option<f64>,
-    pub domain: String,
-    pub raw_start: Option<u64>,
-    pub raw_end: Option<u64>,
-    pub domain_j: Option<f64>,
-    pub wrapped: bool,
-    pub missed_wrap_suspected: bool,
-    /// Process CPU time (self + children) over the window.
-    pub process_cpu_ns: u64,
-    /// CPU steal over the window, all CPUs added up, in ms (see `experiment::contention`).
-    #[serde(default)]
-    pub steal_ms: Option<f64>,
-    /// `steal_ms` divided by the window's wall time x CPUs.
-    #[serde(default)]
-    pub steal_fraction: Option<f64>,
-    /// The 1-minute load average when the window opened.
-    #[serde(default)]
-    pub load_avg_1m: Option<f64>,
+/// The header line of a CSV of `T` rows (the serde field names, with its line end). The `csv`
+/// crate writes a header only with the first row: a file with no rows would be empty, which
+/// pandas and R refuse; writing this line first gives every file its header.
+pub fn header_line<T: Serialize + Default>() -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(T::default()).context("cannot form a CSV header")?;
+    let bytes = w.into_inner().context("cannot form a CSV header")?;
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    Ok(bytes[..end].to_vec())
+}
+
+/// A CSV writer on `out` that has written the header line of `T` rows and writes none again.
+pub fn with_header<T: Serialize + Default, W: std::io::Write>(mut out: W) -> Result<csv::Writer<W>> {
+    out.write_all(&header_line::<T>()?)?;
+    Ok(csv::WriterBuilder::new().has_headers(false).from_writer(out))
+}
+
+/// Writes `rows` to `path` as CSV with a header row from the serde field names, written even
+/// when there are no rows.
+pub fn write_csv<T: Serialize + Default>(path: &Path, rows: &[T]) -> Result<()> {
+    let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = with_header::<T, _>(std::io::BufWriter::new(f))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    for r in rows {
+        w.serialize(r)
+            .with_context(|| format!("cannot write a row to {}", path.display()))?;
+    }
+    w.flush()
+        .with_context(|| format!("cannot flush {}", path.display()))?;
+    Ok(())
+}
+
+/// Rows of a CSV file; an empty file has none.
+pub fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    if std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false) {
+        return Ok(Vec::new());
+    }
+    let mut rd = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    rd.deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| anyhow!("{}: row {}: {e}", path.display(), i + 1)))
+        .collect()
+}
+
+/// Every row of `calls.csv` at `path`. A row that does not parse is an error naming the file,
+/// its line and the reason.
+pub fn read_calls(path: &Path) -> Result<Vec<CallRow>> {
+    let mut rd = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    rd.deserialize::<CallRow>()
+        .enumerate()
+        .map(|(i, row)| {
+            row.map_err(|e| {
+                // Line numbers are 1-based and count the header; fall back to the record index.
+                let line = e.position().map_or(i as u64 + 2, |p| p.line());
+                anyhow!("{}: line {line}: bad call row: {e}", path.display())
+            })
+        })
+        .collect()
+}
+
+/// Writes `rows` to `path` as `calls.csv` (headers from the field names), replacing the file.
+pub fn write_calls(path: &Path, rows: &[CallRow]) -> Result<()> {
+    write_csv(path, rows)
 }
 
 /// Appending writers for the two per-call files.
@@ -122,8 +150,9 @@ pub struct Recovered {
 }
 
 impl Recovered {
-    pub fn is_done(&self, cell_id: &str, v: Visit) -> bool {
-        self.done.contains(&(cell_id.to_string(), v.repetition))
+    /// Whether repetition `repetition` of cell `cell_id` has its whole window recorded.
+    pub fn is_done(&self, cell_id: &str, repetition: u32) -> bool {
+        self.done.contains(&(cell_id.to_string(), repetition))
     }
 }
 

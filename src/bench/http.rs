@@ -6,8 +6,8 @@
 //! against the bare measurement next to it in time: drift of the machine (a noisy neighbour
 //! on a virtual machine) then moves both sides of a ratio together.
 
-use super::client::{self, ClientSample, Load};
 use super::threads;
+use crate::client::{self, ClientSample, Load};
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use hyper::Method;

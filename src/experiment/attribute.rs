@@ -3,9 +3,9 @@
 //! net energy by subtracting the idle baseline over the call's share of the window; the kernel's
 //! energy from the marker readings where the source resolves it, else the kernel's CPU share.
 
-use super::window::{kernel_energy, net, split_by_cpu, split_mean, KernelEnergy, Meter};
-use super::{Split, WindowEnergy};
-use crate::record::CallRow;
+use crate::energy::window::{kernel_energy, net, split_by_cpu, split_mean, KernelEnergy, Meter};
+use crate::energy::{Split, WindowEnergy};
+use crate::results::call::CallRow;
 use crate::runtime::CallOutcome;
 use crate::units::Joules;
 
@@ -82,8 +82,8 @@ pub fn fill_row(row: &mut CallRow, meter: &Meter, e: &CallEnergy, window_id: u64
     row.energy_net_j = e.net.map(Joules::value);
     row.kernel_energy_j = e.kernel.map(Joules::value);
     row.energy_source = info.name.to_string();
-    row.energy_label = info.quality.as_str().to_string();
-    row.energy_split = e.split.as_str().to_string();
+    row.energy_label = Some(info.quality.into());
+    row.energy_split = Some(e.split);
     row.energy_domains = info.domains.join("+");
     row.window_id = window_id;
     row.calls_in_window = calls_in_window;
@@ -92,9 +92,10 @@ pub fn fill_row(row: &mut CallRow, meter: &Meter, e: &CallEnergy, window_id: u64
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::CpuTime;
     use crate::energy::model::Model;
     use crate::energy::{EnergySource, Reading, SourceInfo};
-    use crate::runtime::{CpuTime, Kernel, Phases, RuntimeKind};
+    use crate::runtime::{Kernel, Phases, RuntimeKind};
     use crate::units::Watts;
     use std::sync::Arc;
     use std::time::Duration;

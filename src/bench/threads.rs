@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn this_threads_cpu_grows_and_is_divided_per_request() {
-        use crate::energy::cpu::thread_cpu_clock;
+        use crate::clock::thread_cpu_clock;
         let before = snapshot();
         // Spin until this thread has had 30 ms of CPU (by its own CPU clock, not the wall
         // clock: a VM that takes the CPU away makes the spin longer, not the figure smaller).

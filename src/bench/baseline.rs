@@ -95,12 +95,10 @@ mod tests {
             .enable_all()
             .build()
             .expect("runtime");
-        let (status, body) = rt
-            .block_on(crate::server::client::get(&url, "/bare"))
-            .expect("GET /bare");
+        let (status, body) = rt.block_on(crate::client::get(&url, "/bare")).expect("GET /bare");
         assert_eq!((status, &body[..]), (200, BARE_BODY.as_bytes()));
         let (status, _) = rt
-            .block_on(crate::server::client::get(&url, "/functions"))
+            .block_on(crate::client::get(&url, "/functions"))
             .expect("GET /functions");
         assert_eq!(status, 404, "nothing but /bare");
         let names: Vec<String> = std::fs::read_dir("/proc/self/task")
@@ -109,9 +107,9 @@ mod tests {
             .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
             .collect();
         assert!(names.iter().any(|n| n.starts_with(THREAD_NAME)), "{names:?}");
-        assert_eq!(crate::server::threads::role(THREAD_NAME), "server-io");
+        assert_eq!(crate::bench::threads::role(THREAD_NAME), "server-io");
         drop(bare);
-        let after = rt.block_on(crate::server::client::get(&url, "/bare"));
+        let after = rt.block_on(crate::client::get(&url, "/bare"));
         assert!(after.is_err(), "stopped: {after:?}");
     }
 }

@@ -1,0 +1,325 @@
+//! A whole run folder read back: `calls.csv`, `windows.csv`, `summary.csv` and
+//! `comparison.csv` (stale ones left to be recomputed), `metadata.json` when present, and what
+//! each function's input is. Every reader of a run (charts, report, compare) starts here; a
+//! file that cannot be read is an error naming the file and the fix.
+
+use super::call::{label_str, CallRow};
+use super::comparison::ComparisonRow;
+use super::files::{header_line, read_calls, read_rows};
+use super::inputs::InputKind;
+use super::metadata::{self, Metadata, Status};
+use super::summary::SummaryRow;
+use super::window::WindowRow;
+use anyhow::{anyhow, Context, Result};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Which derived tables of a run folder must be computed again from its calls: missing, empty,
+/// or computed from other calls than `calls.csv` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stale {
+    pub summary: bool,
+    pub comparison: bool,
+}
+
+/// Every call's runtime is one of the run's; else an error naming the first row that is not.
+fn check_runtimes(calls: &[CallRow], runtimes: &[String], path: &Path) -> Result<()> {
+    for (i, c) in calls.iter().enumerate() {
+        if let Err(why) = c.runtime.check(runtimes) {
+            return Err(anyhow!(
+                "{}: line {}: {why}: the row does not belong to this run (its metadata.json \
+                 names the runtimes); remove it, or restore the file from a copy of the run",
+                path.display(),
+                i + 2
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Everything the charts and the report read from one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunData {
+    pub dir: PathBuf,
+    pub meta: Option<Metadata>,
+    pub calls: Vec<CallRow>,
+    pub windows: Vec<WindowRow>,
+    pub summary: Vec<SummaryRow>,
+    pub comparison: Vec<ComparisonRow>,
+    /// What each function's input is, for the input axes (from the suite manifest).
+    pub inputs: BTreeMap<String, InputKind>,
+}
+
+/// The rows of `summary.csv` or `comparison.csv`; `None` when the file is missing or has no rows
+/// (to be recomputed from the calls). A file that does not parse says it can be recomputed.
+fn read_derived<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let rows: Vec<T> = read_rows(path).map_err(|e| {
+        anyhow!(
+            "{e:#}; delete {} and it is recomputed from calls.csv",
+            path.display()
+        )
+    })?;
+    Ok((!rows.is_empty()).then_some(rows))
+}
+
+/// A calls.csv that is empty or does not start with its header is an error naming the file: an
+/// empty one means the run recorded no calls yet (or the file was emptied after it did).
+fn check_calls_start(path: &Path, meta: Option<&Metadata>) -> Result<()> {
+    let mut first = Vec::new();
+    {
+        use std::io::{BufRead, Read};
+        let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        std::io::BufReader::new(f)
+            .take(64 << 10)
+            .read_until(b'\n', &mut first)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    let first = String::from_utf8_lossy(&first);
+    let first = first.trim();
+    let header = header_line::<CallRow>()?;
+    let header = String::from_utf8_lossy(&header);
+    let first_column = header.split(',').next().unwrap_or("run_id");
+    if first.is_empty() {
+        let windows = meta.map_or(0, |m| m.windows_done);
+        if windows > 0 {
+            return Err(emptied(path, windows));
+        }
+        return Err(anyhow!(
+            "{} is empty: the run recorded no calls yet (it stopped before its first window, or \
+             has not finished one); wait for it, or finish it with `nebula run --resume {}`",
+            path.display(),
+            path.parent().unwrap_or(Path::new(".")).display()
+        ));
+    }
+    if first.split(',').next() != Some(first_column) {
+        let shown: String = first.chars().take(40).collect();
+        return Err(anyhow!(
+            "{} has no header line (it begins '{shown}', not '{first_column},...'): it is not a \
+             calls.csv that Nebula wrote, or was damaged; restore it from a copy of the run",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The error for a calls.csv without rows in a run that recorded `windows` windows.
+fn emptied(path: &Path, windows: usize) -> anyhow::Error {
+    anyhow!(
+        "{} has no calls although the run recorded {windows} windows: the file was emptied or \
+         replaced; restore it from a copy of the run (the charts and report need the calls)",
+        path.display()
+    )
+}
+
+/// A run's calls.csv or windows.csv that does not parse, said with its fix: where the file ends
+/// in a row cut short (a run killed while writing), `--resume` drops that row and finishes.
+fn cut_short(e: anyhow::Error, path: &Path, meta: Option<&Metadata>) -> anyhow::Error {
+    let ends_cut = std::fs::read(path)
+        .map(|b| b.last().is_some_and(|&c| c != b'\n'))
+        .unwrap_or(false);
+    match (ends_cut, path.parent()) {
+        (true, Some(dir)) if meta.is_some_and(|m| m.status != Status::Complete) => anyhow!(
+            "{e:#}; the file ends in a row cut short: `nebula run --resume {}` repairs a run cut short",
+            dir.display()
+        ),
+        (true, _) => anyhow!(
+            "{e:#}; the file ends in a row cut short (was the process writing it killed?): remove \
+             that last partial line"
+        ),
+        (false, _) => e,
+    }
+}
+
+/// Calls and ok calls per cell (function, input, runtime, concurrency) of calls.csv, to tell
+/// whether `summary.csv` and `comparison.csv` were computed from these calls.
+struct Counts(BTreeMap<(String, String, String, u32), (usize, usize)>);
+
+impl Counts {
+    fn of(calls: &[CallRow]) -> Counts {
+        let mut m: BTreeMap<(String, String, String, u32), (usize, usize)> = BTreeMap::new();
+        for c in calls {
+            let key = (
+                c.function.clone(),
+                c.input.clone(),
+                c.runtime.to_string(),
+                c.concurrency,
+            );
+            let e = m.entry(key).or_default();
+            e.0 += 1;
+            e.1 += usize::from(c.ok);
+        }
+        Counts(m)
+    }
+
+    /// Every cell of the calls has a summary row with its ok calls (`n`) and failed calls
+    /// (`errors`), and no other row.
+    fn match_summary(&self, rows: &[SummaryRow]) -> bool {
+        rows.len() == self.0.len()
+            && rows.iter().all(|s| {
+                let key = (
+                    s.function.clone(),
+                    s.input.clone(),
+                    s.runtime.clone(),
+                    s.concurrency,
+                );
+                self.0.get(&key) == Some(&(s.n + s.errors, s.n))
+            })
+    }
+
+    /// Every (function, input, concurrency) of the calls has a comparison row with the ok calls
+    /// of each runtime, and no other row.
+    fn match_comparison(&self, rows: &[ComparisonRow]) -> bool {
+        let ok = |c: &ComparisonRow, rt: &str| {
+            let key = (c.function.clone(), c.input.clone(), rt.to_string(), c.concurrency);
+            self.0.get(&key).map_or(0, |v| v.1)
+        };
+        let groups: std::collections::BTreeSet<(&str, &str, u32)> =
+            self.0.keys().map(|k| (k.0.as_str(), k.1.as_str(), k.3)).collect();
+        rows.len() == groups.len()
+            && rows.iter().all(|c| {
+                groups.contains(&(c.function.as_str(), c.input.as_str(), c.concurrency))
+                    && (ok(c, "wasm"), ok(c, "native"), ok(c, "wasm-cold"))
+                        == (c.n_wasm, c.n_native, c.n_cold)
+            })
+    }
+}
+
+impl RunData {
+    /// Reads a results directory. `calls.csv` is required; the rest is optional. `summary` and
+    /// `comparison` hold their files' rows when those were computed from these calls, and are
+    /// empty where [`Stale`] says they must be computed again (`export::load_run` does).
+    pub fn read(dir: &Path) -> Result<(RunData, Stale)> {
+        let calls_path = dir.join("calls.csv");
+        if !dir.exists() {
+            return Err(anyhow!(
+                "{} does not exist: give a results folder (e.g. results/NAME-YYYYMMDD-HHMMSS-XXXXXX)",
+                dir.display()
+            ));
+        }
+        if !dir.is_dir() {
+            return Err(anyhow!(
+                "{} is not a folder: give a results folder (e.g. results/NAME-YYYYMMDD-HHMMSS-XXXXXX)",
+                dir.display()
+            ));
+        }
+        if !calls_path.exists() {
+            return Err(anyhow!(
+                "{} has no calls.csv: is it a Nebula results directory?",
+                dir.display()
+            ));
+        }
+        let meta = if dir.join("metadata.json").exists() {
+            Some(metadata::read(dir)?)
+        } else {
+            None
+        };
+        check_calls_start(&calls_path, meta.as_ref())?;
+        let calls = read_calls(&calls_path).map_err(|e| cut_short(e, &calls_path, meta.as_ref()))?;
+        if let Some(n) = meta
+            .as_ref()
+            .map(|m| m.windows_done)
+            .filter(|&n| n > 0 && calls.is_empty())
+        {
+            return Err(emptied(&calls_path, n));
+        }
+        if let Some(runtimes) = meta.as_ref().and_then(Metadata::runtimes) {
+            check_runtimes(&calls, &runtimes, &calls_path)?;
+        }
+        let windows = match dir.join("windows.csv") {
+            p if p.exists() => read_rows(&p).map_err(|e| cut_short(e, &p, meta.as_ref()))?,
+            _ => Vec::new(),
+        };
+        // A summary with no rows (a run stopped before its first window, or a file emptied) is
+        // stale, like a missing one; so is one that counts other calls than calls.csv holds
+        // (written when a run was interrupted, then a resume added windows and was killed before
+        // it rewrote it): its figures would not be those of the calls. A comparison is stale
+        // with its summary.
+        let counts = Counts::of(&calls);
+        let summary =
+            read_derived::<SummaryRow>(&dir.join("summary.csv"))?.filter(|rows| counts.match_summary(rows));
+        let comparison = match summary {
+            Some(_) => read_derived::<ComparisonRow>(&dir.join("comparison.csv"))?
+                .filter(|rows| counts.match_comparison(rows)),
+            None => None,
+        };
+        let stale = Stale {
+            summary: summary.is_none(),
+            comparison: comparison.is_none(),
+        };
+        let inputs = super::inputs::of_run(meta.as_ref());
+        let data = RunData {
+            dir: dir.to_path_buf(),
+            meta,
+            calls,
+            windows,
+            summary: summary.unwrap_or_default(),
+            comparison: comparison.unwrap_or_default(),
+            inputs,
+        };
+        Ok((data, stale))
+    }
+
+    /// The run's random seed (its config's; 42 when it has none), as `finish` uses it.
+    pub fn seed(&self) -> u64 {
+        self.meta.as_ref().map_or(42, Metadata::seed)
+    }
+
+    /// The run's id (metadata, else the first call, else the directory name).
+    pub fn run_id(&self) -> String {
+        self.meta
+            .as_ref()
+            .map(|m| m.run_id.clone())
+            .or_else(|| self.calls.first().map(|c| c.run_id.clone()))
+            .unwrap_or_else(|| {
+                self.dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+    }
+
+    /// (label, source) of the run's energy: from the metadata, else from the calls.
+    pub fn energy_kind(&self) -> (String, String) {
+        match &self.meta {
+            Some(m) => (m.energy.label.clone(), m.energy.source.clone()),
+            None => {
+                let first = self.calls.iter().find(|c| c.energy_label.is_some());
+                first
+                    .map(|c| (label_str(c.energy_label).to_string(), c.energy_source.clone()))
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    /// True when the run's energy is a model estimate.
+    pub fn energy_estimated(&self) -> bool {
+        self.energy_kind().0 != "measured"
+    }
+
+    /// Functions in alphabetical order.
+    pub fn functions(&self) -> Vec<String> {
+        let mut f: Vec<String> = self.summary.iter().map(|s| s.function.clone()).collect();
+        f.sort();
+        f.dedup();
+        f
+    }
+
+    /// The lowest concurrency level of the run (the one single-level charts show).
+    pub fn base_concurrency(&self) -> u32 {
+        self.summary.iter().map(|s| s.concurrency).min().unwrap_or(1)
+    }
+
+    /// What function `f`'s input is (the generic "Input n" when the suite does not say).
+    pub fn input_kind(&self, f: &str) -> InputKind {
+        self.inputs.get(f).cloned().unwrap_or_default()
+    }
+
+    /// Whether any summary row has a net energy (a baseline was measured).
+    pub fn has_net_energy(&self) -> bool {
+        self.summary.iter().any(|s| s.energy_net_median_j.is_some())
+    }
+}
