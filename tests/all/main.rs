@@ -1,6 +1,8 @@
 //! Nebula's integration tests, one binary (one link against wasmtime): one module per area,
 //! the shared support code as modules (`common`, `hostile_support`, `server_support`, `fixture_run`).
-//! Run one area with `cargo test --release --test all -- AREA::`.
+//! Run one area with `cargo test --release --test all -- AREA::`. Tests unwrap freely: a failed
+//! unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used)]
 
 // Support code shared by the areas.
 mod common;
