@@ -12,7 +12,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// `bytes` as lowercase hex, two digits a byte. A table lookup per nibble: the served call's
 /// record digests every output, and `hex::encode`'s char-by-char collect was a visible part
-/// of a small call's server time (see docs/benchmarks.md, session 11).
+/// of a small call's server time, 2 % of the call pool's (docs/benchmarks.md, "Choices in
+/// the server").
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

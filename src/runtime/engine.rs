@@ -68,7 +68,8 @@ impl WasmHost {
             // Reset the first MiBs of a reused slot in place (restoring the image) instead of
             // madvise: no TLB shootdown across threads, no page faults on reuse; with
             // PAGEMAP_SCAN (Linux 6.7+) only the pages the call dirtied are reset.
-            // See docs/benchmarks.md (HTTP server) for the effect under load.
+            // A warm call then takes 0.4-0.55x of a bare wasmtime loop's time (docs/benchmarks.md,
+            // "Per-call latency of the runtimes").
             .linear_memory_keep_resident(KEEP_RESIDENT)
             .table_keep_resident(KEEP_RESIDENT)
             .pagemap_scan(wasmtime::Enabled::Auto);
