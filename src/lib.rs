@@ -21,5 +21,6 @@ pub mod results;
 pub mod runtime;
 pub mod server;
 pub mod stats;
+pub mod stdout;
 pub mod suite;
 pub mod units;

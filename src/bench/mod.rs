@@ -119,9 +119,14 @@ pub fn run(suite: &Suite, functions: &[String], n: usize) -> Result<Vec<Line>> {
 
 /// The table `nebula bench` prints, with the ratio of each runtime to its floor.
 pub fn print(lines: &[Line]) {
-    println!(
+    crate::outln!(
         "{:<14} {:<48} {:>7} {:>10} {:>10} {:>10}  vs floor",
-        "function", "runtime", "n", "p50", "p99", "min"
+        "function",
+        "runtime",
+        "n",
+        "p50",
+        "p99",
+        "min"
     );
     let mut floor = 0u64;
     for l in lines {
@@ -134,7 +139,7 @@ pub fn print(lines: &[Line]) {
             format!("{:.2}x", l.p50_ns as f64 / floor as f64)
         };
         let d = |n: u64| human_duration(Duration::from_nanos(n));
-        println!(
+        crate::outln!(
             "{:<14} {:<48} {:>7} {:>10} {:>10} {:>10}  {ratio}",
             l.function,
             l.what,

@@ -34,7 +34,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
     let suite = Suite::load_default()?;
     let lines = crate::bench::run(&suite, &a.functions, a.calls)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&lines)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&lines)?);
     } else {
         crate::bench::print(&lines);
     }

@@ -143,17 +143,17 @@ pub fn run(a: BenchHttpArgs) -> Result<ExitCode> {
     let rows = rt.block_on(bench::run(&plan))?;
     if a.json {
         for r in &rows {
-            println!("{}", serde_json::to_string(r)?);
+            crate::outln!("{}", serde_json::to_string(r)?);
         }
     } else {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        println!(
+        crate::outln!(
             "bench-http against {} ({} cores, load generator in the same {}):",
             plan.url,
             cores,
             if local.is_some() { "process" } else { "machine" }
         );
-        print!("{}", bench::table(&rows));
+        crate::out!("{}", bench::table(&rows));
     }
     if let Some((s, bare)) = local {
         drop(bare);

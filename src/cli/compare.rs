@@ -22,21 +22,21 @@ pub struct CompareArgs {
 pub fn run(a: CompareArgs) -> Result<ExitCode> {
     let c = report::write_compare(&a.run_a, &a.run_b, a.out.as_deref())?;
     for d in &c.differences {
-        eprintln!("warning: {d}: changes between the runs may come from this, not from the code");
+        crate::errln!("warning: {d}: changes between the runs may come from this, not from the code");
     }
     for c in &c.coverage {
-        eprintln!("warning: {c}");
+        crate::errln!("warning: {c}");
     }
-    println!("{}", c.energy_note);
-    print!("{}", report::compare::table(&c.rows));
-    println!("wrote {}", c.out.join("compare.csv").display());
+    crate::outln!("{}", c.energy_note);
+    crate::out!("{}", report::compare::table(&c.rows));
+    crate::outln!("wrote {}", c.out.join("compare.csv").display());
     match &c.chart {
         Ok(files) => {
             for f in files {
-                println!("wrote {}", f.display());
+                crate::outln!("wrote {}", f.display());
             }
         }
-        Err(e) => eprintln!("warning: no comparison chart: {e}"),
+        Err(e) => crate::errln!("warning: no comparison chart: {e}"),
     }
     Ok(ExitCode::SUCCESS)
 }

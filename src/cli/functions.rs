@@ -27,12 +27,15 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    crate::outln!(
         "{:<20} {:<5} {:<6} {:<10} input",
-        "function", "wasm", "native", "example"
+        "function",
+        "wasm",
+        "native",
+        "example"
     );
     let mut missing = false;
     for f in &suite.functions {
@@ -40,7 +43,7 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
         let n = suite.native_path(&f.name).is_file();
         missing |= !(w && n);
         let mark = |b: bool| if b { "yes" } else { "NO" };
-        println!(
+        crate::outln!(
             "{:<20} {:<5} {:<6} {:<10} {}",
             f.name,
             mark(w),
@@ -50,7 +53,7 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
         );
     }
     if missing {
-        println!("\nSome builds are missing: run scripts/build-functions.sh");
+        crate::outln!("\nSome builds are missing: run scripts/build-functions.sh");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,23 @@
-//! `nebula invoke`: run a suite function or any WASI command module, print its output and what
-//! one call (or each of `--repeat N` calls) measured; `--json` prints one record per call.
+//! `nebula invoke`: run a suite function or any WASI command module the way `time` runs a
+//! program: the guest's stdout and stderr pass through byte for byte, what one call (or each of
+//! `--repeat N` calls) measured goes to stderr (or `--output FILE`; `--json`: one record per
+//! call), and the exit status is the guest's (see [`CallError::exit_status`] for a call that
+//! failed otherwise).
 
 use super::energy_args::EnergyArgs;
 use crate::energy::auto::select;
 use crate::energy::window::Meter;
 use crate::experiment::attribute::{attribute, fill_row};
 use crate::results::call::{unix_now_ns, CallContext, CallRow};
-use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Limits, RuntimeKind, WasmHost};
+use crate::runtime::{
+    self, CallError, CallInput, CallOutcome, HostConfig, Limits, Preopen, RuntimeKind, WasmHost,
+};
 use crate::suite::Suite;
 use crate::units::{human_duration, parse_bytes, parse_duration};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -32,19 +38,23 @@ pub struct InvokeArgs {
     /// Number of calls.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub repeat: u32,
-    /// Print one JSON record per call instead of text.
+    /// Report one JSON record per call instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Write the report to this file instead of stderr.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// An argument for the module (repeatable).
     #[arg(long = "arg", allow_hyphen_values = true)]
     pub args: Vec<String>,
     /// An environment variable K=V for the module (repeatable).
     #[arg(long = "env", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
-    /// A read-only preopened directory HOST::GUEST (repeatable).
-    #[arg(long = "dir", value_parser = parse_dir)]
-    pub dirs: Vec<(PathBuf, String)>,
-    /// Read stdin from this file instead of --input.
+    /// A preopened directory HOST::GUEST, read-only; HOST::GUEST::rw to let the module write
+    /// in it (repeatable).
+    #[arg(long = "dir", value_parser = Preopen::parse)]
+    pub dirs: Vec<Preopen>,
+    /// Read stdin from this file (`-`: this process's stdin) instead of --input.
     #[arg(long, conflicts_with = "input")]
     pub stdin: Option<PathBuf>,
     /// Wall-clock limit per call (longer than 0).
@@ -83,22 +93,23 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_dir(s: &str) -> Result<(PathBuf, String), String> {
-    match s.split_once("::") {
-        Some((h, g)) if !h.is_empty() && !g.is_empty() => Ok((PathBuf::from(h), g.to_string())),
-        _ => Err(format!("'{s}' is not HOST::GUEST (e.g. ./data::/data)")),
-    }
-}
-
 pub fn run(a: InvokeArgs) -> Result<ExitCode> {
     let limits = Limits {
         timeout: a.timeout,
         memory_bytes: a.memory,
         output_bytes: usize::try_from(a.max_output).unwrap_or(usize::MAX),
     };
+    let mut report = Report::open(a.output.as_deref())?;
     let (name, path, stdin) = resolve(&a)?;
     let host = WasmHost::new(HostConfig::new(limits))?;
-    let rt = runtime::prepare(a.runtime, &host, &name, &path)?;
+    // A module or program that cannot be loaded is the load status, as a call's load error is.
+    let rt = match runtime::prepare(a.runtime, &host, &name, &path) {
+        Ok(rt) => rt,
+        Err(e) => {
+            crate::errln!("error: {e:#}");
+            return Ok(ExitCode::from(runtime::LOAD_STATUS));
+        }
+    };
     let selected = select(&a.energy.options())?;
     let mut meter = Meter::new(selected.source.clone())?;
     if let Some(d) = a.baseline {
@@ -109,6 +120,7 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
         args: a.args.clone(),
         env: a.env.clone(),
         dirs: a.dirs.clone(),
+        inherit_stderr: true,
         probe: Some(selected.source.clone()),
     };
     let mut outcomes = Vec::with_capacity(a.repeat as usize);
@@ -117,6 +129,8 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
         let before = meter.open()?;
         let o = rt.call(&input);
         let window = meter.close(&before)?;
+        // The guest's stdout, as it wrote it (its stderr went straight to ours during the call).
+        crate::stdout::write(&o.stdout);
         let ctx = CallContext {
             run_id: "invoke".into(),
             function: name.clone(),
@@ -136,24 +150,75 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
         for (row, o) in &outcomes {
             let mut v = serde_json::to_value(row)?;
             v["output"] = serde_json::Value::String(String::from_utf8_lossy(&o.stdout).into_owned());
-            println!("{}", serde_json::to_string(&v)?);
+            report.line(&serde_json::to_string(&v)?);
         }
     } else {
-        print_text(&name, a.runtime, &outcomes);
-        print_energy(&meter, &selected.why, &outcomes);
+        report_text(&mut report, &name, a.runtime, &outcomes);
+        report_energy(&mut report, &meter, &selected.why, &outcomes);
     }
-    let all_ok = outcomes.iter().all(|(_, o)| o.ok());
-    Ok(if all_ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    report.finish()?;
+    // The first failed call's status, as a shell reports a command's; 0 when every call ran.
+    let status = outcomes
+        .iter()
+        .find_map(|(_, o)| o.error.as_ref().map(CallError::exit_status))
+        .unwrap_or(0);
+    Ok(ExitCode::from(status))
+}
+
+/// Where the report goes: stderr (the guest's stdout is on stdout), or the `--output` file.
+struct Report {
+    file: Option<(PathBuf, std::fs::File)>,
+}
+
+impl Report {
+    fn open(path: Option<&Path>) -> Result<Report> {
+        let file = match path {
+            Some(p) => Some((
+                p.to_path_buf(),
+                std::fs::File::create(p).with_context(|| {
+                    format!(
+                        "cannot write --output {}: check the folder exists and is writable",
+                        p.display()
+                    )
+                })?,
+            )),
+            None => None,
+        };
+        Ok(Report { file })
+    }
+
+    fn line(&mut self, text: &str) {
+        match &mut self.file {
+            Some((path, f)) => {
+                if let Err(e) = writeln!(f, "{text}") {
+                    crate::errln!("error: cannot write {}: {e}", path.display());
+                    self.file = None;
+                }
+            }
+            None => crate::errln!("{text}"),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        if let Some((path, mut f)) = self.file {
+            f.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// The function's name, the build to run and the stdin bytes.
 fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Vec<u8>)> {
     let read_stdin = |fallback: String| -> Result<Vec<u8>> {
         match &a.stdin {
+            Some(p) if p.as_os_str() == "-" => {
+                let mut buf = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .context("cannot read this process's stdin (--stdin -)")?;
+                Ok(buf)
+            }
             Some(p) => std::fs::read(p).with_context(|| format!("cannot read --stdin file {}", p.display())),
             None => Ok(a.input.clone().unwrap_or(fallback).into_bytes()),
         }
@@ -189,7 +254,7 @@ fn opt(d: Option<u64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]) {
+fn report_text(r: &mut Report, name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]) {
     let Some((first_row, first)) = calls.first() else {
         return;
     };
@@ -197,24 +262,16 @@ fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]
         None => "ok".to_string(),
         Some(_) => format!("FAILED ({})", first_row.error),
     };
-    println!("{name} on {runtime}: {status}");
-    let out = String::from_utf8_lossy(&first.stdout);
-    let shown: String = out.chars().take(2000).collect();
-    println!(
-        "output ({} bytes, sha256 {}):\n{}{}",
+    r.line(&format!("{name} on {runtime}: {status}"));
+    r.line(&format!(
+        "output ({} bytes, sha256 {}) on stdout",
         first.stdout.len(),
-        &first_row.output_digest[..16],
-        shown,
-        if shown.len() < out.len() {
-            "\n[... output truncated]"
-        } else {
-            ""
-        }
-    );
-    if !shown.ends_with('\n') {
-        println!();
-    }
-    println!(
+        first_row
+            .output_digest
+            .get(..16)
+            .unwrap_or(&first_row.output_digest)
+    ));
+    r.line(&format!(
         "{:>5} {:>10} {:>10} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
         "call",
         "wall",
@@ -226,9 +283,9 @@ fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]
         "cpu usr",
         "cpu sys",
         "peak mem"
-    );
+    ));
     for (row, _) in calls {
-        println!(
+        r.line(&format!(
             "{:>5} {:>10} {:>10} {:>11} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10}",
             row.repetition + 1,
             opt(Some(row.wall_ns)),
@@ -240,9 +297,9 @@ fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]
             opt(Some(row.cpu_user_ns)),
             opt(Some(row.cpu_system_ns)),
             format!("{:.1} MiB", row.peak_memory_bytes as f64 / 1048576.0),
-        );
+        ));
         if calls.len() > 20 && row.repetition == 9 {
-            println!("{:>5}", "...");
+            r.line(&format!("{:>5}", "..."));
             break;
         }
     }
@@ -251,18 +308,18 @@ fn print_text(name: &str, runtime: RuntimeKind, calls: &[(CallRow, CallOutcome)]
         walls.sort_unstable();
         let q = |p: f64| walls[((walls.len() - 1) as f64 * p).round() as usize];
         let failed = calls.iter().filter(|(_, o)| !o.ok()).count();
-        println!(
+        r.line(&format!(
             "{} calls, {} failed: wall p50 {}, p99 {}, min {}",
             calls.len(),
             failed,
             opt(Some(q(0.5))),
             opt(Some(q(0.99))),
             opt(Some(walls[0]))
-        );
+        ));
     }
 }
 
-fn print_energy(meter: &Meter, why: &str, calls: &[(CallRow, CallOutcome)]) {
+fn report_energy(r: &mut Report, meter: &Meter, why: &str, calls: &[(CallRow, CallOutcome)]) {
     let info = meter.source.info();
     let label = match info.quality {
         crate::energy::Quality::Measured => "MEASURED",
@@ -273,22 +330,28 @@ fn print_energy(meter: &Meter, why: &str, calls: &[(CallRow, CallOutcome)]) {
     let Some(median) = crate::stats::describe::median(&gross) else {
         return;
     };
-    println!(
+    r.line(&format!(
         "energy per call: {} median, {label}; source {} ({why})",
         crate::units::Joules(median),
         info.name
-    );
+    ));
     if let Some(k) = calls.first().and_then(|(r, _)| r.kernel_energy_j) {
-        println!("kernel energy (first call): {}", crate::units::Joules(k));
+        r.line(&format!(
+            "kernel energy (first call): {}",
+            crate::units::Joules(k)
+        ));
     }
     match calls.first().and_then(|(r, _)| r.energy_net_j) {
-        Some(n) => println!("net of idle baseline (first call): {}", crate::units::Joules(n)),
-        None => println!("net energy: no idle baseline measured (use --baseline 2s)"),
+        Some(n) => r.line(&format!(
+            "net of idle baseline (first call): {}",
+            crate::units::Joules(n)
+        )),
+        None => r.line("net energy: no idle baseline measured (use --baseline 2s)"),
     }
     if info.quality == crate::energy::Quality::Measured {
-        println!(
+        r.line(
             "note: RAPL counters update about every millisecond; a single short call is below their \
-             resolution. `nebula run` repeats calls inside windows of at least 100 ms."
+             resolution. `nebula run` repeats calls inside windows of at least 100 ms.",
         );
     }
 }

@@ -17,7 +17,7 @@ pub fn run(a: PlotArgs) -> Result<ExitCode> {
     let m = plot::draw_all(&a.run)?;
     let dir = a.run.join(plot::PLOTS_DIR);
     for d in &m.drawn {
-        println!(
+        crate::outln!(
             "drew {} ({}, {})",
             d.title,
             dir.join(&d.png).display(),
@@ -25,13 +25,13 @@ pub fn run(a: PlotArgs) -> Result<ExitCode> {
         );
     }
     for s in &m.skipped {
-        println!("skipped {}: {}", s.title, s.reason);
+        crate::outln!("skipped {}: {}", s.title, s.reason);
     }
     for f in &m.failed {
-        eprintln!("warning: {} failed: {}", f.title, f.reason);
+        crate::errln!("warning: {} failed: {}", f.title, f.reason);
     }
     let html = report::write_html(&a.run)?;
-    println!("report: {}", html.display());
+    crate::outln!("report: {}", html.display());
     Ok(if m.failed.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -18,9 +18,9 @@ pub struct ReportArgs {
 
 pub fn run(a: ReportArgs) -> Result<ExitCode> {
     if a.markdown {
-        print!("{}", report::markdown(&crate::export::load_run(&a.run)?));
+        crate::out!("{}", report::markdown(&crate::export::load_run(&a.run)?));
     } else {
-        println!("report: {}", report::write_html(&a.run)?.display());
+        crate::outln!("report: {}", report::write_html(&a.run)?.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -70,7 +70,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Some(out) => rundir::precheck(out)?,
         None => rundir::create_output_dir(output_dir)?,
     }
-    eprintln!("nebula: checking the energy source and every input once on each runtime");
+    crate::errln!("nebula: checking the energy source and every input once on each runtime");
     let checked = runner::preflight(&plan, &suite)?;
     let (run_id, folder) = match &a.out {
         Some(out) => (rundir::new_run_id(&plan.config.name), rundir::create_at(out)?),
@@ -79,20 +79,20 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let dir = folder.path.clone();
     let meta = runner::new_metadata(&plan, &suite, &run_id);
     let ran = metadata::write(&dir, &meta).and_then(|()| {
-        eprintln!("nebula: running '{}' into {}", plan.config.name, dir.display());
+        crate::errln!("nebula: running '{}' into {}", plan.config.name, dir.display());
         runner::execute(&plan, &suite, &dir, meta, Recovered::default(), &opts, checked)
     });
     let meta = match ran {
         Ok(meta) => meta,
         Err(e) => {
             if folder.discard_unstarted() {
-                eprintln!(
+                crate::errln!(
                     "nebula: removed {}: the run failed before its first window; fix the problem \
                      below and run the same command again",
                     dir.display()
                 );
             } else {
-                eprintln!(
+                crate::errln!(
                     "nebula: the windows done so far are kept in {}; once the problem below is \
                      fixed, finish the run with: nebula run --resume {}",
                     dir.display(),
@@ -130,9 +130,9 @@ fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
         return Ok(code);
     }
     let (plan, meta, done) = resume(dir, meta, suite)?;
-    eprintln!("nebula: checking the energy source and every input once on each runtime");
+    crate::errln!("nebula: checking the energy source and every input once on each runtime");
     let checked = runner::preflight(&plan, suite)?;
-    eprintln!("nebula: running '{}' into {}", plan.config.name, dir.display());
+    crate::errln!("nebula: running '{}' into {}", plan.config.name, dir.display());
     let meta = runner::execute(&plan, suite, dir, meta, done, opts, checked)?;
     wrap_up(dir, &meta)
 }
@@ -141,7 +141,7 @@ fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
 fn wrap_up(dir: &Path, meta: &metadata::Metadata) -> Result<ExitCode> {
     finish::finish(dir, meta, true)?;
     if meta.status == Status::Interrupted {
-        eprintln!(
+        crate::errln!(
             "nebula: interrupted after {} of {} windows; finish it with: nebula run --resume {}",
             meta.windows_done,
             meta.windows_planned,
@@ -149,7 +149,7 @@ fn wrap_up(dir: &Path, meta: &metadata::Metadata) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(130));
     }
-    eprintln!("nebula: results in {}", dir.display());
+    crate::errln!("nebula: results in {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -162,12 +162,12 @@ fn finish_measured(dir: &Path, meta: &metadata::Metadata) -> Result<Option<ExitC
     if meta.status != Status::Complete || finished {
         return Ok(None);
     }
-    eprintln!(
+    crate::errln!(
         "nebula: {} has all its windows but not all its summaries and charts: writing them",
         dir.display()
     );
     finish::finish(dir, meta, true)?;
-    eprintln!("nebula: results in {}", dir.display());
+    crate::errln!("nebula: results in {}", dir.display());
     Ok(Some(ExitCode::SUCCESS))
 }
 
@@ -192,7 +192,7 @@ fn resume(
     meta.windows_done = done.done.len();
     meta.resumed.push(Timestamp::now());
     if done.dropped_rows > 0 {
-        eprintln!(
+        crate::errln!(
             "nebula: dropped {} rows of a window that was cut short",
             done.dropped_rows
         );
@@ -207,28 +207,28 @@ fn resume(
 fn dry_run(plan: &Plan, suite: &Suite) -> Result<()> {
     let cells = matrix::cells(plan);
     let windows = cells.len() * plan.config.repetitions as usize;
-    println!(
+    crate::outln!(
         "{} cells x {} repetitions = {windows} windows",
         cells.len(),
         plan.config.repetitions
     );
     for c in &cells {
-        println!("  {}", c.id());
+        crate::outln!("  {}", c.id());
     }
     let warmups: usize = cells.len() * plan.config.warmup as usize;
     let per_window = plan.min_window + plan.cooldown;
     let at_least = per_window * windows as u32 + plan.idle_baseline;
-    println!(
+    crate::outln!(
         "calls: at least {windows} measured (each window repeats its call for {}{}) + {warmups} warm-up + {} reference",
         crate::units::human_duration(plan.min_window),
         plan.config.window_calls.map(|n| format!(" or {n} calls")).unwrap_or_default(),
         plan.functions.iter().map(|(_, i)| i.len()).sum::<usize>() * plan.runtimes.len()
     );
-    println!(
+    crate::outln!(
         "time: at least {} (windows x (min_window + cooldown) + idle baseline); calls longer than min_window add to it",
         crate::units::human_duration(at_least)
     );
-    eprintln!("nebula: checking the energy source and every input once on each runtime");
+    crate::errln!("nebula: checking the energy source and every input once on each runtime");
     let t0 = std::time::Instant::now();
     let checked = runner::preflight(plan, suite)?;
     let (calls, mismatches) = if plan.http {
@@ -237,13 +237,13 @@ fn dry_run(plan: &Plan, suite: &Suite) -> Result<()> {
         (checked.reference_calls(), checked.mismatches().to_vec())
     };
     let (source, why) = checked.energy();
-    println!("energy: {source} ({why})");
-    println!(
+    crate::outln!("energy: {source} ({why})");
+    crate::outln!(
         "checked: {calls} reference calls (every input once on each runtime) succeeded in {}",
         crate::units::human_duration(t0.elapsed())
     );
     for m in &mismatches {
-        println!("warning: {m}");
+        crate::outln!("warning: {m}");
     }
     Ok(())
 }

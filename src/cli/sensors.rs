@@ -18,9 +18,9 @@ pub struct SensorsArgs {
 pub fn run(a: SensorsArgs) -> Result<ExitCode> {
     let report = survey(&a.energy.options());
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{report}");
+        crate::out!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }

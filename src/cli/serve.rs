@@ -144,7 +144,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         let state = tokio::task::spawn_blocking(move || server::AppState::build(cfg))
             .await
             .context("the start-up task failed")??;
-        println!(
+        crate::outln!(
             "nebula serve: http://{addr} ({} functions, {inflight} calls at once, {io} I/O workers, scheduling {sched}, energy {energy}, calls to {})",
             state.registry.len(),
             csv.map(|p| p.display().to_string()).unwrap_or_else(|| "nowhere".into())

@@ -46,9 +46,11 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
         "ESTIMATED by the model"
     };
     if meta.status != Status::Complete {
-        println!(
+        crate::outln!(
             "\nPARTIAL RUN ({}): {} of {} windows measured; the figures below cover only those",
-            meta.status, meta.windows_done, meta.windows_planned
+            meta.status,
+            meta.windows_done,
+            meta.windows_planned
         );
     }
     // One concurrency level: 1 when the run has it, else its lowest (a run of [2, 4] shows 2).
@@ -58,13 +60,20 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
     } else {
         format!(" at concurrency {level}, the run's lowest level")
     };
-    println!(
+    crate::outln!(
         "\nmedian per call{at} (gross energy {label}, source {}):",
         meta.energy.source
     );
-    println!(
+    crate::outln!(
         "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}",
-        "function", "input", "wasm", "native", "ratio", "wasm E", "native E", "ratio"
+        "function",
+        "input",
+        "wasm",
+        "native",
+        "ratio",
+        "wasm E",
+        "native E",
+        "ratio"
     );
     let t = |v: Option<f64>| {
         v.map(|n| human_duration(Duration::from_nanos(n as u64)))
@@ -78,7 +87,7 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
     for c in comparison.iter().filter(|c| c.concurrency == level) {
         let (wl, we) = median(summary, &c.function, &c.input, "wasm", level);
         let (nl, ne) = median(summary, &c.function, &c.input, "native", level);
-        println!(
+        crate::outln!(
             "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}{}",
             c.function,
             c.input,
@@ -91,12 +100,12 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
             if c.digests_agree { "" } else { "  OUTPUTS DIFFER" }
         );
     }
-    println!("ratio = wasm / native; * = 95% bootstrap CI excludes 1 and Mann-Whitney p < 0.05");
+    crate::outln!("ratio = wasm / native; * = 95% bootstrap CI excludes 1 and Mann-Whitney p < 0.05");
     if let Some(w) = few_windows(comparison) {
-        println!("{w}");
+        crate::outln!("{w}");
     }
     if !meta.digest_mismatches.is_empty() {
-        println!("output mismatches: {}", meta.digest_mismatches.join("; "));
+        crate::outln!("output mismatches: {}", meta.digest_mismatches.join("; "));
     }
 }
 

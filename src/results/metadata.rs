@@ -101,7 +101,7 @@ impl Metadata {
 
     /// Print a warning about the run's data and keep it in `warnings`.
     pub fn warn(&mut self, w: String) {
-        eprintln!("nebula: warning: {w}");
+        crate::errln!("nebula: warning: {w}");
         self.warnings.push(w);
     }
 }

@@ -72,10 +72,61 @@ pub struct CallInput {
     pub stdin: Vec<u8>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-    /// (host path, guest path), always read-only.
-    pub dirs: Vec<(PathBuf, String)>,
+    /// Directories the guest may open (wasm preopens; a native program gets the host path).
+    pub dirs: Vec<Preopen>,
+    /// Pass the guest's stderr straight to this process's stderr (`nebula invoke`) instead of
+    /// capturing it; `stderr_tail` is then empty.
+    pub inherit_stderr: bool,
     /// When set, the wasm host reads this source at the kernel markers.
     pub probe: Option<Arc<dyn EnergySource>>,
+}
+
+/// A host directory a wasm guest sees at `guest`: read-only unless `writable`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preopen {
+    /// The directory on the host.
+    pub host: PathBuf,
+    /// Where the guest sees it, e.g. `/data`.
+    pub guest: String,
+    /// The guest may create, write and remove files in it.
+    pub writable: bool,
+}
+
+impl Preopen {
+    /// A read-only preopen.
+    pub fn read_only(host: impl Into<PathBuf>, guest: impl Into<String>) -> Preopen {
+        Preopen {
+            host: host.into(),
+            guest: guest.into(),
+            writable: false,
+        }
+    }
+
+    /// `HOST::GUEST` (read-only) or `HOST::GUEST::rw` (read-write), as `--dir` and a
+    /// function's `dirs` write them.
+    pub fn parse(s: &str) -> Result<Preopen, String> {
+        let pair = |spec: &str| match spec.split_once("::") {
+            Some((h, g)) if !h.is_empty() && !g.is_empty() => Some((PathBuf::from(h), g.to_string())),
+            _ => None,
+        };
+        // `::rw` / `::ro` are flags only where a HOST::GUEST remains before them: `data::rw`
+        // is the host folder `data` seen as `rw`.
+        let flagged = [("::rw", true), ("::ro", false)]
+            .into_iter()
+            .find_map(|(suffix, writable)| {
+                let (host, guest) = pair(s.strip_suffix(suffix)?)?;
+                Some(Preopen {
+                    host,
+                    guest,
+                    writable,
+                })
+            });
+        flagged
+            .or_else(|| pair(s).map(|(host, guest)| Preopen { host, guest, writable: false }))
+            .ok_or_else(|| {
+                format!("'{s}' is not HOST::GUEST (e.g. ./data::/data), or HOST::GUEST::rw for a read-write directory")
+            })
+    }
 }
 
 /// The phases of one call's wall time. Absent phases are `None`, never zero.
@@ -137,7 +188,31 @@ impl CallError {
             CallError::Load(_) => "load",
         }
     }
+
+    /// The exit status a command that runs one call reports for it (`nebula invoke`), as shells
+    /// and `timeout(1)` do: the guest's own status for an exit, 128 + the signal for a native
+    /// process killed by one, 134 for a trap (what `wasmtime run` reports), 124 for a timeout,
+    /// 125 for a memory or output limit, 126 for a module or program that could not be loaded.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            CallError::Exit(c) => u8::try_from(*c & 0xff).unwrap_or(1).max(1),
+            CallError::Signal(s) => u8::try_from(128 + (*s & 0x7f)).unwrap_or(255),
+            CallError::Trap(_) => TRAP_STATUS,
+            CallError::Timeout(_) => TIMEOUT_STATUS,
+            CallError::MemoryLimit(_) | CallError::OutputLimit(_) => LIMIT_STATUS,
+            CallError::Load(_) => LOAD_STATUS,
+        }
+    }
 }
+
+/// Exit status for a trapped call: 128 + SIGABRT, as `wasmtime run` reports a trap.
+pub const TRAP_STATUS: u8 = 134;
+/// Exit status for a call stopped at its timeout, as `timeout(1)` reports one.
+pub const TIMEOUT_STATUS: u8 = 124;
+/// Exit status for a call stopped at its memory or output cap.
+pub const LIMIT_STATUS: u8 = 125;
+/// Exit status for a module or program that could not be loaded, linked or started.
+pub const LOAD_STATUS: u8 = 126;
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -88,7 +88,10 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
         .env("NEBULA_PARENT_PID", std::process::id().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(match input.inherit_stderr {
+            true => Stdio::inherit(),
+            false => Stdio::piped(),
+        })
         .process_group(0);
     for (k, v) in &input.env {
         cmd.env(k, v);

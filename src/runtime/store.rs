@@ -121,8 +121,12 @@ impl HostState {
         let stderr = MemoryOutputPipe::new(STDERR_CAP);
         let mut b = WasiCtxBuilder::new();
         b.stdin(MemoryInputPipe::new(input.stdin.clone()))
-            .stdout(stdout.clone())
-            .stderr(stderr.clone());
+            .stdout(stdout.clone());
+        if input.inherit_stderr {
+            b.inherit_stderr();
+        } else {
+            b.stderr(stderr.clone());
+        }
         let mut args = Vec::with_capacity(input.args.len() + 1);
         args.push(program.to_string());
         args.extend(input.args.iter().cloned());
@@ -130,13 +134,19 @@ impl HostState {
         for (k, v) in &input.env {
             b.env(k, v);
         }
-        for (host, guest) in &input.dirs {
-            b.preopened_dir(host, guest, FsPerms::ReadOnly)
+        for d in &input.dirs {
+            let perms = match d.writable {
+                true => FsPerms::ReadWrite,
+                false => FsPerms::ReadOnly,
+            };
+            b.preopened_dir(&d.host, &d.guest, perms)
                 .map_err(anyhow::Error::from)
                 .with_context(|| {
                     format!(
-                        "cannot preopen {} as {guest}: check the path exists and is readable",
-                        host.display()
+                        "cannot preopen {} as {}: check the path exists and is readable{}",
+                        d.host.display(),
+                        d.guest,
+                        if d.writable { " and writable" } else { "" }
                     )
                 })?;
         }

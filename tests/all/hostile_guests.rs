@@ -226,7 +226,7 @@ fn a_guest_cannot_read_outside_its_read_only_preopens() {
     std::fs::write(tmp.path().join("secret.txt"), "SECRET").unwrap();
     std::os::unix::fs::symlink(tmp.path().join("secret.txt"), data.join("link")).unwrap();
     let input = CallInput {
-        dirs: vec![(data.clone(), "/data".into())],
+        dirs: vec![nebula::runtime::Preopen::read_only(data.clone(), "/data")],
         ..CallInput::default()
     };
     let probe = |path: &str, oflags: u32, rights: u64, input: &CallInput| {
@@ -343,21 +343,34 @@ fn native_suite(root: &Path) -> FakeSuite {
     FakeSuite::create(root, &fs)
 }
 
+/// Runs `nebula invoke --json`: its exit status, the first JSON record (on stderr, where the
+/// report goes) and the whole of stderr.
 fn invoke_json(cmd: &mut std::process::Command) -> (i32, serde_json::Value, String) {
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v = stdout
+    let v = stderr
         .lines()
-        .next()
+        .find(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .unwrap_or(serde_json::Value::Null);
     (out.status.code().unwrap_or(-1), v, stderr)
 }
 
+/// The exit status `nebula invoke` documents for a call that failed with `kind`.
+fn status_of(kind: &str) -> i32 {
+    match kind {
+        "trap" => 134,
+        "timeout" => 124,
+        "memory-limit" | "output-limit" => 125,
+        "load" => 126,
+        "signal" => 128 + libc::SIGSEGV,
+        other => panic!("no status for {other}"),
+    }
+}
+
 #[test]
-fn nebula_invoke_reports_each_hostile_guest_and_exits_1() {
+fn nebula_invoke_reports_each_hostile_guest_with_its_exit_status() {
     let tmp = tempfile::tempdir().unwrap();
     let suite = native_suite(&tmp.path().join("functions"));
     let cache = tmp.path().join("cache");
@@ -371,7 +384,7 @@ fn nebula_invoke_reports_each_hostile_guest_and_exits_1() {
                 .arg(&m)
                 .args(limits),
         );
-        assert_eq!(code, 1, "{}: {stderr}", c.name);
+        assert_eq!(code, status_of(c.kind), "{}: {stderr}", c.name);
         assert_eq!(row["ok"], false, "{}", c.name);
         assert_eq!(row["error_kind"], c.kind, "{}: {row}", c.name);
         assert!(
@@ -393,7 +406,11 @@ fn nebula_invoke_reports_each_hostile_guest_and_exits_1() {
                 .args(["invoke", "--json", "--energy", "model", "--module"])
                 .arg(&m),
         );
-        assert_eq!((code, row), (1, serde_json::Value::Null), "{stderr}");
+        assert_eq!(
+            (code, row),
+            (status_of("load"), serde_json::Value::Null),
+            "{stderr}"
+        );
         assert!(
             stderr.starts_with("error: ") && stderr.contains(needle),
             "{stderr}"
@@ -418,7 +435,7 @@ fn nebula_invoke_reports_each_hostile_guest_and_exits_1() {
                 ])
                 .args(limits),
         );
-        assert_eq!(code, 1, "{name}: {stderr}");
+        assert_eq!(code, status_of(kind), "{name}: {stderr}");
         assert_eq!(row["error_kind"], kind, "{name}: {row}");
     }
     let (code, row, _) = invoke_json(nebula(&suite.root, &cache).args([

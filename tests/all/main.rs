@@ -21,6 +21,7 @@ mod experiment_run;
 mod fuzz_inputs;
 mod hostile_guests;
 mod hostile_http;
+mod invoke_cli;
 mod plot_charts;
 mod report_browser;
 mod report_compare;
