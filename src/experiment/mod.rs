@@ -1,4 +1,4 @@
-//! Experiments: a TOML config (`config.rs`) expands into a matrix of cells run in a seeded,
+//! Experiments: a TOML config (`config/`) expands into a matrix of cells run in a seeded,
 //! interleaved order (`matrix.rs`) by the orchestrator (`runner.rs`), which gives each call of a
 //! window its energy (`attribute.rs`) and writes the run's records through `crate::results` as
 //! it goes, into a run folder it creates and locks (`rundir.rs`). The run's one idle baseline

@@ -1,0 +1,208 @@
+//! The config's schema: the serde structs of `experiments/NAME.toml`, their defaults, and the
+//! keys each table must have.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A config as written in `experiments/NAME.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "defaults::seed")]
+    pub seed: u64,
+    #[serde(default = "defaults::runtimes")]
+    pub runtimes: Vec<String>,
+    #[serde(default = "defaults::concurrency")]
+    pub concurrency: Vec<u32>,
+    /// Measured windows per cell.
+    #[serde(default = "defaults::repetitions")]
+    pub repetitions: u32,
+    /// Unrecorded calls per cell before its first window.
+    #[serde(default = "defaults::warmup")]
+    pub warmup: u32,
+    /// Minimum length of a measurement window (calls repeat until it is reached).
+    #[serde(default = "defaults::min_window")]
+    pub min_window: String,
+    /// End a window after this many calls even if `min_window` has not passed.
+    #[serde(default)]
+    pub window_calls: Option<u32>,
+    /// Pause between cells.
+    #[serde(default = "defaults::cooldown")]
+    pub cooldown: String,
+    /// Idle-power measurement before the first cell ("0s" to skip).
+    #[serde(default = "defaults::idle_baseline")]
+    pub idle_baseline: String,
+    #[serde(default = "defaults::timeout")]
+    pub timeout: String,
+    #[serde(default = "defaults::memory")]
+    pub memory: String,
+    #[serde(default = "defaults::output_dir")]
+    pub output_dir: String,
+    /// `local` (call the runtimes in this process) or `http` (drive `nebula serve`).
+    #[serde(default = "defaults::target")]
+    pub target: String,
+    /// With `target = "http"`: the server to drive; without it, one is started on a loopback port.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// With `target = "http"` and no `url`: the scheduling policy of the started server's call
+    /// pool and I/O workers, `batch` (the server's default) or `normal` (see `nebula serve --sched`).
+    #[serde(default)]
+    pub server_sched: Option<String>,
+    /// Add every suite function not listed under [[function]], with its suite sizes.
+    #[serde(default)]
+    pub all_functions: bool,
+    /// With suite sizes, keep only the first N of them.
+    #[serde(default)]
+    pub max_suite_sizes: Option<usize>,
+    #[serde(default)]
+    pub energy: EnergyConfig,
+    #[serde(default, rename = "function")]
+    pub functions: Vec<FunctionConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnergyConfig {
+    /// auto, powercap, perf or model.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub powercap_root: Option<PathBuf>,
+    #[serde(default)]
+    pub idle_watts: Option<f64>,
+    #[serde(default)]
+    pub active_watts_per_core: Option<f64>,
+}
+
+/// One function and its inputs: a list, a range or geometric steps (or the suite's sizes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionConfig {
+    pub name: String,
+    #[serde(default)]
+    pub sizes: Option<Vec<toml::Value>>,
+    #[serde(default)]
+    pub range: Option<Range>,
+    #[serde(default)]
+    pub geometric: Option<Geometric>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub from: u64,
+    pub to: u64,
+    pub step: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Geometric {
+    pub from: u64,
+    pub to: u64,
+    pub factor: u64,
+}
+
+mod defaults {
+    pub fn seed() -> u64 {
+        42
+    }
+    pub fn runtimes() -> Vec<String> {
+        crate::results::call::DEFAULT_RUNTIMES
+            .iter()
+            .map(|r| r.to_string())
+            .collect()
+    }
+    pub fn concurrency() -> Vec<u32> {
+        vec![1]
+    }
+    pub fn repetitions() -> u32 {
+        10
+    }
+    pub fn warmup() -> u32 {
+        2
+    }
+    pub fn min_window() -> String {
+        "100ms".into()
+    }
+    pub fn cooldown() -> String {
+        "20ms".into()
+    }
+    pub fn idle_baseline() -> String {
+        "2s".into()
+    }
+    pub fn timeout() -> String {
+        "30s".into()
+    }
+    pub fn memory() -> String {
+        "1GiB".into()
+    }
+    pub fn target() -> String {
+        "local".into()
+    }
+    pub fn output_dir() -> String {
+        "results".into()
+    }
+}
+
+/// The keys that a table of the schema must have, in the order that serde checks them (the
+/// order of its struct's fields). The table is named by its keys from the file's top, an array's
+/// element with `[]`: `[]` the file itself, `["function[]"]` a `[[function]]` table,
+/// `["function[]", "range"]` its range.
+pub(super) fn required(table: &[&str]) -> &'static [&'static str] {
+    match table {
+        [] | ["function[]"] => &["name"],
+        ["function[]", "range"] => &["from", "to", "step"],
+        ["function[]", "geometric"] => &["from", "to", "factor"],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The config with `table` (a table's keys from the top) holding exactly `keys` (set to 1,
+    /// or "f" for a name) and the tables above it the least they need.
+    fn config_with(table: &[&str], keys: &[&str]) -> String {
+        let body: String = keys
+            .iter()
+            .map(|k| match *k {
+                "name" => "name = \"f\"\n".to_string(),
+                k => format!("{k} = 1\n"),
+            })
+            .collect();
+        match table {
+            [] => body,
+            ["function[]"] => format!("name = \"t\"\n[[function]]\n{body}"),
+            [_, sub] => format!("name = \"t\"\n[[function]]\nname = \"f\"\n[function.{sub}]\n{body}"),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `required` says what serde's derive requires: with all of a table's required keys the
+    /// config deserializes; with only those before one of them, serde names that one.
+    #[test]
+    fn the_required_keys_are_the_ones_serde_requires() {
+        for table in [
+            &[][..],
+            &["function[]"],
+            &["function[]", "range"],
+            &["function[]", "geometric"],
+        ] {
+            let keys = required(table);
+            let all = config_with(table, keys);
+            assert!(toml::from_str::<Config>(&all).is_ok(), "{all}");
+            for first in 0..keys.len() {
+                let text = config_with(table, &keys[..first]);
+                let e = toml::from_str::<Config>(&text).expect_err(&text);
+                let named = format!("missing field `{}`", keys[first]);
+                assert!(e.message().contains(&named), "{text}: {}", e.message());
+            }
+        }
+        assert!(required(&["energy"]).is_empty() && required(&["function"]).is_empty());
+    }
+}

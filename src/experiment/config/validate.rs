@@ -1,0 +1,242 @@
+//! Validation: a deserialized config checked key by key (ranges, names, combinations) and
+//! against the suite, into the typed plan that the runner uses.
+
+use super::blame::{At, Blame};
+use super::schema::{Config, EnergyConfig};
+use super::{expand, ConfigError, Plan};
+use crate::energy::auto::{Choice, EnergyOptions};
+use crate::energy::model::{check_watts, Model};
+use crate::runtime::{Limits, RuntimeKind};
+use crate::server::sched::SchedPolicy;
+use crate::suite::Suite;
+use crate::units::{parse_bytes, parse_duration};
+use clap::ValueEnum;
+
+/// Check a deserialized config (whose TOML after overrides is `toml`) against the suite and make
+/// its plan.
+pub(super) fn validate(
+    config: Config,
+    toml: String,
+    suite: &Suite,
+    blame: &Blame,
+) -> Result<Plan, ConfigError> {
+    let dur = |key: &str, v: &str| {
+        parse_duration(v).map_err(|p| blame.error(At::Key(key), p, "use e.g. \"100ms\", \"2s\""))
+    };
+    let min_window = dur("min_window", &config.min_window)?;
+    let cooldown = dur("cooldown", &config.cooldown)?;
+    let idle_baseline = dur("idle_baseline", &config.idle_baseline)?;
+    let timeout = dur("timeout", &config.timeout)?;
+    let memory = parse_bytes(&config.memory)
+        .map_err(|p| blame.error(At::Key("memory"), p, "use e.g. \"512MiB\" or \"2GiB\""))?;
+    if config.name.trim().is_empty() || config.name.contains(['/', '\\']) {
+        return Err(blame.error(
+            At::Key("name"),
+            format!("'{}' is not a usable run name", config.name),
+            "use letters, digits and dashes",
+        ));
+    }
+    if config.repetitions == 0 || config.repetitions > 100_000 {
+        return Err(blame.error(
+            At::Key("repetitions"),
+            format!("{} is out of range", config.repetitions),
+            "use 1 to 100000",
+        ));
+    }
+    if config.warmup > 10_000 {
+        return Err(blame.error(
+            At::Key("warmup"),
+            format!("{} is out of range", config.warmup),
+            "use 0 to 10000",
+        ));
+    }
+    if config.window_calls == Some(0) {
+        return Err(blame.error(
+            At::Key("window_calls"),
+            "must be at least 1".into(),
+            "use 1 or more, or leave it out",
+        ));
+    }
+    if timeout.is_zero() {
+        return Err(blame.error(
+            At::Key("timeout"),
+            "must be longer than zero".into(),
+            "use e.g. \"30s\"",
+        ));
+    }
+    if memory < 1 << 16 {
+        return Err(blame.error(
+            At::Key("memory"),
+            format!("{memory} bytes is less than one wasm page"),
+            "use e.g. \"512MiB\"",
+        ));
+    }
+    if config.concurrency.is_empty() || config.concurrency.iter().any(|&c| c == 0 || c > 1024) {
+        return Err(blame.error(
+            At::Key("concurrency"),
+            format!("{:?} is not a list of 1..1024", config.concurrency),
+            "use e.g. [1, 2, 4]",
+        ));
+    }
+    if let Some(c) = first_repeat(&config.concurrency) {
+        return Err(blame.error(
+            At::Key("concurrency"),
+            format!("level {c} appears twice in {:?}", config.concurrency),
+            "list each concurrency level once",
+        ));
+    }
+    if let Some(r) = first_repeat(&config.runtimes) {
+        return Err(blame.error(
+            At::Key("runtimes"),
+            format!("runtime '{r}' appears twice"),
+            "list each runtime once",
+        ));
+    }
+    if config.max_suite_sizes == Some(0) {
+        return Err(blame.error(
+            At::Key("max_suite_sizes"),
+            "0 keeps none of the suite's sizes".into(),
+            "use 1 or more, or leave it out to keep them all",
+        ));
+    }
+    let mut runtimes = Vec::new();
+    for r in &config.runtimes {
+        match RuntimeKind::parse(r) {
+            Some(k) => runtimes.push(k),
+            None => {
+                return Err(blame.error(
+                    At::Key("runtimes"),
+                    format!("unknown runtime '{r}'"),
+                    "use \"wasm\", \"wasm-cold\" and/or \"native\"",
+                ))
+            }
+        }
+    }
+    if runtimes.is_empty() {
+        return Err(blame.error(
+            At::Key("runtimes"),
+            "the list is empty".into(),
+            "use e.g. [\"wasm\", \"native\"]",
+        ));
+    }
+    let http = match config.target.as_str() {
+        "local" => false,
+        "http" => true,
+        t => {
+            return Err(blame.error(
+                At::Key("target"),
+                format!("unknown target '{t}'"),
+                "use \"local\" or \"http\"",
+            ))
+        }
+    };
+    if http && runtimes.contains(&RuntimeKind::WasmCold) {
+        return Err(blame.error(
+            At::Key("runtimes"),
+            "wasm-cold cannot be driven over HTTP".into(),
+            "use \"wasm\" and/or \"native\" with target = \"http\"",
+        ));
+    }
+    if let Some(u) = &config.url {
+        if !http || !u.starts_with("http://") {
+            return Err(blame.error(
+                At::Key("url"),
+                format!("'{u}' needs target = \"http\" and an http:// URL"),
+                "e.g. url = \"http://127.0.0.1:8080\"",
+            ));
+        }
+    }
+    let server_sched = match &config.server_sched {
+        None => SchedPolicy::default(),
+        Some(_) if !http || config.url.is_some() => {
+            return Err(blame.error(
+                At::Key("server_sched"),
+                "only a server that the run starts has a policy to set".into(),
+                "use it with target = \"http\" and no url (a given url's server keeps its own --sched)",
+            ))
+        }
+        Some(p) => SchedPolicy::from_str(p, true).map_err(|_| {
+            blame.error(
+                At::Key("server_sched"),
+                format!("unknown policy '{p}'"),
+                "use \"batch\" (the default) or \"normal\"",
+            )
+        })?,
+    };
+    let functions = expand::functions(&config, suite, blame)?;
+    for (name, _) in functions.iter().filter(|_| config.url.is_none()) {
+        for &rt in &runtimes {
+            if let Err(e) = suite.build_for(name, rt.is_wasm()) {
+                return Err(blame.error(
+                    At::Function { name, key: "name" },
+                    format!("{e:#}"),
+                    "build the suite first: scripts/build-functions.sh",
+                ));
+            }
+        }
+    }
+    let energy = energy_options(&config.energy, blame)?;
+    Ok(Plan {
+        limits: Limits {
+            timeout,
+            memory_bytes: memory,
+            output_bytes: 64 << 20,
+        },
+        config,
+        toml,
+        runtimes,
+        functions,
+        min_window,
+        cooldown,
+        idle_baseline,
+        energy,
+        http,
+        server_sched,
+    })
+}
+
+fn energy_options(e: &EnergyConfig, blame: &Blame) -> Result<EnergyOptions, ConfigError> {
+    let choice = match &e.source {
+        None => Choice::Auto,
+        Some(s) => s.parse::<Choice>().map_err(|_| {
+            blame.error(
+                At::Key("energy.source"),
+                format!("unknown energy source '{s}'"),
+                "use auto, powercap, perf or model",
+            )
+        })?,
+    };
+    let mut model = Model::default();
+    for (key, v, slot) in [
+        ("energy.idle_watts", e.idle_watts, &mut model.idle_watts),
+        (
+            "energy.active_watts_per_core",
+            e.active_watts_per_core,
+            &mut model.active_watts_per_core,
+        ),
+    ] {
+        if let Some(w) = v {
+            *slot = check_watts(w).map_err(|_| {
+                blame.error(
+                    At::Key(key),
+                    format!("{w} W is out of range"),
+                    "use a power in watts from 0 to 10000",
+                )
+            })?;
+        }
+    }
+    Ok(EnergyOptions {
+        choice,
+        powercap_root: e.powercap_root.clone(),
+        model,
+        ..EnergyOptions::default()
+    })
+}
+
+/// The first value of `list` that an earlier one repeats.
+fn first_repeat<T: PartialEq>(list: &[T]) -> Option<&T> {
+    list.iter()
+        .enumerate()
+        .find(|(i, v)| list[..*i].contains(v))
+        .map(|(_, v)| v)
+}
