@@ -1,21 +1,30 @@
 //! The function suite: what `functions/suite.toml` lists, and where each function's wasm and
-//! native builds live. The manifest is the one place the suite is described.
+//! native builds live, plus the functions of a researcher's own (any WASI command module and
+//! any native program, in any language), from a suite file of theirs or an experiment's
+//! `[[function]]` tables: their builds, arguments, stdin, environment and directories.
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// One function of the suite, as the manifest describes it.
-#[derive(Debug, Clone, Deserialize)]
+/// One function, as a suite manifest (or an experiment's `[[function]]`) describes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
+    /// The function's name in configs, records and URLs.
     pub name: String,
+    /// What the function does.
+    #[serde(default)]
     pub description: String,
     /// What the input means and its valid range.
+    #[serde(default)]
     pub input: String,
     /// A typical input for `nebula invoke`.
+    #[serde(default)]
     pub example: String,
-    /// Suggested input sizes, small to large.
+    /// Suggested input sizes, small to large (numbers or strings).
+    #[serde(default, deserialize_with = "texts")]
     pub sizes: Vec<String>,
     /// Whether the function marks its kernel with `bench.start` / `bench.end`.
     #[serde(default)]
@@ -28,6 +37,168 @@ pub struct FunctionSpec {
     /// then draw the input in bytes with binary tick labels.
     #[serde(default)]
     pub input_unit: Option<String>,
+    /// A function of one's own: its WASI preview-1 command module (absolute once loaded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm: Option<PathBuf>,
+    /// A function of one's own: its native program, a path or a command list such as
+    /// `["python3", "bench/nbody.py"]` (the program's path absolute once loaded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeCommand>,
+    /// Arguments after the program name; `{input}` is replaced by the input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// What the program reads on stdin (`{input}` replaced); absent: the input itself when no
+    /// argument uses `{input}`, else nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Environment variables of each call (`{input}` replaced in values).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Directories `HOST::GUEST` the program may read (wasm preopens; a native program gets the
+    /// host path, which its arguments can name); host paths absolute once loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<String>,
+    /// Whether the wasm and native outputs must agree byte for byte.
+    #[serde(default, skip_serializing_if = "OutputCheck::is_digest")]
+    pub output: OutputCheck,
+}
+
+/// A native program: one path, or a command list (program, then its leading arguments).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NativeCommand {
+    /// An executable file.
+    Program(PathBuf),
+    /// A program and the arguments that come before the function's own.
+    Command(Vec<String>),
+}
+
+impl NativeCommand {
+    /// The program to run and its leading arguments.
+    pub fn argv(&self) -> (PathBuf, Vec<String>) {
+        match self {
+            NativeCommand::Program(p) => (p.clone(), Vec::new()),
+            NativeCommand::Command(v) => match v.split_first() {
+                Some((p, rest)) => (PathBuf::from(p), rest.to_vec()),
+                None => (PathBuf::new(), Vec::new()),
+            },
+        }
+    }
+}
+
+/// How a function's outputs are checked across runtimes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputCheck {
+    /// The wasm and native outputs of each input must agree byte for byte.
+    #[default]
+    Digest,
+    /// Outputs are not compared (a program that prints times or addresses).
+    Ignore,
+}
+
+impl OutputCheck {
+    fn is_digest(&self) -> bool {
+        *self == OutputCheck::Digest
+    }
+}
+
+/// Sizes written as numbers or strings, as text.
+fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        S(String),
+        I(i64),
+        F(f64),
+    }
+    Ok(Vec::<Text>::deserialize(d)?
+        .into_iter()
+        .map(|t| match t {
+            Text::S(s) => s,
+            Text::I(i) => i.to_string(),
+            Text::F(f) => f.to_string(),
+        })
+        .collect())
+}
+
+impl FunctionSpec {
+    /// Whether the function names its own builds (`wasm` or `native`) rather than being one of
+    /// the built-in suite's.
+    pub fn is_own(&self) -> bool {
+        self.wasm.is_some() || self.native.is_some()
+    }
+
+    /// Makes the definition's paths absolute against `base` (the folder of the file that
+    /// defines it): the module, a native program given as a path, and the host side of `dirs`.
+    /// A command list's program without a `/` is looked up on PATH when it runs.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        if let Some(w) = &self.wasm {
+            self.wasm = Some(base.join(w));
+        }
+        self.native = self.native.take().map(|n| match n {
+            NativeCommand::Program(p) => NativeCommand::Program(base.join(p)),
+            NativeCommand::Command(mut v) => {
+                if let Some(p) = v.first_mut().filter(|p| p.contains('/')) {
+                    *p = base.join(&*p).display().to_string();
+                }
+                // The script a command list runs (`python3 bench/nbody.py`) is relative too.
+                for a in v
+                    .iter_mut()
+                    .skip(1)
+                    .filter(|a| !a.starts_with('-') && base.join(&**a).exists())
+                {
+                    *a = base.join(&*a).display().to_string();
+                }
+                NativeCommand::Command(v)
+            }
+        });
+        for d in &mut self.dirs {
+            if let Some((host, rest)) = d.split_once("::") {
+                *d = format!("{}::{rest}", base.join(host).display());
+            }
+        }
+    }
+
+    /// What is wrong with a definition of one's own, said with the key and the fix; `None` when
+    /// it is fine. Files are checked when the builds are looked up ([`Suite::build_for`]).
+    pub fn problem(&self) -> Option<(&'static str, String, String)> {
+        if !self.is_own() {
+            return Some((
+                "wasm",
+                format!("function '{}' names no build", self.name),
+                "give `wasm = \"path/to/module.wasm\"`, `native = \"path/to/program\"`, or both".into(),
+            ));
+        }
+        if let Some(NativeCommand::Command(v)) = &self.native {
+            if v.is_empty() || v[0].is_empty() {
+                return Some((
+                    "native",
+                    format!("function '{}': the native command list is empty", self.name),
+                    "write the program first, e.g. native = [\"python3\", \"bench/nbody.py\"]".into(),
+                ));
+            }
+        }
+        if let Some(d) = self
+            .dirs
+            .iter()
+            .find(|d| !matches!(d.split_once("::"), Some((h, g)) if !h.is_empty() && !g.is_empty()))
+        {
+            return Some((
+                "dirs",
+                format!("function '{}': '{d}' is not HOST::GUEST", self.name),
+                "write each directory as host::guest, e.g. dirs = [\"data::/data\"]".into(),
+            ));
+        }
+        if let Some(k) = self.env.keys().find(|k| k.is_empty() || k.contains('=')) {
+            return Some((
+                "env",
+                format!("function '{}': '{k}' is not a variable name", self.name),
+                "name each variable without '=', e.g. env = { OMP_NUM_THREADS = \"1\" }".into(),
+            ));
+        }
+        None
+    }
 }
 
 /// Bytes in one `input_unit` of the manifest, `None` for a unit that is not a byte unit.
@@ -44,6 +215,7 @@ pub fn bytes_per_unit(unit: &str) -> Option<f64> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
+    #[serde(default)]
     function: Vec<FunctionSpec>,
 }
 
@@ -97,6 +269,67 @@ impl Suite {
         Self::load(&Self::default_root())
     }
 
+    /// The default suite plus the functions of a suite file of one's own, when one is given.
+    pub fn load_with(file: Option<&Path>) -> Result<Suite> {
+        let mut suite = Self::load_default()?;
+        if let Some(f) = file {
+            suite.add_file(f)?;
+        }
+        Ok(suite)
+    }
+
+    /// Adds the functions of a suite file of one's own: the manifest's schema plus the keys that
+    /// name builds (`wasm`, `native`, `args`, `stdin`, `env`, `dirs`, `output`); paths are
+    /// relative to the file.
+    pub fn add_file(&mut self, path: &Path) -> Result<()> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the suite file {}: check the path", path.display()))?;
+        let m: Manifest =
+            toml::from_str(&text).with_context(|| format!("invalid suite file {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for mut f in m.function {
+            if let Some((key, problem, fix)) = f.problem() {
+                bail!(
+                    "suite file {}: function '{}': {key}: {problem}. Fix: {fix}",
+                    path.display(),
+                    f.name
+                );
+            }
+            f.resolve_paths(base);
+            self.add(f)
+                .with_context(|| format!("suite file {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Adds one function of one's own; its name must be new to the suite.
+    pub fn add(&mut self, f: FunctionSpec) -> Result<()> {
+        if self.functions.iter().any(|g| g.name == f.name) {
+            bail!(
+                "function '{}' is already in the suite: give your function another name",
+                f.name
+            );
+        }
+        self.functions.push(f);
+        Ok(())
+    }
+
+    /// Whether `name` has a build for wasm (`wasm = true`) or native: a function of one's own
+    /// may have only one.
+    pub fn has_build(&self, name: &str, wasm: bool) -> bool {
+        match self.functions.iter().find(|f| f.name == name) {
+            Some(f) if f.is_own() => {
+                if wasm {
+                    f.wasm.is_some()
+                } else {
+                    f.native.is_some()
+                }
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
     pub fn get(&self, name: &str) -> Result<&FunctionSpec> {
         match self.functions.iter().find(|f| f.name == name) {
             Some(f) => Ok(f),
@@ -123,9 +356,13 @@ impl Suite {
         self.root.join("target/release").join(name)
     }
 
-    /// The build a runtime needs, or an error that says how to make it.
+    /// The build a runtime needs, or an error that says how to make it. A native command list
+    /// gives its program (looked up on PATH when it has no `/`).
     pub fn build_for(&self, name: &str, wasm: bool) -> Result<PathBuf> {
-        self.get(name)?;
+        let spec = self.get(name)?;
+        if spec.is_own() {
+            return own_build(spec, wasm);
+        }
         let p = if wasm {
             self.wasm_path(name)
         } else {
@@ -140,4 +377,46 @@ impl Suite {
         }
         Ok(p)
     }
+}
+
+/// The PATH a native program is looked up on (the one native calls run with).
+pub const NATIVE_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The build of a function of one's own: the file must exist (and a native program be
+/// executable), said with the key and the fix.
+fn own_build(spec: &FunctionSpec, wasm: bool) -> Result<PathBuf> {
+    let name = &spec.name;
+    if wasm {
+        let Some(p) = &spec.wasm else {
+            bail!("function '{name}' has no wasm build (its definition names only `native`): run it on native, or give `wasm`");
+        };
+        if !p.is_file() {
+            bail!("function '{name}': wasm = {}: no such file: build the module, or fix the path (relative to the file that defines the function)", p.display());
+        }
+        return Ok(p.clone());
+    }
+    let Some(n) = &spec.native else {
+        bail!("function '{name}' has no native build (its definition names only `wasm`): run it on wasm, or give `native`");
+    };
+    let (program, _) = n.argv();
+    let found = if program.components().count() > 1 || program.is_absolute() {
+        Some(program.clone())
+    } else {
+        NATIVE_PATH
+            .split(':')
+            .map(|d| Path::new(d).join(&program))
+            .find(|p| p.is_file())
+    };
+    let Some(p) = found.filter(|p| p.is_file()) else {
+        bail!("function '{name}': native = {}: no such program: build it, or fix the path (relative to the file that defines the function; a bare name is looked up in {NATIVE_PATH})", program.display());
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&p).map(|m| m.permissions().mode()).unwrap_or(0);
+    if mode & 0o111 == 0 {
+        bail!(
+            "function '{name}': native = {}: the file is not executable: chmod +x it",
+            p.display()
+        );
+    }
+    Ok(p)
 }

@@ -28,7 +28,8 @@ int main(void) {
             found = i;
             break;
         }
-        for (size_t j = i * i; j <= limit; j += i) composite[j] = 1;
+        /* 64-bit: on wasm32 size_t is 32 bits, and i * i passes 2^32 for n near 10^5. */
+        for (unsigned long long j = (unsigned long long)i * i; j <= limit; j += i) composite[j] = 1;
     }
     nebula_end();
     printf("%zu\n", found);

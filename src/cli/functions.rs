@@ -3,6 +3,7 @@
 use crate::suite::Suite;
 use anyhow::Result;
 use clap::Args;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -10,10 +11,19 @@ pub struct FunctionsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// A suite file of one's own: its functions join the suite's (see docs/functions.md).
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
 }
 
 pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
-    let suite = Suite::load_default()?;
+    let suite = Suite::load_with(a.suite.as_deref())?;
+    let build = |name: &str, wasm: bool| {
+        suite
+            .has_build(name, wasm)
+            .then(|| suite.build_for(name, wasm).ok())
+            .flatten()
+    };
     if a.json {
         let list: Vec<_> = suite
             .functions
@@ -22,8 +32,8 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
                 serde_json::json!({
                     "name": f.name, "description": f.description, "input": f.input,
                     "example": f.example, "sizes": f.sizes, "markers": f.markers,
-                    "wasm": suite.wasm_path(&f.name).is_file().then(|| suite.wasm_path(&f.name)),
-                    "native": suite.native_path(&f.name).is_file().then(|| suite.native_path(&f.name)),
+                    "wasm": build(&f.name, true),
+                    "native": build(&f.name, false),
                 })
             })
             .collect();
@@ -39,15 +49,20 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
     );
     let mut missing = false;
     for f in &suite.functions {
-        let w = suite.wasm_path(&f.name).is_file();
-        let n = suite.native_path(&f.name).is_file();
-        missing |= !(w && n);
-        let mark = |b: bool| if b { "yes" } else { "NO" };
+        let (w, n) = (build(&f.name, true).is_some(), build(&f.name, false).is_some());
+        // A function of one's own may have one build on purpose: "-" is no build, not a missing one.
+        let own = f.is_own();
+        missing |= !own && !(w && n);
+        let mark = |b: bool, named: bool| match (b, named) {
+            (true, _) => "yes",
+            (false, true) => "NO",
+            (false, false) => "-",
+        };
         crate::outln!(
             "{:<20} {:<5} {:<6} {:<10} {}",
             f.name,
-            mark(w),
-            mark(n),
+            mark(w, !own || f.wasm.is_some()),
+            mark(n, !own || f.native.is_some()),
             f.example,
             f.input
         );

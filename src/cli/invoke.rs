@@ -12,7 +12,7 @@ use crate::results::call::{unix_now_ns, CallContext, CallRow};
 use crate::runtime::{
     self, CallError, CallInput, CallOutcome, HostConfig, Limits, Preopen, RuntimeKind, WasmHost,
 };
-use crate::suite::Suite;
+use crate::suite::{FunctionSpec, Suite};
 use crate::units::{human_duration, parse_bytes, parse_duration};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -54,6 +54,9 @@ pub struct InvokeArgs {
     /// in it (repeatable).
     #[arg(long = "dir", value_parser = Preopen::parse)]
     pub dirs: Vec<Preopen>,
+    /// A suite file of one's own: its functions join the suite's (see docs/functions.md).
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
     /// Read stdin from this file (`-`: this process's stdin) instead of --input.
     #[arg(long, conflicts_with = "input")]
     pub stdin: Option<PathBuf>,
@@ -100,7 +103,7 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
         output_bytes: usize::try_from(a.max_output).unwrap_or(usize::MAX),
     };
     let mut report = Report::open(a.output.as_deref())?;
-    let (name, path, stdin) = resolve(&a)?;
+    let (name, path, call) = resolve(&a)?;
     let host = WasmHost::new(HostConfig::new(limits))?;
     // A module or program that cannot be loaded is the load status, as a call's load error is.
     let rt = match runtime::prepare(a.runtime, &host, &name, &path) {
@@ -115,14 +118,24 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
     if let Some(d) = a.baseline {
         meter.measure_idle(d)?;
     }
-    let input = CallInput {
-        stdin: stdin.clone(),
-        args: a.args.clone(),
-        env: a.env.clone(),
-        dirs: a.dirs.clone(),
-        inherit_stderr: true,
-        probe: Some(selected.source.clone()),
+    let (mut input, label) = match call {
+        Call::Stdin(stdin) => {
+            let label = String::from_utf8_lossy(&stdin).trim().to_string();
+            (
+                CallInput {
+                    stdin,
+                    ..CallInput::default()
+                },
+                label,
+            )
+        }
+        Call::Own(spec, text) => (runtime::input_for(&spec, &text, a.runtime.is_wasm()), text),
     };
+    input.args.extend(a.args.iter().cloned());
+    input.env.extend(a.env.iter().cloned());
+    input.dirs.extend(a.dirs.iter().cloned());
+    input.inherit_stderr = true;
+    input.probe = Some(selected.source.clone());
     let mut outcomes = Vec::with_capacity(a.repeat as usize);
     for i in 0..a.repeat {
         let start = unix_now_ns();
@@ -134,7 +147,7 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
         let ctx = CallContext {
             run_id: "invoke".into(),
             function: name.clone(),
-            input: String::from_utf8_lossy(&stdin).trim().to_string(),
+            input: label.clone(),
             concurrency: 1,
             repetition: i,
             worker: 0,
@@ -208,8 +221,15 @@ impl Report {
     }
 }
 
-/// The function's name, the build to run and the stdin bytes.
-fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Vec<u8>)> {
+/// What a call is given: stdin bytes (a suite function, a module), or the input of a function
+/// of one's own, which its definition places.
+enum Call {
+    Stdin(Vec<u8>),
+    Own(FunctionSpec, String),
+}
+
+/// The function's name, the build to run and what the call is given.
+fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Call)> {
     let read_stdin = |fallback: String| -> Result<Vec<u8>> {
         match &a.stdin {
             Some(p) if p.as_os_str() == "-" => {
@@ -240,13 +260,22 @@ fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Vec<u8>)> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "module".into());
-        return Ok((name, m.clone(), read_stdin(String::new())?));
+        return Ok((name, m.clone(), Call::Stdin(read_stdin(String::new())?)));
     }
     let name = a.function.clone().unwrap_or_default();
-    let suite = Suite::load_default()?;
+    let suite = Suite::load_with(a.suite.as_deref())?;
     let spec = suite.get(&name)?;
     let path = suite.build_for(&name, a.runtime.is_wasm())?;
-    Ok((name, path, read_stdin(spec.example.clone())?))
+    if spec.is_own() {
+        // Where the input goes is the definition's: the arguments, stdin or both.
+        let input = match (&a.stdin, &a.input) {
+            (Some(_), _) => String::from_utf8_lossy(&read_stdin(String::new())?).into_owned(),
+            (None, Some(i)) => i.clone(),
+            (None, None) => spec.example.clone(),
+        };
+        return Ok((name, path, Call::Own(spec.clone(), input)));
+    }
+    Ok((name, path, Call::Stdin(read_stdin(spec.example.clone())?)))
 }
 
 fn opt(d: Option<u64>) -> String {

@@ -5,7 +5,7 @@
 use crate::experiment::config::{self, Plan};
 use crate::experiment::rundir::{self, RunLock};
 use crate::experiment::runner::{self, Options};
-use crate::experiment::{finish, matrix};
+use crate::experiment::{finish, matrix, provenance};
 use crate::results::files::{self as output, Recovered};
 use crate::results::metadata::{self, Status, Timestamp};
 use crate::suite::Suite;
@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// A suite file of one's own whose functions the config may name (the config's `suite`
+    /// key; recorded with the config).
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    suite: Option<PathBuf>,
 }
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
@@ -57,7 +61,18 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         return resume_run(dir, &suite, &opts);
     }
     let path = a.config.as_deref().context("a config file is required")?;
-    let plan = config::load(path, &a.set, &suite)?;
+    let mut overrides = a.set.clone();
+    if let Some(file) = &a.suite {
+        // Absolute, so that the config (and a resume) finds it from anywhere.
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        overrides.push(format!(
+            "suite={}",
+            toml::Value::String(file.display().to_string())
+        ));
+    }
+    let plan = config::load(path, &overrides, &suite)?;
+    // From here on the suite is the plan's: with the functions of one's own the config defines.
+    let suite = plan.suite.clone();
     if a.dry_run {
         dry_run(&plan, &suite)?;
         return Ok(ExitCode::SUCCESS);
@@ -130,8 +145,13 @@ fn resume_run(dir: &Path, suite: &Suite, opts: &Options) -> Result<ExitCode> {
         return Ok(code);
     }
     let (plan, meta, done) = resume(dir, meta, suite)?;
+    let suite = &plan.suite;
     crate::errln!("nebula: checking the energy source and every input once on each runtime");
     let checked = runner::preflight(&plan, suite)?;
+    // A function of one's own whose build changed would mix two programs in one run.
+    provenance::refuse_changed_own(&meta.modules, checked.modules(), |f| {
+        suite.get(f).is_ok_and(|s| s.is_own())
+    })?;
     crate::errln!("nebula: running '{}' into {}", plan.config.name, dir.display());
     let meta = runner::execute(&plan, suite, dir, meta, done, opts, checked)?;
     wrap_up(dir, &meta)
@@ -182,11 +202,17 @@ fn resume(
             dir.display()
         );
     }
-    let plan = config::parse(
+    // The config's relative paths start where the config was (recorded when it has any).
+    let base = meta
+        .config_dir
+        .as_deref()
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let plan = config::parse_in(
         &format!("{}/metadata.json (config_toml)", dir.display()),
         &meta.config_toml,
         &[],
         suite,
+        &base,
     )?;
     let done = output::recover(dir)?;
     meta.windows_done = done.done.len();
@@ -222,7 +248,7 @@ fn dry_run(plan: &Plan, suite: &Suite) -> Result<()> {
         "calls: at least {windows} measured (each window repeats its call for {}{}) + {warmups} warm-up + {} reference",
         crate::units::human_duration(plan.min_window),
         plan.config.window_calls.map(|n| format!(" or {n} calls")).unwrap_or_default(),
-        plan.functions.iter().map(|(_, i)| i.len()).sum::<usize>() * plan.runtimes.len()
+        cells.iter().filter(|c| c.concurrency == plan.config.concurrency[0]).count()
     );
     crate::outln!(
         "time: at least {} (windows x (min_window + cooldown) + idle baseline); calls longer than min_window add to it",

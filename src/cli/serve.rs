@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Bearer token required by PUT and DELETE (none: open).
     #[arg(long, env = "NEBULA_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A suite file of one's own whose functions are served too (see docs/functions.md).
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
     /// Guest calls running at once (default: one per core); the call pool has this many threads.
     #[arg(long)]
     pub max_inflight: Option<usize>,
@@ -120,6 +123,7 @@ pub fn config(a: &ServeArgs) -> Result<ServerConfig> {
     );
     let root = Suite::default_root();
     c.suite_root = root.join("suite.toml").is_file().then_some(root);
+    c.suite_file = a.suite.clone();
     c.meter = Meter::from_options(&a.energy.options())?;
     c.sched = a.sched;
     Ok(c)

@@ -35,12 +35,17 @@ pub struct Visit {
     pub repetition: u32,
 }
 
-/// All cells, in config order.
+/// All cells, in config order. A function of one's own with one build runs only on the
+/// runtimes it has a build for.
 pub fn cells(plan: &Plan) -> Vec<Cell> {
     let mut out = Vec::new();
     for (function, inputs) in &plan.functions {
         for input in inputs {
-            for &runtime in &plan.runtimes {
+            for &runtime in plan
+                .runtimes
+                .iter()
+                .filter(|rt| plan.suite.has_build(function, rt.is_wasm()))
+            {
                 for &concurrency in &plan.config.concurrency {
                     out.push(Cell {
                         index: out.len(),

@@ -46,7 +46,7 @@ pub fn modules(plan: &Plan, suite: &Suite, now: Timestamp) -> Result<Vec<ModuleF
             let runtimes: Vec<String> = plan
                 .runtimes
                 .iter()
-                .filter(|r| r.is_wasm() == wasm)
+                .filter(|r| r.is_wasm() == wasm && suite.has_build(f, wasm))
                 .map(|r| r.as_str().to_string())
                 .collect();
             if runtimes.is_empty() {
@@ -117,6 +117,34 @@ pub fn record(meta: &mut Metadata, suite: &Suite, modules: Vec<ModuleFile>, note
     for w in merge(&mut meta.modules, modules) {
         meta.warn(w);
     }
+}
+
+/// Refuses a resume when a build of a function of one's own (`own(name)`) changed since the run
+/// started: its windows would measure two programs under one name.
+pub fn refuse_changed_own(
+    recorded: &[ModuleFile],
+    now: &[ModuleFile],
+    own: impl Fn(&str) -> bool,
+) -> Result<()> {
+    for m in now.iter().filter(|m| own(&m.function)) {
+        let last = recorded
+            .iter()
+            .rev()
+            .find(|r| r.function == m.function && r.build == m.build);
+        if let Some(r) = last.filter(|r| r.sha256 != m.sha256) {
+            anyhow::bail!(
+                "the {} build of '{}' changed since the run started: {} now has SHA-256 {}, the \
+                 run's windows ran {}. Restore the original build to finish this run, or start a \
+                 new run with the new one",
+                m.build,
+                m.function,
+                m.path,
+                short(&m.sha256),
+                short(&r.sha256)
+            );
+        }
+    }
+    Ok(())
 }
 
 fn short(sha: &str) -> &str {

@@ -26,7 +26,7 @@ use crate::results::metadata::{
 };
 use crate::results::WindowRow;
 use crate::runtime::{self, CallInput, CallOutcome, HostConfig, Runtime, RuntimeKind, WasmHost};
-use crate::suite::Suite;
+use crate::suite::{OutputCheck, Suite};
 use crate::units::ns;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -88,6 +88,11 @@ pub struct Preflight {
 }
 
 impl Preflight {
+    /// The module files the run loads, hashed.
+    pub fn modules(&self) -> &[ModuleFile] {
+        &self.modules
+    }
+
     /// The energy source chosen, and why.
     pub fn energy(&self) -> (&'static str, &str) {
         (self.meter.source.info().name, &self.selected.why)
@@ -230,10 +235,11 @@ pub fn execute(
                 let rt = runtimes
                     .get(&(cell.function.clone(), cell.runtime))
                     .context("internal: a cell has no prepared runtime")?;
-                let input = CallInput {
-                    stdin: cell.input.clone().into_bytes(),
-                    ..CallInput::default()
-                };
+                let input = runtime::input_for(
+                    plan.suite.get(&cell.function)?,
+                    &cell.input,
+                    cell.runtime.is_wasm(),
+                );
                 for _ in 0..if warm_up { plan.config.warmup } else { 0 } {
                     rt.call(&input);
                 }
@@ -330,7 +336,7 @@ fn progress_bar(show: bool, len: u64, done: u64) -> ProgressBar {
 fn prepare(plan: &Plan, suite: &Suite, host: &Arc<WasmHost>) -> Result<Runtimes> {
     let mut out = Runtimes::new();
     for (f, _) in &plan.functions {
-        for &rt in &plan.runtimes {
+        for &rt in plan.runtimes.iter().filter(|rt| suite.has_build(f, rt.is_wasm())) {
             let path = suite.build_for(f, rt.is_wasm())?;
             let r =
                 runtime::prepare(rt, host, f, &path).with_context(|| format!("cannot load {f} for {rt}"))?;
@@ -355,13 +361,15 @@ struct References {
 fn reference_digests(plan: &Plan, target: &Target) -> Result<References> {
     let mut refs = References::default();
     for (f, inputs) in &plan.functions {
+        let spec = plan.suite.get(f)?;
         for input in inputs {
-            let call = CallInput {
-                stdin: input.clone().into_bytes(),
-                ..CallInput::default()
-            };
             let mut digests: Vec<(RuntimeKind, String)> = Vec::new();
-            for &rt in &plan.runtimes {
+            for &rt in plan
+                .runtimes
+                .iter()
+                .filter(|rt| plan.suite.has_build(f, rt.is_wasm()))
+            {
+                let call = runtime::input_for(spec, input, rt.is_wasm());
                 let fix = format!(
                     "Fix the sizes of '{f}' in the config (see `nebula functions` for its valid input)"
                 );
@@ -394,6 +402,10 @@ fn reference_digests(plan: &Plan, target: &Target) -> Result<References> {
                     }
                 };
                 digests.push((rt, digest));
+            }
+            // `output = "ignore"`: outputs are not compared, so no call has a reference.
+            if spec.output == OutputCheck::Ignore {
+                continue;
             }
             let reference_digest = digests
                 .iter()
@@ -714,5 +726,13 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
                 Some((f.clone(), m))
             })
             .collect(),
+        functions: plan
+            .functions
+            .iter()
+            .filter_map(|(f, _)| suite.get(f).ok().filter(|s| s.is_own()))
+            .map(|s| (s.name.clone(), s.clone()))
+            .collect(),
+        config_dir: (plan.config.suite.is_some() || plan.config.functions.iter().any(|f| f.defines()))
+            .then(|| plan.base.display().to_string()),
     }
 }

@@ -8,6 +8,7 @@ use super::call::DEFAULT_RUNTIMES;
 use crate::energy::model::{Model, CCF_AWS_MAX_WATTS_PER_VCPU, CCF_AWS_MIN_WATTS_PER_VCPU};
 use crate::energy::window::Meter;
 use crate::energy::SourceInfo;
+use crate::suite::FunctionSpec;
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -50,6 +51,14 @@ pub struct Metadata {
     /// charts label their input axes wherever the folder is read (empty in older runs).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub inputs: std::collections::BTreeMap<String, InputMeta>,
+    /// The definitions of the run's functions of one's own (builds absolute, as run), by name;
+    /// their builds' SHA-256 are in `modules`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub functions: std::collections::BTreeMap<String, FunctionSpec>,
+    /// The folder the config's relative paths start from, when it has any (its own functions
+    /// or suite file): `--resume` reads them from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_dir: Option<String>,
 }
 
 /// A function's input as its suite manifest describes it (`input_label`, `input_unit`).

@@ -265,12 +265,14 @@ pub trait Runtime: Send + Sync {
 pub mod cache;
 mod drive;
 pub mod engine;
+pub mod input;
 pub mod native;
 pub mod record;
 pub mod store;
 pub mod wasm;
 
 pub use engine::{HostConfig, WasmHost};
+pub use input::input_for;
 pub use native::NativeFunction;
 pub use wasm::{ColdFunction, WasmFunction};
 

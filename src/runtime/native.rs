@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The PATH a native call gets.
-pub const NATIVE_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+pub use crate::suite::NATIVE_PATH;
 
 /// A native build, spawned per call.
 pub struct NativeFunction {

@@ -7,7 +7,7 @@ use super::body::TimedBody;
 use super::error::AppError;
 use super::SharedState;
 use crate::runtime::{NativeFunction, WasmFunction, WasmHost};
-use crate::suite::Suite;
+use crate::suite::{FunctionSpec, Suite};
 use anyhow::Result;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -25,6 +25,9 @@ pub struct Entry {
     pub wasm: Arc<WasmFunction>,
     /// Suite functions whose host build exists; uploads are wasm-only.
     pub native: Option<Arc<NativeFunction>>,
+    /// A function of one's own: where its input goes (arguments, stdin), its environment and
+    /// directories; `None` for the suite's and uploads, which read the request body on stdin.
+    pub spec: Option<FunctionSpec>,
     pub info: EntryInfo,
 }
 
@@ -94,13 +97,15 @@ impl Registry {
         v
     }
 
-    /// Register the suite's functions whose wasm build exists (and their native build, if any).
-    /// A function that fails to load is skipped with a warning.
-    pub fn load_suite(&self, host: &Arc<WasmHost>, root: &std::path::Path) -> Result<usize> {
-        let suite = Suite::load(root)?;
+    /// Register the suite's functions whose wasm build exists (and their native build, if any),
+    /// those of one's own included. A function that fails to load is skipped with a warning.
+    pub fn load_suite(&self, host: &Arc<WasmHost>, suite: &Suite) -> Result<usize> {
         let mut n = 0;
         for spec in &suite.functions {
-            let wasm_path = suite.wasm_path(&spec.name);
+            let wasm_path = match &spec.wasm {
+                Some(p) if spec.is_own() => p.clone(),
+                _ => suite.wasm_path(&spec.name),
+            };
             let bytes = match std::fs::read(&wasm_path) {
                 Ok(b) => b,
                 Err(_) => {
@@ -119,8 +124,11 @@ impl Registry {
                     continue;
                 }
             };
-            let native = NativeFunction::new(&suite.native_path(&spec.name), host.limits)
-                .ok()
+            let native = suite
+                .has_build(&spec.name, false)
+                .then(|| suite.build_for(&spec.name, false).ok())
+                .flatten()
+                .and_then(|p| NativeFunction::new(&p, host.limits).ok())
                 .map(Arc::new);
             let mut runtimes = vec!["wasm"];
             if native.is_some() {
@@ -141,6 +149,7 @@ impl Registry {
                 name: spec.name.clone(),
                 wasm: Arc::new(wasm),
                 native,
+                spec: spec.is_own().then(|| spec.clone()),
                 info,
             });
             n += 1;
@@ -303,6 +312,7 @@ async fn do_upload(
         name: name.to_string(),
         wasm: Arc::new(wasm),
         native: None,
+        spec: None,
         info: info.clone(),
     });
     tracing::info!(function = name, sha256 = %info.sha256, size = info.size, replaced = old.is_some(), "upload");

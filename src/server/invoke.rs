@@ -180,9 +180,13 @@ fn run_call(
     ticket: Ticket,
 ) -> (Arc<CallRow>, CallOutcome) {
     let input_label = describe_input(&stdin);
-    let input = CallInput {
-        stdin,
-        ..CallInput::default()
+    let input = match &entry.spec {
+        // A function of one's own: the body is its input, placed where its definition says.
+        Some(spec) => crate::runtime::input_for(spec, &String::from_utf8_lossy(&stdin), kind.is_wasm()),
+        None => CallInput {
+            stdin,
+            ..CallInput::default()
+        },
     };
     let runtime: &dyn Runtime = match (&entry.native, kind) {
         (Some(n), RuntimeKind::Native) => n.as_ref(),

@@ -56,6 +56,8 @@ pub struct ServerConfig {
     pub cache_dir: PathBuf,
     /// The suite folder whose built functions are registered at start; `None` registers none.
     pub suite_root: Option<PathBuf>,
+    /// A suite file of one's own whose functions are registered too (`nebula serve --suite`).
+    pub suite_file: Option<PathBuf>,
     /// How each call's energy is obtained.
     pub meter: Meter,
     /// Started by `bench-http` inside its own process, on loopback: no warning about the
@@ -84,6 +86,7 @@ impl ServerConfig {
             run_id: format!("serve-{stamp}"),
             cache_dir: crate::runtime::cache::ModuleCache::default_dir(),
             suite_root: None,
+            suite_file: None,
             meter: Meter::unavailable("no energy source configured"),
             in_process_bench: false,
             read_timeout: Duration::from_secs(10),
@@ -130,7 +133,11 @@ impl AppState {
         let host = WasmHost::new(host_cfg)?;
         let registry = functions::Registry::default();
         if let Some(root) = &config.suite_root {
-            registry.load_suite(&host, root)?;
+            let mut suite = crate::suite::Suite::load(root)?;
+            if let Some(file) = &config.suite_file {
+                suite.add_file(file)?;
+            }
+            registry.load_suite(&host, &suite)?;
         }
         let csv = match &config.csv_path {
             Some(p) => Some(csv_log::CsvLog::open(p)?),

@@ -88,7 +88,10 @@ fn custom_coefficients_are_said_to_be_the_users() {
         "{err}"
     );
     assert!(!err.contains("Cloud Carbon"), "{err}");
-    assert!(out.is_empty(), "noop prints nothing; the report is on stderr: {out}");
+    assert!(
+        out.is_empty(),
+        "noop prints nothing; the report is on stderr: {out}"
+    );
     // The defaults are still credited to their source.
     let (code, out, err) = run(tmp.path(), &["invoke", "noop", "--energy", "model"]);
     assert_eq!(code, Some(0), "{err}");

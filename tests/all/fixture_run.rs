@@ -204,6 +204,8 @@ pub fn meta(run_id: &str) -> Metadata {
         modules_note: None,
         warnings: vec![],
         inputs: Default::default(),
+        functions: Default::default(),
+        config_dir: None,
     }
 }
 

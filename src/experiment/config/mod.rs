@@ -42,6 +42,11 @@ pub struct Plan {
     pub http: bool,
     /// The started server's scheduling policy (`target = "http"` without `url`).
     pub server_sched: SchedPolicy,
+    /// The functions the run may call: the suite, a suite file of the config's, and the
+    /// functions its `[[function]]` tables define.
+    pub suite: Suite,
+    /// The folder the config's relative paths start from (the config file's).
+    pub base: std::path::PathBuf,
 }
 
 /// A config error: where, which key, what is wrong and how to fix it.
@@ -101,11 +106,29 @@ pub fn load(path: &Path, overrides: &[String], suite: &Suite) -> Result<Plan, Co
         };
         refuse(problem, fix)
     })?;
-    parse(&file, &text, overrides, suite)
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+    parse_in(&file, &text, overrides, suite, &base)
 }
 
-/// Parse config text (as if from `file`), apply overrides and validate.
+/// Parse config text (as if from `file`), apply overrides and validate; relative paths start
+/// from the current folder.
 pub fn parse(file: &str, text: &str, overrides: &[String], suite: &Suite) -> Result<Plan, ConfigError> {
+    parse_in(file, text, overrides, suite, Path::new("."))
+}
+
+/// [`parse`], with the config's relative paths (its functions' builds, its suite file)
+/// starting from `base`.
+pub fn parse_in(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+    suite: &Suite,
+    base: &Path,
+) -> Result<Plan, ConfigError> {
     // Deserialize the text itself first: its errors carry a span, so the line and the key.
     let direct: Result<Config, toml::de::Error> = toml::from_str(text);
     if let Err(e) = &direct {
@@ -143,7 +166,7 @@ pub fn parse(file: &str, text: &str, overrides: &[String], suite: &Suite) -> Res
         overrides,
         spans: Spans::parse(text),
     };
-    validate::validate(config, after, suite, &blame)
+    validate::validate(config, after, suite, &blame, base)
 }
 
 /// The TOML parser's message on one line; it can be empty (e.g. for `name = `).

@@ -1,7 +1,9 @@
 //! The config's schema: the serde structs of `experiments/NAME.toml`, their defaults, and the
 //! keys each table must have.
 
+use crate::suite::{FunctionSpec, NativeCommand, OutputCheck};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// A config as written in `experiments/NAME.toml`.
@@ -57,6 +59,9 @@ pub struct Config {
     /// With suite sizes, keep only the first N of them.
     #[serde(default)]
     pub max_suite_sizes: Option<usize>,
+    /// A suite file of one's own whose functions the config may name, relative to the config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<PathBuf>,
     #[serde(default)]
     pub energy: EnergyConfig,
     #[serde(default, rename = "function")]
@@ -88,6 +93,55 @@ pub struct FunctionConfig {
     pub range: Option<Range>,
     #[serde(default)]
     pub geometric: Option<Geometric>,
+    /// A function of one's own: its WASI command module, relative to the config file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm: Option<PathBuf>,
+    /// A function of one's own: its native program, or a command list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeCommand>,
+    /// Arguments after the program name; `{input}` is replaced by the input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// What the program reads on stdin (default: the input, unless `args` take it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
+    /// Environment variables of each call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    /// Directories `HOST::GUEST` the program may read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirs: Option<Vec<String>>,
+    /// `digest` (outputs must agree across runtimes, the default) or `ignore`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputCheck>,
+}
+
+impl FunctionConfig {
+    /// Whether the table gives any key that defines a function of one's own.
+    pub fn defines(&self) -> bool {
+        self.wasm.is_some()
+            || self.native.is_some()
+            || self.args.is_some()
+            || self.stdin.is_some()
+            || self.env.is_some()
+            || self.dirs.is_some()
+            || self.output.is_some()
+    }
+
+    /// The definition this table gives (paths as written).
+    pub fn spec(&self) -> FunctionSpec {
+        FunctionSpec {
+            name: self.name.clone(),
+            wasm: self.wasm.clone(),
+            native: self.native.clone(),
+            args: self.args.clone().unwrap_or_default(),
+            stdin: self.stdin.clone(),
+            env: self.env.clone().unwrap_or_default(),
+            dirs: self.dirs.clone().unwrap_or_default(),
+            output: self.output.unwrap_or_default(),
+            ..FunctionSpec::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

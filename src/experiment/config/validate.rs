@@ -11,6 +11,7 @@ use crate::server::sched::SchedPolicy;
 use crate::suite::Suite;
 use crate::units::{parse_bytes, parse_duration};
 use clap::ValueEnum;
+use std::path::Path;
 
 /// Check a deserialized config (whose TOML after overrides is `toml`) against the suite and make
 /// its plan.
@@ -19,6 +20,7 @@ pub(super) fn validate(
     toml: String,
     suite: &Suite,
     blame: &Blame,
+    base: &Path,
 ) -> Result<Plan, ConfigError> {
     let dur = |key: &str, v: &str| {
         parse_duration(v).map_err(|p| blame.error(At::Key(key), p, "use e.g. \"100ms\", \"2s\""))
@@ -163,15 +165,40 @@ pub(super) fn validate(
             )
         })?,
     };
-    let functions = expand::functions(&config, suite, blame)?;
+    let suite = own_suite(&config, suite, blame, base)?;
+    let functions = expand::functions(&config, &suite, blame)?;
     for (name, _) in functions.iter().filter(|_| config.url.is_none()) {
-        for &rt in &runtimes {
+        let own = suite.get(name).is_ok_and(|f| f.is_own());
+        let usable: Vec<RuntimeKind> = runtimes
+            .iter()
+            .copied()
+            .filter(|rt| suite.has_build(name, rt.is_wasm()))
+            .collect();
+        if usable.is_empty() {
+            let names: Vec<&str> = runtimes.iter().map(|r| r.as_str()).collect();
+            return Err(blame.error(
+                At::Function { name, key: "name" },
+                format!(
+                    "function '{name}' has no build for any of the run's runtimes ({})",
+                    names.join(", ")
+                ),
+                "give it a `wasm` build for wasm and wasm-cold, or a `native` one for native",
+            ));
+        }
+        for rt in usable {
             if let Err(e) = suite.build_for(name, rt.is_wasm()) {
-                return Err(blame.error(
-                    At::Function { name, key: "name" },
-                    format!("{e:#}"),
-                    "build the suite first: scripts/build-functions.sh",
-                ));
+                let (key, fix) = match (own, rt.is_wasm()) {
+                    (true, true) => (
+                        "wasm",
+                        "build the module, or fix the path (relative to the config file)",
+                    ),
+                    (true, false) => (
+                        "native",
+                        "build the program, or fix the path (relative to the config file)",
+                    ),
+                    (false, _) => ("name", "build the suite first: scripts/build-functions.sh"),
+                };
+                return Err(blame.error(At::Function { name, key }, format!("{e:#}"), fix));
             }
         }
     }
@@ -192,7 +219,42 @@ pub(super) fn validate(
         energy,
         http,
         server_sched,
+        suite,
+        base: base.to_path_buf(),
     })
+}
+
+/// The suite the config's functions come from: the given one, the functions of the config's
+/// `suite` file, and those its `[[function]]` tables define (paths relative to `base`).
+fn own_suite(config: &Config, suite: &Suite, blame: &Blame, base: &Path) -> Result<Suite, ConfigError> {
+    let mut out = suite.clone();
+    if let Some(file) = &config.suite {
+        out.add_file(&base.join(file)).map_err(|e| {
+            blame.error(
+                At::Key("suite"),
+                format!("{e:#}"),
+                "fix the suite file, or the path (relative to the config file)",
+            )
+        })?;
+    }
+    for f in config.functions.iter().filter(|f| f.defines()) {
+        let at = |key| At::Function { name: &f.name, key };
+        if suite.get(&f.name).is_ok() {
+            return Err(blame.error(
+                at("name"),
+                format!("'{}' is a suite function: its builds are the suite's", f.name),
+                "give your function another name, or drop its wasm/native/args/stdin/env/dirs/output keys",
+            ));
+        }
+        let mut spec = f.spec();
+        if let Some((key, problem, fix)) = spec.problem() {
+            return Err(blame.error(at(key), problem, &fix));
+        }
+        spec.resolve_paths(base);
+        out.add(spec)
+            .map_err(|e| blame.error(at("name"), format!("{e:#}"), "give each function one name"))?;
+    }
+    Ok(out)
 }
 
 fn energy_options(e: &EnergyConfig, blame: &Blame) -> Result<EnergyOptions, ConfigError> {
