@@ -169,7 +169,10 @@ fn root_comes_from_flag_then_env_then_default() {
     // The environment's value is passed in: this binary's other tests share the process's
     // environment, and their `nebula` children would inherit a variable set here.
     let env = || Some(std::ffi::OsString::from("/tmp/elsewhere"));
-    assert_eq!(powercap::resolve_root_from(None, env()), PathBuf::from("/tmp/elsewhere"));
+    assert_eq!(
+        powercap::resolve_root_from(None, env()),
+        PathBuf::from("/tmp/elsewhere")
+    );
     assert_eq!(
         powercap::resolve_root_from(Some(Path::new("/flag")), env()),
         PathBuf::from("/flag")
