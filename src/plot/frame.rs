@@ -432,7 +432,9 @@ where
 }
 
 /// Draws an error bar from `a` to `b` (data coordinates) with caps `cap` px to each side,
-/// perpendicular to the bar (`vertical` = the bar runs along y).
+/// perpendicular to the bar (`vertical` = the bar runs along y). Not plotters' `ErrorBar`: that
+/// also draws a circle of radius `cap` at its middle value, a ring around the smaller dot of the
+/// latency and energy charts.
 pub fn error_bar<DB: DrawingBackend>(
     chart: &mut Panel<'_, DB>,
     a: (f64, f64),

@@ -2,6 +2,20 @@
 //! 5 times a power of ten, log ticks at decades (or 1-2-5 within one), binary byte ticks
 //! (1 KiB, 4 KiB, ...), and the display units of durations and energies (ns → µs, J → mJ);
 //! durations and energies are written by [`crate::units`] in its Unicode style.
+//!
+//! Plotters has key points of its own for linear and log ranges, but for no number of points
+//! asked for are they these ticks, so every axis keeps Nebula's ([`super::axis::AxisRange`]
+//! hands them to plotters as its key points). Nebula's linear step is the smallest 1-2-5 step
+//! of at least a fifth of the range; plotters' is the finest whose multiples inside the range
+//! are at most as many as asked, which depends on where the range lies: 0..1 gets 0, 0.2, ...,
+//! 1 here and at most 0, 0.5, 1 from plotters at five points or fewer; 1.25..7.56 gets 2, 4, 6
+//! here and 2, 3, ..., 7 or finer at six or more. Log axes alike: every k-th decade here with k
+//! from the decades inside the range, there from the range's whole decades with another bound
+//! (10^0.1..10^5.2 gets every decade here, every second or third from plotters at four points
+//! or fewer; 10^0.9..10^6.1 every second here, every one at five or more). Plotters' grid lines
+//! between decades start at the first decade and stop at the last, and it has no 1-2-5 ticks
+//! within a range of under three decades, nor byte ticks. The test
+//! `plotters_key_points_are_other_ticks` checks these examples.
 
 pub use crate::numfmt::{fmt_num, fmt_power};
 pub use crate::units::Unit;
@@ -184,5 +198,41 @@ mod tests {
             t.len() >= 2 && t.iter().all(|v| (12.0..=14.0).contains(v)),
             "{t:?}"
         );
+    }
+
+    /// The examples of the module doc: for any number of points asked for, plotters' key points
+    /// have other counts than these ticks on one of two ranges.
+    #[test]
+    fn plotters_key_points_are_other_ticks() {
+        use plotters::coord::combinators::{IntoLogRange, LogCoord};
+        use plotters::coord::ranged1d::Ranged;
+        use plotters::coord::types::RangedCoordf64;
+        let linear = |lo: f64, hi: f64, n: usize| RangedCoordf64::from(lo..hi).key_points(n).len();
+        let log = |lo: f64, hi: f64, n: usize| {
+            let c: LogCoord<f64> = (10f64.powf(lo)..10f64.powf(hi)).log_scale().into();
+            c.key_points(n).len()
+        };
+        assert_eq!(linear_ticks(0.0, 1.0).len(), 6);
+        assert_eq!(linear_ticks(1.25, 7.56), [2.0, 4.0, 6.0]);
+        assert_eq!(log10_ticks(0.1, 5.2).0, [10.0, 100.0, 1000.0, 1e4, 1e5]);
+        assert_eq!(log10_ticks(0.9, 6.1).0, [10.0, 1000.0, 1e5]);
+        for n in 1..=20 {
+            assert!(
+                if n <= 5 {
+                    linear(0.0, 1.0, n) <= 3
+                } else {
+                    linear(1.25, 7.56, n) >= 6
+                },
+                "{n}"
+            );
+            assert!(
+                if n <= 4 {
+                    log(0.1, 5.2, n) <= 3
+                } else {
+                    log(0.9, 6.1, n) >= 6
+                },
+                "{n}"
+            );
+        }
     }
 }
