@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
+    /// The function's name, as commands and the `function` column spell it; also its builds' file
+    /// name (`NAME.wasm`).
     pub name: String,
+    /// What the function computes, in one line.
     pub description: String,
     /// What the input means and its valid range.
     pub input: String,
@@ -50,7 +53,9 @@ struct Manifest {
 /// The suite: its manifest and the folder of the functions workspace.
 #[derive(Debug, Clone)]
 pub struct Suite {
+    /// The functions folder (the workspace of the suite, with `suite.toml`).
     pub root: PathBuf,
+    /// The functions `suite.toml` lists, in manifest order.
     pub functions: Vec<FunctionSpec>,
 }
 
@@ -68,6 +73,7 @@ impl Suite {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")
     }
 
+    /// Reads `suite.toml` in `root`; an unknown `input_unit` is an error.
     pub fn load(root: &Path) -> Result<Suite> {
         let path = root.join("suite.toml");
         let text = std::fs::read_to_string(&path).with_context(|| {
@@ -93,10 +99,12 @@ impl Suite {
         })
     }
 
+    /// The suite in [`Suite::default_root`].
     pub fn load_default() -> Result<Suite> {
         Self::load(&Self::default_root())
     }
 
+    /// The function named `name`; an error listing the suite's functions when there is none.
     pub fn get(&self, name: &str) -> Result<&FunctionSpec> {
         match self.functions.iter().find(|f| f.name == name) {
             Some(f) => Ok(f),
@@ -107,6 +115,7 @@ impl Suite {
         }
     }
 
+    /// The functions' names, in manifest order.
     pub fn names(&self) -> Vec<&str> {
         self.functions.iter().map(|f| f.name.as_str()).collect()
     }
