@@ -18,11 +18,15 @@ use std::time::Duration;
 /// split between them is the kernel's, sampled at scheduler ticks (see the module doc).
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CpuTime {
+    /// CPU time spent in user mode.
     pub user: Duration,
+    /// CPU time spent in the kernel on the thread's or process's behalf (system calls, page
+    /// faults).
     pub system: Duration,
 }
 
 impl CpuTime {
+    /// User plus system time: the exact CPU time.
     pub fn total(self) -> Duration {
         self.user + self.system
     }
@@ -102,6 +106,7 @@ impl ThreadMark {
 }
 
 impl ThreadStop {
+    /// The call's exact CPU time, before it is split into user and system.
     pub fn total(&self) -> Duration {
         self.total
     }

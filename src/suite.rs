@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
-    /// The function's name in configs, records and URLs.
+    /// The function's name, as commands and the `function` column spell it; for the suite's
+    /// own functions also their builds' file name (`NAME.wasm`).
     pub name: String,
-    /// What the function does.
+    /// What the function computes, in one line.
     #[serde(default)]
     pub description: String,
     /// What the input means and its valid range.
@@ -222,7 +223,9 @@ struct Manifest {
 /// The suite: its manifest and the folder of the functions workspace.
 #[derive(Debug, Clone)]
 pub struct Suite {
+    /// The functions folder (the workspace of the suite, with `suite.toml`).
     pub root: PathBuf,
+    /// The functions `suite.toml` lists, in manifest order.
     pub functions: Vec<FunctionSpec>,
 }
 
@@ -240,6 +243,7 @@ impl Suite {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("functions")
     }
 
+    /// Reads `suite.toml` in `root`; an unknown `input_unit` is an error.
     pub fn load(root: &Path) -> Result<Suite> {
         let path = root.join("suite.toml");
         let text = std::fs::read_to_string(&path).with_context(|| {
@@ -265,6 +269,7 @@ impl Suite {
         })
     }
 
+    /// The suite in [`Suite::default_root`].
     pub fn load_default() -> Result<Suite> {
         Self::load(&Self::default_root())
     }
@@ -330,6 +335,7 @@ impl Suite {
         }
     }
 
+    /// The function named `name`; an error listing the suite's functions when there is none.
     pub fn get(&self, name: &str) -> Result<&FunctionSpec> {
         match self.functions.iter().find(|f| f.name == name) {
             Some(f) => Ok(f),
@@ -340,6 +346,7 @@ impl Suite {
         }
     }
 
+    /// The functions' names, in manifest order.
     pub fn names(&self) -> Vec<&str> {
         self.functions.iter().map(|f| f.name.as_str()).collect()
     }

@@ -19,12 +19,15 @@ pub struct Joules(pub f64);
 pub struct Watts(pub f64);
 
 impl Joules {
+    /// No energy.
     pub const ZERO: Joules = Joules(0.0);
 
+    /// Energy from a counter reading in microjoules (powercap's `energy_uj`).
     pub fn from_microjoules(uj: u64) -> Self {
         Joules(uj as f64 * 1e-6)
     }
 
+    /// The energy in joules, as a plain number.
     pub fn value(self) -> f64 {
         self.0
     }
@@ -42,6 +45,7 @@ impl Joules {
 }
 
 impl Watts {
+    /// The power in watts, as a plain number.
     pub fn value(self) -> f64 {
         self.0
     }
@@ -107,7 +111,9 @@ pub enum UnitStyle {
 /// A display unit: values are divided by `div` and labelled `name`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Unit {
+    /// What a value in the base unit (ns or J) is divided by to be in this unit.
     pub div: f64,
+    /// The unit's label in the chosen style, e.g. `us` (ASCII) or `µs` (Unicode).
     pub name: &'static str,
 }
 

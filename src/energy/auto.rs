@@ -18,14 +18,19 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Choice {
+    /// The best available source: powercap, else perf, else the model.
     #[default]
     Auto,
+    /// RAPL counters through powercap sysfs (/sys/class/powercap).
     Powercap,
+    /// RAPL counters through perf_event (the power PMU).
     Perf,
+    /// The labelled estimate from CPU and wall time.
     Model,
 }
 
 impl Choice {
+    /// The choice as `--energy` spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Choice::Auto => "auto",
@@ -60,16 +65,19 @@ impl FromStr for Choice {
 /// Everything that decides which source is used and how it is set up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnergyOptions {
+    /// Which source to use (`--energy`).
     pub choice: Choice,
     /// `--powercap-root`; else `NEBULA_POWERCAP_ROOT`; else `/sys/class/powercap`.
     pub powercap_root: Option<PathBuf>,
     /// Prefix for the perf PMU tree; else `NEBULA_PERF_ROOT`; else `/`.
     pub perf_root: Option<PathBuf>,
+    /// Which non-overlapping set of RAPL domains powercap sums.
     pub domains: DomainSet,
     /// Upper bound on one counter's power, for the missed-wrap flag.
     pub max_watts: Watts,
     /// Busy loop used to check that perf counters move.
     pub perf_probe: Duration,
+    /// The model's coefficients, used when the model is the source.
     pub model: Model,
 }
 
@@ -88,14 +96,19 @@ impl Default for EnergyOptions {
 }
 
 impl EnergyOptions {
+    /// The powercap tree to read: `powercap_root`, else `NEBULA_POWERCAP_ROOT`, else
+    /// `/sys/class/powercap`.
     pub fn powercap_root(&self) -> PathBuf {
         powercap::resolve_root(self.powercap_root.as_deref())
     }
 
+    /// Where the perf PMU, CPU topology and paranoid setting are: under `perf_root`, else
+    /// `NEBULA_PERF_ROOT`, else `/`.
     pub fn perf_paths(&self) -> PerfPaths {
         PerfPaths::resolve(self.perf_root.as_deref())
     }
 
+    /// Opens powercap at [`EnergyOptions::powercap_root`] with these domains and power bound.
     pub fn open_powercap(&self) -> Result<Powercap, EnergyError> {
         let opts = PowercapOptions {
             domains: self.domains,
@@ -104,6 +117,7 @@ impl EnergyOptions {
         Powercap::open_with(&self.powercap_root(), opts, Arc::new(RealFs))
     }
 
+    /// Opens the perf RAPL counters, checking with a busy loop of `perf_probe` that they move.
     pub fn open_perf(&self) -> Result<Perf, EnergyError> {
         Perf::open(&self.perf_paths(), self.perf_probe)
     }
@@ -112,6 +126,7 @@ impl EnergyOptions {
 /// The chosen source and the story of the choice.
 #[derive(Clone)]
 pub struct Selected {
+    /// The source to read.
     pub source: Arc<dyn EnergySource>,
     /// Why this source: what it covers, or why better ones were passed over.
     pub why: String,

@@ -20,11 +20,14 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Quality {
+    /// Read from a hardware energy counter (RAPL through powercap or perf).
     Measured,
+    /// Estimated by the model from CPU and wall time.
     Estimated,
 }
 
 impl Quality {
+    /// The quality as the `energy_label` column spells it (`measured` or `estimated`).
     pub fn as_str(self) -> &'static str {
         match self {
             Quality::Measured => "measured",
@@ -46,6 +49,7 @@ pub enum Split {
 }
 
 impl Split {
+    /// The split as the `energy_split` column spells it (`direct`, `mean` or `cpu-share`).
     pub fn as_str(self) -> &'static str {
         match self {
             Split::Direct => "direct",
@@ -60,16 +64,23 @@ impl Split {
 /// which the model source needs and the others may ignore.
 #[derive(Debug, Clone)]
 pub struct Reading {
+    /// When the reading was taken (monotonic clock).
     pub at: Instant,
+    /// One raw counter per domain, in the source's units (µJ for powercap, event counts for perf);
+    /// empty for the model, which reads `process_cpu`.
     pub counters: Vec<u64>,
+    /// CPU time of the process and its waited-for children at the reading.
     pub process_cpu: Duration,
 }
 
 /// The energy of the interval between two readings.
 #[derive(Debug, Clone, Serialize)]
 pub struct WindowEnergy {
+    /// Energy of all domains together over the window.
     pub total: Joules,
+    /// Each domain's energy, in the order of the reading's counters.
     pub per_domain: Vec<DomainEnergy>,
+    /// Time between the two readings.
     pub duration: Duration,
     /// The window was long enough that a counter could have wrapped twice unseen.
     pub missed_wrap_suspected: bool,
@@ -80,20 +91,29 @@ pub struct WindowEnergy {
     pub implausible: Option<String>,
 }
 
+/// One domain's energy over a window, with the raw counter readings it comes from.
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainEnergy {
+    /// The domain's label, e.g. `package-0`, `dram-0` or `cpu-model`.
     pub domain: String,
+    /// Its energy over the window, wraparound corrected.
     pub joules: Joules,
+    /// The raw counter at the window's start, in the source's units.
     pub raw_start: u64,
+    /// The raw counter at the window's end, in the source's units.
     pub raw_end: u64,
+    /// The counter wrapped during the window (and was corrected for it).
     pub wrapped: bool,
 }
 
 /// What a source is: name, domains, units and ranges, for `nebula sensors` and metadata.json.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceInfo {
+    /// `powercap`, `perf` or `model`.
     pub name: &'static str,
+    /// Measured by hardware, or estimated by the model.
     pub quality: Quality,
+    /// The domains it sums, e.g. `package-0`, `dram-0`.
     pub domains: Vec<String>,
     /// Human-readable unit and range of each domain, e.g. "uJ, wraps at 262143328850".
     pub details: Vec<String>,
@@ -103,17 +123,31 @@ pub struct SourceInfo {
     pub update_interval: Option<Duration>,
 }
 
+/// Why a source cannot be opened or read; [`EnergyError::fix`] says what would help.
 #[derive(Debug, thiserror::Error)]
 pub enum EnergyError {
+    /// The source exists but gives no usable energy figures here; the message says why.
     #[error("{0}")]
     Unavailable(String),
+    /// Reading the source was refused.
     #[error("{what}: permission denied. {fix}")]
-    Permission { what: String, fix: String },
+    Permission {
+        /// What was refused, e.g. reading an `energy_uj` file, or `perf_event_open`.
+        what: String,
+        /// How to get access: a sysctl, a capability, file permissions or running as root.
+        fix: String,
+    },
+    /// Reading the source failed; the message names the file or counter and the reason.
     #[error("{0}")]
     Io(String),
     /// The source is absent on this machine; `fix` says what would make it available.
     #[error("{what}. {fix}")]
-    Missing { what: String, fix: String },
+    Missing {
+        /// What is absent, e.g. no power PMU at its path.
+        what: String,
+        /// What would make the source available.
+        fix: String,
+    },
 }
 
 impl EnergyError {
@@ -137,7 +171,9 @@ impl EnergyError {
 
 /// A source of energy readings.
 pub trait EnergySource: Send + Sync {
+    /// What the source is: name, quality, domains, units and ranges.
     fn info(&self) -> SourceInfo;
+    /// One reading: every domain's raw counter, the time and the process's CPU time.
     fn read(&self) -> Result<Reading, EnergyError>;
     /// The energy between two readings of this source, wraparound corrected.
     fn between(&self, start: &Reading, end: &Reading) -> WindowEnergy;

@@ -22,8 +22,11 @@ pub const DEFAULT_PROBE: Duration = Duration::from_millis(30);
 /// Where the power PMU, the CPU topology and the paranoid setting live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PerfPaths {
+    /// The power PMU's folder (`sys/bus/event_source/devices/power`).
     pub pmu: PathBuf,
+    /// The CPU topology folder (`sys/devices/system/cpu`).
     pub cpus: PathBuf,
+    /// The `perf_event_paranoid` setting (`proc/sys/kernel/perf_event_paranoid`).
     pub paranoid: PathBuf,
 }
 
@@ -60,6 +63,7 @@ impl PerfPaths {
 pub struct PerfEvent {
     /// `energy-pkg`, `energy-ram`, `energy-psys`.
     pub name: String,
+    /// The event's `config` for `perf_event_open` (from `events/<event>`, `event=0x..`).
     pub config: u64,
     /// Joules per count (from `<event>.scale`).
     pub scale: f64,
@@ -72,17 +76,22 @@ pub struct PerfEvent {
 pub struct PlannedCounter {
     /// `pkg-0`, `ram-1`, `psys`.
     pub label: String,
+    /// Index of the event in [`PerfPlan::events`].
     pub event: usize,
+    /// The CPU to open it on (the first CPU of its package).
     pub cpu: u32,
 }
 
 /// What discovery found, before any syscall.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PerfPlan {
+    /// The power PMU's type number for `perf_event_attr.type` (from its `type` file).
     pub pmu_type: u32,
+    /// The energy events the PMU has (`energy-pkg`, `energy-ram`, `energy-psys`).
     pub events: Vec<PerfEvent>,
     /// (package, first cpu of that package).
     pub packages: Vec<(u32, u32)>,
+    /// The counters to open: psys alone where present, else pkg (and ram) per package.
     pub counters: Vec<PlannedCounter>,
 }
 
@@ -418,6 +427,7 @@ impl Perf {
         Ok(perf)
     }
 
+    /// What discovery found: the PMU, its events and the counters opened.
     pub fn plan(&self) -> &PerfPlan {
         &self.plan
     }

@@ -43,6 +43,7 @@ pub fn resolve_root_from(explicit: Option<&Path>, env: Option<std::ffi::OsString
 
 /// Reads small sysfs files; swapped in tests to inject errors root would not see.
 pub trait SysfsReader: Send + Sync {
+    /// The contents of the file at `path`.
     fn read(&self, path: &Path) -> io::Result<String>;
 }
 
@@ -60,11 +61,17 @@ impl SysfsReader for RealFs {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DomainKind {
+    /// A package (socket) zone, `package-N`.
     Package,
+    /// The cores of a package (`core`), inside its package zone.
     Core,
+    /// The uncore of a package (`uncore`, e.g. integrated graphics), inside its package zone.
     Uncore,
+    /// Memory (`dram`).
     Dram,
+    /// The whole platform (`psys`).
     Psys,
+    /// Any other zone, with its `name`.
     Other(String),
 }
 
@@ -87,9 +94,11 @@ impl DomainKind {
 pub struct Zone {
     /// Directory name, e.g. `intel-rapl:0:1` or `intel-rapl-mmio:0`.
     pub id: String,
+    /// The zone's folder.
     pub path: PathBuf,
     /// Contents of `name`, e.g. `package-0`, `dram`, `psys`.
     pub name: String,
+    /// What the zone measures, from its `name`.
     pub kind: DomainKind,
     /// Socket (package index) the zone belongs to; `None` for psys.
     pub socket: Option<u32>,
@@ -124,6 +133,7 @@ impl Zone {
         self.mmio && all.iter().any(|o| !o.mmio && o.label() == self.label())
     }
 
+    /// The zone's `energy_uj` counter file.
     pub fn energy_path(&self) -> PathBuf {
         self.path.join("energy_uj")
     }
@@ -161,6 +171,7 @@ pub enum DomainSet {
 /// How to open the powercap source.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PowercapOptions {
+    /// Which non-overlapping set of domains to sum.
     pub domains: DomainSet,
     /// Upper bound on one counter's power, for the missed-wrap flag.
     pub max_watts: Watts,
@@ -463,6 +474,7 @@ impl Powercap {
         Ok(pc)
     }
 
+    /// The powercap tree this source reads.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -12,18 +12,27 @@ use std::fmt;
 /// One zone found under the powercap root, used or not.
 #[derive(Debug, Clone, Serialize)]
 pub struct ZoneReport {
+    /// The zone's directory name, e.g. `intel-rapl:0:1` (perf: the event and CPU, e.g.
+    /// `energy-pkg cpu 0`).
     pub id: String,
+    /// Contents of the zone's `name` file, e.g. `package-0` or `dram` (perf: the event's name).
     pub name: String,
+    /// The domain label Nebula gives it, e.g. `dram-0` (perf: `pkg-0`, `ram-0`, `psys`).
     pub label: String,
+    /// Where the counter wraps, in microjoules (`u64::MAX` for perf counters).
     pub max_energy_range_uj: u64,
+    /// The zone or counter is among the domains summed.
     pub used: bool,
 }
 
 /// What the survey found about one source.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
+    /// `powercap`, `perf` or `model`.
     pub name: &'static str,
+    /// The source can be used on this machine.
     pub available: bool,
+    /// Measured by hardware, or estimated by the model.
     pub quality: Quality,
     /// Where it was looked for.
     pub location: String,
@@ -37,6 +46,8 @@ pub struct SourceReport {
     pub zones: Vec<ZoneReport>,
     /// Units and ranges, one line per domain.
     pub details: Vec<String>,
+    /// How often the counters update, nanoseconds; `None` when the source does not say or is
+    /// unavailable.
     pub update_interval_ns: Option<u64>,
     /// Median cost of one reading.
     pub read_cost_ns: Option<u64>,
@@ -45,15 +56,19 @@ pub struct SourceReport {
 /// The whole survey.
 #[derive(Debug, Clone, Serialize)]
 pub struct SensorsReport {
+    /// Every source surveyed: powercap, perf and the model.
     pub sources: Vec<SourceReport>,
     /// The source `auto` picks.
     pub auto_picks: &'static str,
+    /// Why `auto` picks it.
     pub auto_why: String,
     /// Whether any RAPL source (powercap or perf) works.
     pub rapl_present: bool,
     /// True when energy figures will be model estimates.
     pub estimates_only: bool,
+    /// The model's idle power of the whole machine, watts.
     pub model_idle_watts: f64,
+    /// The model's extra power of one busy core, watts.
     pub model_active_watts_per_core: f64,
     /// One plain sentence on what energy figures will be.
     pub summary: String,

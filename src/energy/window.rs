@@ -21,6 +21,7 @@ pub const DEFAULT_MIN_WINDOW: Duration = Duration::from_millis(100);
 /// A source with its reading cost and (once measured) idle power.
 #[derive(Clone)]
 pub struct Meter {
+    /// The energy source the windows read.
     pub source: Arc<dyn EnergySource>,
     /// Idle power from [`Meter::measure_idle`], if measured.
     pub idle: Option<Watts>,
@@ -176,11 +177,15 @@ pub fn net(gross: Joules, idle: Watts, share_of_window: Duration) -> Joules {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", content = "value", rename_all = "lowercase")]
 pub enum KernelEnergy {
+    /// The kernel's energy, read at its markers.
     Resolved(Joules),
+    /// Why the source cannot resolve the kernel's span (too short for its counters, or the readings
+    /// are implausible).
     Unresolved(String),
 }
 
 impl KernelEnergy {
+    /// The kernel's energy, when resolved.
     pub fn joules(&self) -> Option<Joules> {
         match self {
             KernelEnergy::Resolved(j) => Some(*j),

@@ -14,13 +14,21 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The statistics of one metric, each `None` when the metric has no value.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct MetricStats {
+    /// Median (type 7), in the metric's unit.
     pub median: Option<f64>,
+    /// Interquartile range, q3 - q1.
     pub iqr: Option<f64>,
+    /// 5th percentile (type 7).
     pub p5: Option<f64>,
+    /// 95th percentile (type 7).
     pub p95: Option<f64>,
+    /// Arithmetic mean.
     pub mean: Option<f64>,
+    /// Sample standard deviation (denominator n - 1); `None` with a single value.
     pub sd: Option<f64>,
+    /// Bootstrap 95% interval of the median, low end; `None` with fewer than two values.
     pub ci_lo: Option<f64>,
+    /// Bootstrap 95% interval of the median, high end; `None` with fewer than two values.
     pub ci_hi: Option<f64>,
 }
 

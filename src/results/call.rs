@@ -9,7 +9,9 @@ use std::fmt;
 
 /// The built-in runtimes' names, as records spell them.
 pub const WASM: &str = "wasm";
+/// `wasm-cold`: the module compiled and instantiated afresh for every call.
 pub const WASM_COLD: &str = "wasm-cold";
+/// `native`: the function built for the host, one child process per call.
 pub const NATIVE: &str = "native";
 /// The runtimes a config that names none runs.
 pub const DEFAULT_RUNTIMES: [&str; 2] = [WASM, NATIVE];
@@ -22,10 +24,12 @@ pub const DEFAULT_RUNTIMES: [&str; 2] = [WASM, NATIVE];
 pub struct RuntimeName(String);
 
 impl RuntimeName {
+    /// A runtime's name as given, not yet checked against a run's runtimes.
     pub fn new(name: impl Into<String>) -> RuntimeName {
         RuntimeName(name.into())
     }
 
+    /// The name as records spell it, e.g. `wasm-cold`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -78,12 +82,17 @@ impl From<&str> for RuntimeName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EnergyLabel {
+    /// Read from a hardware energy counter (`powercap` or `perf`).
     Measured,
+    /// Estimated by the CPU-time model (`energy_source` `model`).
     Estimated,
+    /// No energy figure: the source failed to read over the window, its counters did not move, or
+    /// one was reset.
     Unavailable,
 }
 
 impl EnergyLabel {
+    /// The label as the `energy_label` column spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             EnergyLabel::Measured => "measured",
@@ -130,29 +139,49 @@ pub fn label_str(label: Option<EnergyLabel>) -> &'static str {
 /// One call, flattened for CSV and JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallRow {
+    /// The run id `<name>-<YYYYMMDD-HHMMSS>-<6 hex>` (the run folder's name).
     pub run_id: String,
     /// `function/input/runtime/cN`.
     pub cell: String,
+    /// The suite function (or uploaded module) called.
     pub function: String,
     /// `wasm`, `wasm-cold`, `native` or a runtime the config names.
     pub runtime: RuntimeName,
+    /// The input given on stdin (for the suite, a decimal n).
     pub input: String,
+    /// Calls in flight in the cell (worker threads for wasm, child processes for native).
     pub concurrency: u32,
+    /// The repetition round (0-based) the call's window belongs to.
     pub repetition: u32,
+    /// Which of the `concurrency` workers made the call (0-based).
     pub worker: u32,
     /// Wall-clock start, nanoseconds since the Unix epoch.
     pub start_unix_ns: u64,
+    /// Wall time of the call (CLOCK_MONOTONIC), nanoseconds: every phase for wasm, spawn to reap
+    /// for native, the client's request latency in HTTP runs.
     pub wall_ns: u64,
+    /// `wasm-cold` only: compiling the module from its bytes, nanoseconds.
     pub compile_ns: Option<u64>,
+    /// Wasm: creating the store, WASI context and instance, nanoseconds.
     pub instantiate_ns: Option<u64>,
+    /// Wasm: running `_start`, nanoseconds.
     pub execute_ns: Option<u64>,
     /// Wasm: store teardown after the guest returned (resetting its memory slot).
     #[serde(default)]
     pub teardown_ns: Option<u64>,
+    /// Native: from spawning the process to reaping it with `wait4`, nanoseconds.
     pub spawn_to_exit_ns: Option<u64>,
+    /// The marked compute kernel (`bench.start` to `bench.end`), nanoseconds; `None` for modules
+    /// without markers.
     pub kernel_ns: Option<u64>,
+    /// User CPU time of the call, nanoseconds (the calling thread's for wasm, the child's for
+    /// native).
     pub cpu_user_ns: u64,
+    /// System CPU time of the call, nanoseconds; for calls shorter than a few ms only its sum with
+    /// `cpu_user_ns` is exact.
     pub cpu_system_ns: u64,
+    /// Peak memory, bytes: the instance's linear memory for wasm, the guest's VmHWM (peak resident
+    /// set) for native.
     pub peak_memory_bytes: u64,
     /// Energy of this call: the window's energy divided by its calls, or attributed by CPU share.
     pub energy_gross_j: Option<f64>,
@@ -169,29 +198,42 @@ pub struct CallRow {
     pub energy_split: Option<Split>,
     /// Domains summed, e.g. `package-0+dram-0`.
     pub energy_domains: String,
+    /// The measurement window (a row of `windows.csv`); unique within the run.
     pub window_id: u64,
+    /// Calls in that window (1 when the call was alone in it).
     pub calls_in_window: u32,
+    /// The guest's exit status; `None` when it did not exit (trap, timeout, signal).
     pub exit_code: Option<i32>,
     /// HTTP experiments: the server's own wall time for the call (`wall_ns` is the client's).
     pub server_wall_ns: Option<u64>,
+    /// Size of the call's stdout, bytes (HTTP: of the response body).
     pub output_bytes: u64,
     /// Hex SHA-256 of stdout.
     pub output_digest: String,
+    /// The call succeeded and its output matched the reference.
     pub ok: bool,
     /// Empty when ok, else the error kind (`trap`, `timeout`, `digest-mismatch`, ...).
     pub error_kind: String,
+    /// The error message, with the guest's last stderr line; empty when ok.
     pub error: String,
 }
 
 /// Where a call sits in a run: what the outcome alone does not know.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
+    /// The run id (or `serve-<timestamp>` for the server's calls).
     pub run_id: String,
+    /// The function called.
     pub function: String,
+    /// The input given on stdin, as the record shows it.
     pub input: String,
+    /// Calls in flight in the cell (in the server: when this one started, itself included).
     pub concurrency: u32,
+    /// The repetition round, 0-based (in the server: its call sequence number).
     pub repetition: u32,
+    /// Which worker made the call (0-based; in the server, the 1-based call-pool thread).
     pub worker: u32,
+    /// Wall-clock time the call started, nanoseconds since the Unix epoch.
     pub start_unix_ns: u64,
 }
 

@@ -112,6 +112,8 @@ fn appender<T: Serialize + Default>(path: &Path) -> Result<csv::Writer<File>> {
 }
 
 impl Writers {
+    /// Opens `calls.csv` and `windows.csv` in `dir` for appending; a new or empty file gets its
+    /// header line first.
     pub fn open(dir: &Path) -> Result<Writers> {
         Ok(Writers {
             calls: appender::<CallRow>(&dir.join("calls.csv"))?,
@@ -144,8 +146,11 @@ impl Writers {
 /// What an earlier, interrupted run of this directory finished.
 #[derive(Debug, Default)]
 pub struct Recovered {
+    /// The (cell, repetition) pairs whose whole window is recorded.
     pub done: HashSet<(String, u32)>,
+    /// The id to give the next window: one past the highest either file holds (0 when none).
     pub next_window_id: u64,
+    /// Rows removed from both files because their window was cut short.
     pub dropped_rows: usize,
 }
 

@@ -16,22 +16,40 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+/// The contents of a run's `metadata.json`: what ran, where, with which energy source and versions,
+/// and how far it got.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Metadata {
+    /// The run id `<name>-<YYYYMMDD-HHMMSS>-<6 hex>` (the run folder's name).
     pub run_id: String,
+    /// The config's `name`.
     pub name: String,
+    /// Where the run stands (`complete` only once every planned window is measured).
     pub status: Status,
+    /// When the run started.
     pub started: Timestamp,
+    /// When the run last ended; `None` while it runs, or when it was killed outright.
     pub ended: Option<Timestamp>,
+    /// When each `--resume` of the run started, in order.
     pub resumed: Vec<Timestamp>,
+    /// The machine measured on.
     pub machine: Machine,
+    /// The energy source, its domains, idle baseline and reading cost.
     pub energy: EnergyMeta,
+    /// Nebula's, wasmtime's and rustc's versions and the functions' build profile.
     pub versions: Versions,
+    /// Hex SHA-256 of `config_toml`.
     pub config_sha256: String,
+    /// The run's config, in full, as TOML text.
     pub config_toml: String,
+    /// Cells of the experiment matrix (function x input x runtime x concurrency).
     pub cells: usize,
+    /// Windows the run plans: cells x repetitions.
     pub windows_planned: usize,
+    /// Windows measured and recorded so far.
     pub windows_done: usize,
+    /// Outputs that differed between runtimes in the reference calls, one message each (e.g.
+    /// `fib(30): wasm output differs from the reference`).
     pub digest_mismatches: Vec<String>,
     /// The functions folder the run used, absolute.
     #[serde(default)]
@@ -64,8 +82,11 @@ pub struct Metadata {
 /// A function's input as its suite manifest describes it (`input_label`, `input_unit`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InputMeta {
+    /// What the charts call the input on their input axes, e.g.
+    /// `n (index of the Fibonacci number)`; `None` for the generic "Input n".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// `B`, `KiB`, `MiB` or `GiB`: n is a size in bytes in that unit; `None` when n is no size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
 }
@@ -120,13 +141,18 @@ impl Metadata {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Set up: the metadata is written, no window measured yet.
     Starting,
+    /// Measuring windows (a run killed outright is left so).
     Running,
+    /// Ended with every planned window measured.
     Complete,
+    /// Ended before every planned window was measured; `--resume` finishes it.
     Interrupted,
 }
 
 impl Status {
+    /// The status as `metadata.json` spells it (`starting`, `running`, `complete`, `interrupted`).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Starting => "starting",
@@ -164,6 +190,7 @@ impl fmt::Display for Status {
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
+    /// The current time.
     pub fn now() -> Timestamp {
         Timestamp(Utc::now())
     }
@@ -196,27 +223,43 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// The machine a run measured on, probed from `/proc` and `/sys` when it starts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
+    /// The CPU's model name from `/proc/cpuinfo` (`unknown` when absent).
     pub cpu_model: String,
+    /// Logical cores available to Nebula.
     pub logical_cores: usize,
+    /// The kernel release (`/proc/sys/kernel/osrelease`).
     pub kernel: String,
+    /// The machine's hostname; empty when unreadable.
     pub hostname: String,
+    /// The CPU frequency governor of cpu0 (e.g. `performance`); `None` when unreadable.
     pub governor: Option<String>,
+    /// Turbo boost, `on` or `off`; `None` when the machine does not say.
     pub turbo: Option<String>,
+    /// Whether the CPU reports running under a hypervisor; `None` when unknown.
     pub virtualized: Option<bool>,
 }
 
+/// The energy source a run used, as `metadata.json` records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnergyMeta {
+    /// The source's name: `powercap`, `perf` or `model`.
     pub source: String,
+    /// `measured` for a hardware counter, `estimated` for the model.
     pub label: String,
+    /// Why this source was chosen (or the model fallen back to).
     pub why: String,
+    /// The sources tried and not used, each with the reason.
     pub rejected: Vec<(String, String)>,
+    /// The energy domains summed, e.g. `package-0`, `dram-0`.
     pub domains: Vec<String>,
+    /// Each domain's unit and range, e.g. `uJ, wraps at 262143328850`.
     pub details: Vec<String>,
     /// The idle baseline net energy uses (see `baselines`).
     pub idle_watts: Option<f64>,
+    /// Median wall time of one reading of the source, nanoseconds.
     pub read_cost_ns: u64,
     /// Every idle measurement of the run: the one in use, and the checks made by resumes.
     #[serde(default)]
@@ -230,16 +273,21 @@ pub struct EnergyMeta {
 /// active_watts_per_core x cpu_s`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelCoefficients {
+    /// The model's formula in words.
     pub formula: String,
+    /// Idle power of the machine, watts.
     pub idle_watts: f64,
+    /// Power added per busy core, watts (times CPU seconds gives joules).
     pub active_watts_per_core: f64,
     /// The defaults these come from unless the config set them: watts per vCPU at idle and busy
     /// (Cloud Carbon Footprint AWS averages).
     pub default_idle_watts_per_vcpu: f64,
+    /// The default watts per vCPU when busy (Cloud Carbon Footprint AWS average).
     pub default_busy_watts_per_vcpu: f64,
 }
 
 impl ModelCoefficients {
+    /// The coefficients of `model`, with the defaults they come from.
     pub fn of(model: &Model) -> ModelCoefficients {
         ModelCoefficients {
             formula: "energy_j = idle_watts * wall_s + active_watts_per_core * cpu_s".into(),
@@ -269,6 +317,7 @@ pub struct Baseline {
 /// One module file of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleFile {
+    /// The function this file builds.
     pub function: String,
     /// `wasm` or `native`: the build this file is.
     pub build: String,
@@ -276,6 +325,7 @@ pub struct ModuleFile {
     pub runtimes: Vec<String>,
     /// Absolute path.
     pub path: String,
+    /// Size of the file, bytes.
     pub bytes: u64,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -283,12 +333,19 @@ pub struct ModuleFile {
     pub hashed_at: Timestamp,
 }
 
+/// The versions of what measured and what was measured.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Versions {
+    /// Nebula's crate version.
     pub nebula: String,
+    /// The git commit Nebula was built from.
     pub nebula_git_commit: String,
+    /// The wasmtime version Nebula embeds.
     pub wasmtime: String,
+    /// The rustc version Nebula was built with.
     pub rustc: String,
+    /// The functions' `[profile.release]` settings, one line (`default release profile` when the
+    /// manifest sets none).
     pub functions_profile: String,
 }
 
@@ -300,6 +357,7 @@ fn read_trim(p: &str) -> Option<String> {
 }
 
 impl Machine {
+    /// The machine Nebula runs on now.
     pub fn probe() -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let field = |name: &str| {
@@ -364,6 +422,7 @@ impl EnergyMeta {
 }
 
 impl Versions {
+    /// The versions of this Nebula and of the functions under `functions_root` (its `Cargo.toml`).
     pub fn current(functions_root: &Path) -> Versions {
         let manifest = std::fs::read_to_string(functions_root.join("Cargo.toml")).unwrap_or_default();
         let profile = manifest
@@ -381,6 +440,7 @@ impl Versions {
     }
 }
 
+/// Hex SHA-256 of a config's TOML text (`config_sha256`).
 pub fn config_hash(toml: &str) -> String {
     crate::digest::sha256_hex(toml.as_bytes())
 }
@@ -394,6 +454,7 @@ pub fn write(dir: &Path, m: &Metadata) -> Result<()> {
     Ok(())
 }
 
+/// Reads `metadata.json` from the run folder `dir`.
 pub fn read(dir: &Path) -> Result<Metadata> {
     let p = dir.join("metadata.json");
     let text = std::fs::read_to_string(&p).with_context(|| {

@@ -19,7 +19,10 @@ use std::path::{Path, PathBuf};
 /// or computed from other calls than `calls.csv` holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stale {
+    /// `summary.csv` is missing, empty, or counts other calls than `calls.csv` holds.
     pub summary: bool,
+    /// `comparison.csv` is missing, empty or does not match the calls (always when the summary is
+    /// stale).
     pub comparison: bool,
 }
 
@@ -41,11 +44,17 @@ fn check_runtimes(calls: &[CallRow], runtimes: &[String], path: &Path) -> Result
 /// Everything the charts and the report read from one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunData {
+    /// The run folder read.
     pub dir: PathBuf,
+    /// `metadata.json`, when the folder has one.
     pub meta: Option<Metadata>,
+    /// Every row of `calls.csv`, in file order.
     pub calls: Vec<CallRow>,
+    /// Every row of `windows.csv`; empty when the file is missing.
     pub windows: Vec<WindowRow>,
+    /// The rows of `summary.csv`; empty when stale (see [`Stale`]).
     pub summary: Vec<SummaryRow>,
+    /// The rows of `comparison.csv`; empty when stale (see [`Stale`]).
     pub comparison: Vec<ComparisonRow>,
     /// What each function's input is, for the input axes (from the suite manifest).
     pub inputs: BTreeMap<String, InputKind>,

@@ -22,12 +22,17 @@ pub enum CacheStatus {
 
 /// A module and what getting it cost.
 pub struct Loaded {
+    /// The compiled module.
     pub module: Module,
+    /// Whether it came from the cache or was compiled now.
     pub status: CacheStatus,
+    /// How long loading or compiling it took.
     pub took: Duration,
+    /// Hex SHA-256 of the module's bytes (the artifact's key).
     pub sha256: String,
 }
 
+/// The directory of precompiled module artifacts, owned by this user and closed to others.
 pub struct ModuleCache {
     dir: PathBuf,
     compat: String,
@@ -48,6 +53,8 @@ impl ModuleCache {
         base.join("nebula").join("modules")
     }
 
+    /// Opens (creating it if needed) the cache at `dir` for artifacts of `engine`; an error when
+    /// another user owns it.
     pub fn open(dir: &Path, engine: &Engine) -> Result<ModuleCache> {
         std::fs::create_dir_all(dir).with_context(|| {
             format!(
@@ -81,6 +88,7 @@ impl ModuleCache {
         })
     }
 
+    /// The cache's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

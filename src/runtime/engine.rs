@@ -25,6 +25,7 @@ const WASM32_MAX_MEMORY: usize = 1 << 32;
 /// Settings of a [`WasmHost`].
 #[derive(Debug, Clone)]
 pub struct HostConfig {
+    /// Bounds on every call: timeout, memory cap, output cap.
     pub limits: Limits,
     /// Instances alive at once (concurrent calls); sizes the pooling allocator.
     pub max_instances: u32,
@@ -33,6 +34,7 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// Settings with `limits`, 64 concurrent instances and the default cache directory.
     pub fn new(limits: Limits) -> HostConfig {
         HostConfig {
             limits,
@@ -44,14 +46,19 @@ impl HostConfig {
 
 /// The engine, the linker and the cache, shared by every wasm function and call.
 pub struct WasmHost {
+    /// The wasmtime engine (pooling allocator, epoch interruption).
     pub engine: Engine,
+    /// The linker with WASI preview 1 and the `bench` kernel markers.
     pub linker: Linker<HostState>,
+    /// The on-disk cache of precompiled modules.
     pub cache: ModuleCache,
+    /// Bounds on every call.
     pub limits: Limits,
     stop: Arc<AtomicBool>,
 }
 
 impl WasmHost {
+    /// Creates the engine, linker and cache from `cfg` and starts the epoch ticker thread.
     pub fn new(cfg: HostConfig) -> Result<Arc<WasmHost>> {
         let mut pool = PoolingAllocationConfig::default();
         let slots = cfg.max_instances.max(1);

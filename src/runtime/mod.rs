@@ -14,17 +14,22 @@ use std::time::Duration;
 /// Which runtime runs a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RuntimeKind {
+    /// Warm wasm: each call instantiates the module from a cached pre-instantiation.
     #[serde(rename = "wasm")]
     Wasm,
+    /// Cold wasm: the module compiled and instantiated afresh for every call.
     #[serde(rename = "wasm-cold")]
     WasmCold,
+    /// The function's host build, spawned as a child process per call.
     #[serde(rename = "native")]
     Native,
 }
 
 impl RuntimeKind {
+    /// Every runtime, in the order `wasm`, `wasm-cold`, `native`.
     pub const ALL: [RuntimeKind; 3] = [RuntimeKind::Wasm, RuntimeKind::WasmCold, RuntimeKind::Native];
 
+    /// The runtime's name as configs and records spell it (`wasm`, `wasm-cold`, `native`).
     pub fn as_str(self) -> &'static str {
         match self {
             RuntimeKind::Wasm => "wasm",
@@ -33,10 +38,12 @@ impl RuntimeKind {
         }
     }
 
+    /// The runtime of that name; `None` for any other text.
     pub fn parse(s: &str) -> Option<RuntimeKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Whether the call runs WebAssembly (`wasm` or `wasm-cold`).
     pub fn is_wasm(self) -> bool {
         !matches!(self, RuntimeKind::Native)
     }
@@ -51,8 +58,11 @@ impl fmt::Display for RuntimeKind {
 /// Bounds on one call.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Limits {
+    /// Wall-clock limit of one call (default 10 s).
     pub timeout: Duration,
+    /// Wasm: the most linear memory a call may grow to, bytes (default 512 MiB).
     pub memory_bytes: u64,
+    /// The most stdout a call may write, bytes (default 16 MiB).
     pub output_bytes: usize,
 }
 
@@ -69,8 +79,11 @@ impl Default for Limits {
 /// What one call gets: stdin, arguments, environment, read-only preopened directories.
 #[derive(Clone, Default)]
 pub struct CallInput {
+    /// Bytes given to the call on stdin (for the suite, the input n as text).
     pub stdin: Vec<u8>,
+    /// Command-line arguments, after the program name.
     pub args: Vec<String>,
+    /// Environment variables (name, value) given to the call; Nebula's own are not inherited.
     pub env: Vec<(String, String)>,
     /// Directories the guest may open (wasm preopens; a native program gets the host path).
     pub dirs: Vec<Preopen>,
@@ -134,7 +147,9 @@ impl Preopen {
 pub struct Phases {
     /// Compiling the module (wasm-cold) or loading it from the cache (first warm call only).
     pub compile: Option<Duration>,
+    /// Wasm: creating the store, WASI context and instance.
     pub instantiate: Option<Duration>,
+    /// Wasm: running `_start`.
     pub execute: Option<Duration>,
     /// Native: fork/exec until the child was reaped.
     pub spawn_to_exit: Option<Duration>,
@@ -148,6 +163,7 @@ pub struct Phases {
 pub struct Kernel {
     /// From the start of the call to `bench.start`.
     pub offset: Duration,
+    /// Wall time from `bench.start` to `bench.end`.
     pub duration: Duration,
     /// CPU time of the guest thread over the kernel, where known.
     pub cpu: Option<Duration>,
@@ -231,21 +247,31 @@ impl fmt::Display for CallError {
 /// Everything one call measured.
 #[derive(Debug, Clone)]
 pub struct CallOutcome {
+    /// The runtime that ran the call.
     pub runtime: RuntimeKind,
+    /// Wall time of the whole call (every phase; native: spawn to reap).
     pub wall: Duration,
+    /// The call's wall time by phase.
     pub phases: Phases,
+    /// The marked kernel; `None` when the guest has no markers or they were not both seen in order.
     pub kernel: Option<Kernel>,
+    /// User and system CPU time of the call (the calling thread's for wasm, the child's for
+    /// native).
     pub cpu: CpuTime,
     /// Wasm: the largest linear memory size; native: max RSS.
     pub peak_memory_bytes: u64,
+    /// The guest's exit status; `None` when it did not exit (trap, timeout, signal).
     pub exit_code: Option<i32>,
+    /// What the guest wrote to stdout (a call over the output cap fails with `output-limit`).
     pub stdout: Vec<u8>,
     /// The last few KiB of stderr, for error messages.
     pub stderr_tail: Vec<u8>,
+    /// Why the call failed; `None` when it succeeded.
     pub error: Option<CallError>,
 }
 
 impl CallOutcome {
+    /// Whether the call succeeded (no [`CallError`]).
     pub fn ok(&self) -> bool {
         self.error.is_none()
     }
@@ -258,7 +284,9 @@ impl CallOutcome {
 
 /// A runtime able to run a prepared function.
 pub trait Runtime: Send + Sync {
+    /// Which runtime this is.
     fn kind(&self) -> RuntimeKind;
+    /// Runs one call with `input`; every failure is in the outcome's `error`, never a panic.
     fn call(&self, input: &CallInput) -> CallOutcome;
 }
 

@@ -26,6 +26,7 @@ pub struct NativeFunction {
 }
 
 impl NativeFunction {
+    /// The native build at `path`, run under `limits`; an error when the file does not exist.
     pub fn new(path: &Path, limits: Limits) -> Result<NativeFunction> {
         if !path.is_file() {
             bail!(

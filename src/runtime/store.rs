@@ -18,8 +18,11 @@ pub const STDERR_CAP: usize = 64 << 10;
 
 /// Enforces the memory cap, remembers the largest memory seen and whether a grow was refused.
 pub struct HostLimiter {
+    /// The most linear memory a call may grow to, bytes.
     pub memory_cap: usize,
+    /// The largest linear memory the call grew to, bytes.
     pub peak_memory: usize,
+    /// The size of the first grow refused, bytes; `None` when none was.
     pub refused: Option<usize>,
 }
 
@@ -51,16 +54,23 @@ impl ResourceLimiter for HostLimiter {
 
 /// One marker: when, the thread's CPU time then, and the probe's reading then.
 pub struct Mark {
+    /// When the marker was called.
     pub at: Instant,
+    /// The thread's CPU clock then, nanoseconds.
     pub cpu_ns: u64,
+    /// The energy probe's reading then; `None` without a probe or when it failed to read.
     pub reading: Option<Reading>,
 }
 
 /// Timestamps of the kernel markers of one call.
 pub struct Markers {
+    /// When the call started (the kernel's offset is measured from it).
     pub call_start: Instant,
+    /// The energy source read at each marker, when the call has one.
     pub probe: Option<Arc<dyn EnergySource>>,
+    /// The `bench.start` marker; `None` until the guest calls it.
     pub start: Option<Mark>,
+    /// The `bench.end` marker; `None` until the guest calls it.
     pub end: Option<Mark>,
 }
 
@@ -95,14 +105,19 @@ impl Markers {
 
 /// The data of one call's `Store`.
 pub struct HostState {
+    /// The call's WASI context: in-memory stdio, arguments, environment and preopens.
     pub wasi: WasiP1Ctx,
+    /// The memory cap and the peak memory seen.
     pub limiter: HostLimiter,
+    /// The kernel markers the guest called.
     pub markers: Markers,
 }
 
 /// The call's stdio pipes, kept to read after the call.
 pub struct Stdio {
+    /// The call's stdout, captured up to one byte over the output cap.
     pub stdout: MemoryOutputPipe,
+    /// The call's stderr, captured up to [`STDERR_CAP`] bytes.
     pub stderr: MemoryOutputPipe,
 }
 

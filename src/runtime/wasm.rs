@@ -27,16 +27,20 @@ pub struct WasmFunction {
     pub sha256: String,
     /// Whether the module came from the cache, and how long loading it took.
     pub cache: CacheStatus,
+    /// How long loading (or compiling) the module took.
     pub load_time: Duration,
 }
 
 impl WasmFunction {
+    /// Reads the module at `path` and prepares it for warm calls, via the cache.
     pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<WasmFunction> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
         Self::from_bytes(host, name, &bytes)
     }
 
+    /// Prepares the module `bytes` for warm calls: loaded from the cache or compiled, then
+    /// pre-instantiated.
     pub fn from_bytes(host: Arc<WasmHost>, name: &str, bytes: &[u8]) -> Result<WasmFunction> {
         let Loaded {
             module,
@@ -58,6 +62,7 @@ impl WasmFunction {
         })
     }
 
+    /// The function's name (the guest's program name).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -97,6 +102,7 @@ pub struct ColdFunction {
 }
 
 impl ColdFunction {
+    /// Reads the module at `path` and validates it; each call compiles it afresh.
     pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<ColdFunction> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;

@@ -22,8 +22,11 @@ pub const MIN_N: usize = 2;
 /// A confidence interval `[lo, hi]` at confidence `level` (e.g. 0.95).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    /// Low end, in the statistic's unit.
     pub lo: f64,
+    /// High end, in the statistic's unit.
     pub hi: f64,
+    /// Confidence level, a fraction in (0, 1) (0.95 for [`LEVEL`]).
     pub level: f64,
 }
 
@@ -39,6 +42,7 @@ impl Interval {
 pub struct Ratio {
     /// `median(num) / median(den)` on the full samples.
     pub estimate: f64,
+    /// The bootstrap interval of the ratio, at [`LEVEL`].
     pub ci: Interval,
     /// The interval excludes 1.0.
     pub significant: bool,

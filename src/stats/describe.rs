@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 pub struct Summary {
     /// Number of finite values summarised.
     pub n: usize,
+    /// Arithmetic mean.
     pub mean: f64,
     /// Sample standard deviation (denominator `n - 1`); `None` when `n < 2`.
     pub sd: Option<f64>,
+    /// Median (the 50th percentile, type 7).
     pub median: f64,
     /// First quartile (25th percentile, type 7).
     pub q1: f64,
@@ -27,7 +29,9 @@ pub struct Summary {
     pub p5: f64,
     /// 95th percentile (type 7).
     pub p95: f64,
+    /// Smallest value.
     pub min: f64,
+    /// Largest value.
     pub max: f64,
 }
 
