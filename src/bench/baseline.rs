@@ -67,6 +67,7 @@ impl StockBare {
         })
     }
 
+    /// `http://127.0.0.1:PORT` of the baseline server (its route is `/bare`).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -20,8 +20,11 @@ pub const BARE: &str = "bare-axum";
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct BenchPlan {
+    /// Base URL of the server whose functions are measured (`http://host:port`).
     pub url: String,
+    /// The functions to measure, by name.
     pub functions: Vec<String>,
+    /// The concurrency levels (connections, each with one request in flight) to measure at.
     pub concurrency: Vec<usize>,
     /// Measured requests per (target, level).
     pub requests: usize,
@@ -44,20 +47,30 @@ pub struct BenchPlan {
 /// A load generator: a tokio runtime of `threads` worker threads.
 #[derive(Debug, Clone)]
 pub struct Generator {
+    /// Worker threads of the generator's runtime (`load_threads` in the results).
     pub threads: usize,
+    /// The runtime the generator's connections are driven on.
     pub handle: tokio::runtime::Handle,
 }
 
 /// One (target, concurrency) measurement.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchRow {
+    /// The function measured, or [`BARE`] for the baseline handler.
     pub target: String,
+    /// The request body sent (the function's stdin); empty for the baseline handler.
     pub input: String,
+    /// Connections, each with one request in flight at a time.
     pub concurrency: usize,
+    /// Requests measured, over all rounds, ok or not.
     pub requests: usize,
+    /// Of which answered with no 2xx status (or failed below HTTP).
     pub errors: usize,
+    /// Successful requests per second (with several rounds, the median of the rounds' rates).
     pub rps: f64,
+    /// Median client latency of the successful requests (nearest rank).
     pub p50: Duration,
+    /// 99th percentile of the client latency of the successful requests (nearest rank).
     pub p99: Duration,
     /// The server's own median wall time of the calls (absent for the bare handler).
     pub server_wall_p50: Option<Duration>,
@@ -80,8 +93,11 @@ pub struct BenchRow {
 /// A median with the smallest and largest value it was taken from.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Spread {
+    /// The median of the finite values (the mean of the middle two for an even count).
     pub median: f64,
+    /// The smallest finite value.
     pub min: f64,
+    /// The largest finite value.
     pub max: f64,
 }
 

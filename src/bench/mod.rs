@@ -20,11 +20,18 @@ use std::time::{Duration, Instant};
 /// One benchmark line.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Line {
+    /// The suite function measured.
     pub function: String,
+    /// What was timed: a runtime (`wasm (warm)`, `wasm-cold (compile every call)`, `native`, the
+    /// cold start from the disk cache) or a floor (a bare wasmtime or spawn-and-wait loop).
     pub what: String,
+    /// Calls timed.
     pub n: usize,
+    /// Median wall time per call (ns).
     pub p50_ns: u64,
+    /// 99th percentile of the wall time per call (ns).
     pub p99_ns: u64,
+    /// Fastest call (ns).
     pub min_ns: u64,
 }
 

@@ -23,7 +23,9 @@ pub fn role(name: &str) -> &'static str {
 /// CPU time per role and times switched in, summed over this process's threads.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
+    /// CPU time on a CPU per role ([`role`]), from the first field of each thread's `schedstat`.
     pub cpu: BTreeMap<&'static str, Duration>,
+    /// Times the threads were switched in (the third field of `schedstat`).
     pub switches: u64,
 }
 

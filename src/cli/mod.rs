@@ -16,6 +16,9 @@ mod serve;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// The parsed command line. clap: the help text is the attribute's (`about`); a doc comment
+// here would become clap's `about`/`long_about`, so the lint is allowed instead.
+#[allow(missing_docs)]
 #[derive(Parser)]
 #[command(
     name = "nebula",
@@ -37,6 +40,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+// The subcommands. clap: the help text is each variant's doc comment; a doc comment on the
+// enum would become the `about`/`long_about` of the `nebula` command, so the lint is allowed.
+#[allow(missing_docs)]
 #[derive(Subcommand)]
 pub enum Command {
     /// Run one function (or any WASI module) and show what was measured.
@@ -61,6 +67,9 @@ pub enum Command {
     Compare(compare::CompareArgs),
 }
 
+/// The `nebula` command: parses the command line, sets up logging on stderr (`--log-format`,
+/// `NEBULA_LOG`) and runs the subcommand. Returns the subcommand's exit code, or 1 after printing
+/// an error's whole chain; clap exits with 2 on a usage error.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The server logs one line per call at info; other commands only warnings.

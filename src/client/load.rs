@@ -27,6 +27,7 @@ pub struct ClientSample {
     pub call_id: Option<u64>,
     /// `energy-j` and `energy-label`.
     pub energy_j: Option<f64>,
+    /// `energy-label`: `measured`, `estimated` or `unavailable`.
     pub energy_label: Option<String>,
     /// `cpu-user-ns` / `cpu-system-ns`: the call's CPU time on the server.
     pub server_cpu_ns: Option<(u64, u64)>,
@@ -34,6 +35,7 @@ pub struct ClientSample {
     pub server_peak_memory_bytes: Option<u64>,
     /// `output-digest`: SHA-256 of the function's output.
     pub output_digest: Option<String>,
+    /// Size of the response body in bytes.
     pub body_bytes: usize,
     /// When the request was sent, from the start of the run.
     pub sent_at: Duration,
@@ -46,6 +48,8 @@ pub struct ClientSample {
 }
 
 impl ClientSample {
+    /// Whether the server answered with a 2xx status (a request that failed below HTTP has status
+    /// 0: not ok).
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -104,10 +108,13 @@ fn wall_ns(raw: &[u8]) -> Option<u64> {
 pub struct Load {
     /// `http://host:port` (no path).
     pub base: String,
+    /// The HTTP method of every request (e.g. `POST` for an invocation).
     pub method: Method,
     /// e.g. `/functions/noop/invoke`.
     pub path: String,
+    /// The body of every request (for an invocation, the function's stdin).
     pub body: Bytes,
+    /// Connections, each with one request in flight at a time.
     pub concurrency: usize,
     /// Total requests across all connections.
     pub requests: usize,

@@ -11,12 +11,16 @@ use hyper::{Method, Request};
 /// A whole response.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The HTTP status code.
     pub status: u16,
+    /// The response headers.
     pub headers: hyper::HeaderMap,
+    /// The whole response body.
     pub body: Bytes,
 }
 
 impl Reply {
+    /// The value of header `name`; `None` when absent or not visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -26,10 +30,12 @@ impl Reply {
         parse_call_header(self.header(CALL_HEADER)?).get(key).copied()
     }
 
+    /// The body as text (invalid UTF-8 replaced by U+FFFD).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// The body parsed as JSON; an error quoting the body when it is not JSON.
     pub fn json(&self) -> Result<serde_json::Value> {
         serde_json::from_slice(&self.body).with_context(|| format!("not JSON: {}", self.text()))
     }

@@ -12,9 +12,14 @@ use crate::units::Joules;
 /// One call's energy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallEnergy {
+    /// The call's share of its window's energy, idle power included (`energy_gross_j`).
     pub gross: Joules,
+    /// Gross minus the idle baseline held over the call's share of the window (`energy_net_j`);
+    /// `None` without a baseline. May be negative within the noise.
     pub net: Option<Joules>,
+    /// The marked kernel's energy (`kernel_energy_j`); `None` without markers.
     pub kernel: Option<Joules>,
+    /// How the window's energy reached the call (`energy_split`).
     pub split: Split,
 }
 

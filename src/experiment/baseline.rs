@@ -19,8 +19,12 @@ pub const DRIFT_WARN: f64 = 0.10;
 /// The baseline in use after a start or resume, the list to record, and a warning if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settled {
+    /// The idle power in use, in watts: the run's own baseline, else the fresh one; `None` when the
+    /// run has none.
     pub in_use: Option<f64>,
+    /// Every baseline of the run, the fresh one last (`energy.baselines` in `metadata.json`).
     pub baselines: Vec<Baseline>,
+    /// Why the fresh baseline is suspect: it differs from the run's by more than [`DRIFT_WARN`].
     pub warning: Option<String>,
 }
 

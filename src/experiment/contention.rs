@@ -89,8 +89,13 @@ pub struct Sample {
 /// A window's contention, as written to `windows.csv`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Contention {
+    /// CPU steal over the window in ms, all CPUs added up (`steal_ms`); `None` when `/proc/stat` is
+    /// unreadable.
     pub steal_ms: Option<f64>,
+    /// `steal_ms` / (window wall time x CPUs), 0 to 1: the share of all CPU time taken by other
+    /// guests (`steal_fraction`).
     pub steal_fraction: Option<f64>,
+    /// The 1-minute load average when the window opened (`load_avg_1m`); `None` when unreadable.
     pub load_avg_1m: Option<f64>,
     /// Steal certainly above [`STEAL_WARN_FRACTION`] (see there).
     pub excessive_steal: bool,
@@ -103,6 +108,7 @@ impl Default for Probe {
 }
 
 impl Probe {
+    /// A probe reading `stat` and `loadavg` under `root` (`/proc`, or a fixture).
     pub fn at(root: &Path) -> Probe {
         Probe {
             root: root.to_path_buf(),

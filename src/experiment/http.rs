@@ -21,9 +21,13 @@ use std::time::Duration;
 /// What the server told about one call, beyond its outcome.
 #[derive(Debug, Clone)]
 pub struct Served {
+    /// The HTTP status; 0 when the request failed below HTTP.
     pub status: u16,
+    /// The server's own wall time for the call in ns (`server_wall_ns`).
     pub server_wall_ns: Option<u64>,
+    /// SHA-256 of the function's output (hex), from the server's `x-nebula-call` header.
     pub output_digest: Option<String>,
+    /// Size of the response body in bytes (`output_bytes`).
     pub body_bytes: u64,
 }
 
@@ -35,7 +39,9 @@ pub struct Served {
      config (or leave it out to have the run start a server)"
 )]
 pub struct Unreachable {
+    /// The server's base URL.
     pub url: String,
+    /// Why the connection failed (the root cause, or what `/healthz` answers).
     pub reason: String,
 }
 
@@ -193,6 +199,8 @@ impl HttpTarget {
             .collect())
     }
 
+    /// Stops the server started here (finishing its calls in flight and flushing its CSV); nothing
+    /// to do for a server at a configured `url`.
     pub fn stop(self) -> Result<()> {
         match self.local {
             Some(l) => l.stop(),

@@ -11,10 +11,15 @@ use rand_chacha::ChaCha8Rng;
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cell {
+    /// Position in config order (0-based), as [`Visit::cell`] refers to it.
     pub index: usize,
+    /// The suite function called.
     pub function: String,
+    /// The input given on stdin.
     pub input: String,
+    /// The runtime the calls run on.
     pub runtime: RuntimeKind,
+    /// Calls in flight in the cell.
     pub concurrency: u32,
 }
 
@@ -31,7 +36,9 @@ impl Cell {
 /// One measurement window to run: a cell and its repetition number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Visit {
+    /// The cell's [`Cell::index`].
     pub cell: usize,
+    /// The repetition round (0-based).
     pub repetition: u32,
 }
 

@@ -99,6 +99,7 @@ impl RunLock {
 /// A run folder this process holds the lock of.
 #[derive(Debug)]
 pub struct RunDir {
+    /// The run folder.
     pub path: PathBuf,
     /// Whether this process created the folder (rather than taking an empty `--out`).
     created: bool,

@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 /// How the run behaves at the terminal.
 #[derive(Clone)]
 pub struct Options {
+    /// Show a progress bar (windows done, time elapsed and left) on stderr.
     pub progress: bool,
     /// Set by Ctrl-C: stop after the window in flight.
     pub interrupted: Arc<AtomicBool>,

@@ -54,13 +54,17 @@ fn min_max(v: &[f64]) -> (f64, f64) {
 /// A chart axis in transformed coordinates (base units when linear, log10 of them when log).
 #[derive(Debug, Clone)]
 pub struct Axis {
+    /// Whether the axis is logarithmic (positions are then log10 of base units).
     pub log: bool,
+    /// The low end of the range (transformed).
     pub lo: f64,
+    /// The high end of the range (transformed).
     pub hi: f64,
     /// Tick positions (transformed) and their labels.
     pub ticks: Vec<(f64, String)>,
     /// Minor grid positions (transformed).
     pub minor: Vec<f64>,
+    /// What the axis measures, which sets how its ticks are labelled.
     pub quantity: Quantity,
     /// The display unit of a linear time or energy axis.
     pub unit: Option<Unit>,

@@ -18,34 +18,48 @@ use plotters::prelude::*;
 /// One median with its interval, in display units; `x` is the input's number or category index.
 #[derive(Debug, Clone, Copy)]
 pub struct Point {
+    /// The input's number, or its index among the panel's categories.
     pub x: f64,
+    /// The median.
     pub y: f64,
+    /// The low end of the median's 95% interval; `None` without an interval.
     pub lo: Option<f64>,
+    /// The high end of the median's 95% interval; `None` without an interval.
     pub hi: Option<f64>,
 }
 
 /// One runtime's line in a panel.
 #[derive(Debug, Clone)]
 pub struct Series {
+    /// The runtime (`wasm`, `wasm-cold` or `native`), which gives the line its colour.
     pub runtime: String,
+    /// The medians, sorted by x.
     pub points: Vec<Point>,
 }
 
 /// One function's panel.
 #[derive(Debug, Clone)]
 pub struct XyPanel {
+    /// The panel's title: the function (in the concurrency chart, its input and the metric too).
     pub title: String,
+    /// The horizontal axis: input size (or calls in flight in the concurrency chart).
     pub x: Axis,
+    /// The vertical axis: the metric.
     pub y: Axis,
+    /// The x axis' description, with its unit or scale (see [`Axis::desc`]).
     pub x_desc: String,
+    /// The y axis' description, with its unit or scale (see [`Axis::desc`]).
     pub y_desc: String,
+    /// One line per runtime, in axis coordinates.
     pub series: Vec<Series>,
 }
 
 /// A multi-panel "metric vs input" figure.
 #[derive(Debug, Clone)]
 pub struct ByInput {
+    /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
+    /// One panel per function.
     pub panels: Vec<XyPanel>,
 }
 
@@ -54,9 +68,11 @@ pub type Pick = fn(&SummaryRow) -> (Option<f64>, Option<f64>, Option<f64>);
 
 /// What to plot and how to label it.
 pub struct MetricSpec {
+    /// The figure's title (the lowest concurrency is added when the run has several).
     pub title: String,
     /// Axis description without unit, e.g. "Latency".
     pub y_name: String,
+    /// Which columns of a summary row are plotted.
     pub pick: Pick,
     /// What the values are (time or energy), for the y axis' ticks and unit.
     pub quantity: Quantity,

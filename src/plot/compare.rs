@@ -14,16 +14,23 @@ use plotters::prelude::*;
 /// One cell: label, runtime and the changes (ratios B/A) of latency and energy.
 #[derive(Debug, Clone)]
 pub struct ChangeRow {
+    /// The cell: `function input runtime cN`.
     pub label: String,
+    /// The cell's runtime, which gives the dots their colour.
     pub runtime: String,
+    /// median(B) / median(A) of the wall time; `None` when either run has no ratio for the cell.
     pub latency: Option<Est>,
+    /// median(B) / median(A) of the gross energy per call; `None` when either run has no ratio for
+    /// the cell.
     pub energy: Option<Est>,
 }
 
 /// The comparison figure.
 #[derive(Debug, Clone)]
 pub struct CompareChart {
+    /// The figure's title, legend, run ids and energy note.
     pub frame: Frame,
+    /// One row per cell present in both runs.
     pub rows: Vec<ChangeRow>,
 }
 

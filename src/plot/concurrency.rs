@@ -21,7 +21,9 @@ pub const MAX_ROWS: usize = 6;
 /// The concurrency figure: pairs of panels (throughput, energy).
 #[derive(Debug, Clone)]
 pub struct ConcurrencyChart {
+    /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
+    /// Throughput and energy panels, in pairs, one pair per function and input.
     pub panels: Vec<XyPanel>,
 }
 

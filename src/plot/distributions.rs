@@ -22,27 +22,36 @@ pub const MAX_POINTS: usize = 400;
 /// One cell's curve, in axis coordinates.
 #[derive(Debug, Clone)]
 pub struct Curve {
+    /// The cell's runtime, which gives the curve its colour.
     pub runtime: String,
     /// Index of the input in the panel (0 = smallest).
     pub input_index: usize,
+    /// (latency, fraction of calls at or below it): latency in axis coordinates, the fraction from
+    /// 0 to 1.
     pub points: Vec<(f64, f64)>,
 }
 
 /// One function's panel.
 #[derive(Debug, Clone)]
 pub struct EcdfPanel {
+    /// The function, with how many of its inputs are drawn when not all are.
     pub title: String,
     /// The panel's inputs in line-style order (as category labels).
     pub inputs: Vec<String>,
+    /// The latency axis.
     pub x: Axis,
+    /// The latency axis' description, with its unit or scale (see [`Axis::desc`]).
     pub x_desc: String,
+    /// One curve per cell of the function.
     pub curves: Vec<Curve>,
 }
 
 /// The distribution figure.
 #[derive(Debug, Clone)]
 pub struct DistChart {
+    /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
+    /// One panel per function.
     pub panels: Vec<EcdfPanel>,
 }
 

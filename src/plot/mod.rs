@@ -40,6 +40,7 @@ pub const MANIFEST: &str = "manifest.json";
 pub struct ChartInfo {
     /// File stem in `plots/`.
     pub name: &'static str,
+    /// The chart's heading in the report.
     pub title: &'static str,
     /// One sentence on what it shows.
     pub about: &'static str,
@@ -87,26 +88,37 @@ pub const CHARTS: [ChartInfo; 7] = [
 /// A chart that was drawn: its files, relative to `plots/`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Drawn {
+    /// File stem in `plots/` (e.g. `latency`).
     pub name: String,
+    /// The chart's heading in the report.
     pub title: String,
+    /// One sentence on what it shows.
     pub about: String,
+    /// The PNG file's name in `plots/`.
     pub png: String,
+    /// The SVG file's name in `plots/`.
     pub svg: String,
 }
 
 /// A chart that was not drawn, and why.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NotDrawn {
+    /// File stem the chart would have in `plots/`.
     pub name: String,
+    /// The chart's heading in the report.
     pub title: String,
+    /// Why it was skipped (no data for it in the run), or the error or panic that failed it.
     pub reason: String,
 }
 
 /// What `draw_all` did (`plots/manifest.json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
+    /// The charts drawn, in report order.
     pub drawn: Vec<Drawn>,
+    /// The charts without data for the run.
     pub skipped: Vec<NotDrawn>,
+    /// The charts whose drawing failed (an error or a panic).
     pub failed: Vec<NotDrawn>,
 }
 

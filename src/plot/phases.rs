@@ -34,25 +34,31 @@ pub const HATCHED: usize = 4;
 /// One runtime's bar (ns).
 #[derive(Debug, Clone)]
 pub struct Bar {
+    /// The runtime (`wasm`, `wasm-cold` or `native`).
     pub runtime: String,
     /// Length of each of `PHASES` (0 when absent).
     pub phases: [f64; 5],
+    /// Median time of the marked kernel; `None` for a module without markers.
     pub kernel: Option<f64>,
 }
 
 /// One function's panel.
 #[derive(Debug, Clone)]
 pub struct PhasePanel {
+    /// The function and the input the bars were measured at.
     pub title: String,
     /// A linear time axis (ns).
     pub x: Axis,
+    /// One bar per runtime.
     pub bars: Vec<Bar>,
 }
 
 /// The phase figure.
 #[derive(Debug, Clone)]
 pub struct PhaseChart {
+    /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
+    /// One panel per function.
     pub panels: Vec<PhasePanel>,
 }
 

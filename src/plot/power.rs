@@ -17,9 +17,11 @@ use std::collections::BTreeMap;
 /// The power figure.
 #[derive(Debug, Clone)]
 pub struct PowerChart {
+    /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
     /// (seconds since start, watts, runtime), in time order.
     pub points: Vec<(f64, f64, String)>,
+    /// The run's idle baseline in watts, drawn as a dashed line; `None` without one.
     pub idle_watts: Option<f64>,
 }
 

@@ -17,9 +17,13 @@ use plotters::prelude::*;
 /// One ratio with its interval and significance.
 #[derive(Debug, Clone, Copy)]
 pub struct Est {
+    /// The ratio of medians.
     pub ratio: f64,
+    /// The low end of its 95% bootstrap interval (the ratio itself when there is none).
     pub lo: f64,
+    /// The high end of its 95% bootstrap interval (the ratio itself when there is none).
     pub hi: f64,
+    /// The interval excludes 1 and the Mann-Whitney p < 0.05: drawn as a filled dot.
     pub significant: bool,
 }
 
@@ -38,16 +42,20 @@ pub fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) 
 /// One row of the chart: a function and input.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The function and its input.
     pub label: String,
     /// [latency, energy] of wasm / native and of wasm-cold / wasm.
     pub wasm_native: [Option<Est>; 2],
+    /// [latency, energy] of wasm-cold / wasm.
     pub cold_warm: [Option<Est>; 2],
 }
 
 /// The ratio figure.
 #[derive(Debug, Clone)]
 pub struct RatioChart {
+    /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
+    /// One row per function and input.
     pub rows: Vec<Row>,
     /// Latency and energy axes: both log or both linear (`axis::log_scale`).
     pub axes: [Axis; 2],

@@ -26,21 +26,29 @@ pub const WARN: RGBColor = RGBColor(0xA0, 0x20, 0x20);
 
 /// Single-panel charts: 1200×800 px (PNG), the same logical size in SVG.
 pub const WIDTH: u32 = 1200;
+/// Height of a single-panel chart in px, and the least height of a multi-panel one.
 pub const HEIGHT: u32 = 800;
 /// Multi-panel charts are `WIDTH` wide with `COLUMNS` panels per row, `PANEL_HEIGHT` px per row
 /// plus `HEADER` and `FOOTER`.
 pub const COLUMNS: usize = 3;
+/// Height of a row of panels in px.
 pub const PANEL_HEIGHT: u32 = 420;
+/// Height in px above the panels, for the title and the legend.
 pub const HEADER: u32 = 110;
+/// Height in px below the panels, for the run id and the energy note.
 pub const FOOTER: u32 = 44;
 
 /// Font family registered with plotters (the embedded DejaVu Sans).
 pub const FONT: &str = "sans-serif";
 /// Font sizes in px: large enough to read when 1200 px are scaled to a ~8.5 cm column.
 pub const TITLE_PX: f64 = 38.0;
+/// Panel titles.
 pub const PANEL_TITLE_PX: f64 = 28.0;
+/// Axis descriptions and the legend (set smaller when they do not fit).
 pub const LABEL_PX: f64 = 26.0;
+/// Tick labels and line-style keys.
 pub const TICK_PX: f64 = 22.0;
+/// The footer: run id and energy note.
 pub const NOTE_PX: f64 = 22.0;
 
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

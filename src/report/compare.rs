@@ -24,34 +24,54 @@ use std::path::{Path, PathBuf};
 /// One row of `compare.csv`: a cell's change from run A to run B.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompareRow {
+    /// The function.
     pub function: String,
+    /// The input.
     pub input: String,
+    /// The runtime.
     pub runtime: String,
+    /// Calls in flight.
     pub concurrency: u32,
+    /// Ok calls in run A.
     pub n_a: usize,
+    /// Ok calls in run B.
     pub n_b: usize,
+    /// Median wall time in A (ns).
     pub latency_a_median_ns: Option<f64>,
+    /// Median wall time in B (ns).
     pub latency_b_median_ns: Option<f64>,
     /// `median(B) / median(A)` of the wall time, with its 95% interval.
     pub latency_ratio: Option<f64>,
+    /// Bootstrap 95% interval of `latency_ratio`, low end.
     pub latency_ci_lo: Option<f64>,
+    /// Bootstrap 95% interval of `latency_ratio`, high end.
     pub latency_ci_hi: Option<f64>,
     /// `(ratio - 1) * 100`: positive = B slower.
     pub latency_change_pct: Option<f64>,
+    /// Mann-Whitney U two-sided p-value of the wall times.
     pub latency_p_value: Option<f64>,
+    /// The interval excludes 1 and p < 0.05.
     pub latency_significant: Option<bool>,
     /// Gross energy per call, one value per window.
     pub energy_a_median_j: Option<f64>,
+    /// Median gross energy per call in B (J; one value per window).
     pub energy_b_median_j: Option<f64>,
+    /// `median(B) / median(A)` of the gross energy per call.
     pub energy_ratio: Option<f64>,
+    /// Bootstrap 95% interval of `energy_ratio`, low end.
     pub energy_ci_lo: Option<f64>,
+    /// Bootstrap 95% interval of `energy_ratio`, high end.
     pub energy_ci_hi: Option<f64>,
+    /// `(ratio - 1) * 100`: positive = B uses more energy.
     pub energy_change_pct: Option<f64>,
+    /// Mann-Whitney U two-sided p-value over windows.
     pub energy_p_value: Option<f64>,
+    /// The interval excludes 1 and p < 0.05.
     pub energy_significant: Option<bool>,
     /// `measured` or `estimated` (or `unavailable`): the energy label of A's and B's rows.
     #[serde(default)]
     pub energy_label_a: String,
+    /// The energy labels of B's rows.
     #[serde(default)]
     pub energy_label_b: String,
     /// The significant changes in words, e.g. "B 1.95x–2.05x slower, 1.9x–2.1x more energy".
@@ -276,7 +296,9 @@ pub fn table(rows: &[CompareRow]) -> String {
 /// What `write_compare` produced.
 #[derive(Debug, Clone)]
 pub struct Compared {
+    /// One row per cell present in both runs (`compare.csv`).
     pub rows: Vec<CompareRow>,
+    /// The folder `compare.csv` and the chart were written to.
     pub out: PathBuf,
     /// The chart's files, or why it was not drawn.
     pub chart: Result<Vec<PathBuf>, String>,

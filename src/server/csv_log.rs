@@ -68,6 +68,7 @@ impl CsvLog {
         })
     }
 
+    /// The CSV file written to.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -23,15 +23,21 @@ pub type EstimateFn = Arc<dyn Fn(Duration, Duration) -> Joules + Send + Sync>;
 /// How the server obtains each call's energy.
 #[derive(Clone)]
 pub enum Meter {
+    /// No energy source: every call's energy is `unavailable`.
     Unavailable {
+        /// Why, for logs and the landing page.
         reason: String,
     },
+    /// The model's per-call estimate from wall and CPU time (`estimated`, `direct`).
     Model {
+        /// The estimate of a call from its wall and CPU time.
         estimate: EstimateFn,
         /// The coefficients, for logs and the landing page.
         description: String,
     },
+    /// A measured source, read just before and just after each call (`measured`).
     Measured {
+        /// The source read around each call.
         source: Arc<dyn EnergySource>,
     },
 }
@@ -39,6 +45,7 @@ pub enum Meter {
 /// The energy columns of one call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallEnergy {
+    /// The call's energy in joules (`energy_gross_j`); `None` when unavailable.
     pub joules: Option<Joules>,
     /// `powercap`, `perf`, `model` or empty.
     pub source: String,
@@ -46,6 +53,7 @@ pub struct CallEnergy {
     pub label: EnergyLabel,
     /// `direct` or `cpu-share`; none when unavailable.
     pub split: Option<Split>,
+    /// The energy domains summed, e.g. `package-0+dram-0` or `cpu-model`; empty when unavailable.
     pub domains: String,
 }
 
@@ -65,12 +73,15 @@ impl CallEnergy {
 pub struct Before(Option<Reading>);
 
 impl Meter {
+    /// A meter without a source; `reason` says why.
     pub fn unavailable(reason: impl Into<String>) -> Meter {
         Meter::Unavailable {
             reason: reason.into(),
         }
     }
 
+    /// A meter that estimates each call's energy with `estimate(wall, cpu)`; `description` gives
+    /// the coefficients.
     pub fn model(
         estimate: impl Fn(Duration, Duration) -> Joules + Send + Sync + 'static,
         description: impl Into<String>,

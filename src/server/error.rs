@@ -5,10 +5,14 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+/// An error answered as `{"error": kind, "message": ...}` with its HTTP status.
 #[derive(Debug)]
 pub struct AppError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// A stable kebab-case error kind (the body's `error`), e.g. `not-found`.
     pub kind: String,
+    /// What went wrong and how to fix it (the body's `message`).
     pub message: String,
     more: Option<Box<More>>,
 }
@@ -22,6 +26,7 @@ struct More {
 }
 
 impl AppError {
+    /// An error of `status` and `kind`, without extra fields or headers.
     pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> AppError {
         AppError {
             status,
@@ -35,14 +40,17 @@ impl AppError {
         self.more.get_or_insert_with(Box::default)
     }
 
+    /// 404 `not-found`.
     pub fn not_found(message: impl Into<String>) -> AppError {
         Self::new(StatusCode::NOT_FOUND, "not-found", message)
     }
 
+    /// 400 of `kind`.
     pub fn bad_request(kind: &str, message: impl Into<String>) -> AppError {
         Self::new(StatusCode::BAD_REQUEST, kind, message)
     }
 
+    /// 500 `internal`.
     pub fn internal(message: impl Into<String>) -> AppError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
@@ -56,6 +64,7 @@ impl AppError {
         )
     }
 
+    /// 401 `unauthorized` with `WWW-Authenticate: Bearer`.
     pub fn unauthorized(message: impl Into<String>) -> AppError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message).with_header(
             axum::http::header::WWW_AUTHENTICATE,
@@ -75,16 +84,19 @@ impl AppError {
             .with_header(axum::http::header::CONNECTION, HeaderValue::from_static("close"))
     }
 
+    /// Adds a response header (replacing one of the same name).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> AppError {
         self.more().headers.insert(name, value);
         self
     }
 
+    /// Adds response headers.
     pub fn with_headers(mut self, headers: HeaderMap) -> AppError {
         self.more().headers.extend(headers);
         self
     }
 
+    /// Adds a field to the JSON body.
     pub fn with_field(mut self, key: &str, value: serde_json::Value) -> AppError {
         self.more().fields.insert(key.to_string(), value);
         self

@@ -21,19 +21,23 @@ use std::sync::{Arc, RwLock};
 
 /// One served function.
 pub struct Entry {
+    /// The name it is served under.
     pub name: String,
+    /// The module, precompiled and ready to call.
     pub wasm: Arc<WasmFunction>,
     /// Suite functions whose host build exists; uploads are wasm-only.
     pub native: Option<Arc<NativeFunction>>,
     /// A function of one's own: where its input goes (arguments, stdin), its environment and
     /// directories; `None` for the suite's and uploads, which read the request body on stdin.
     pub spec: Option<FunctionSpec>,
+    /// What `GET /functions` shows of it.
     pub info: EntryInfo,
 }
 
 /// What `GET /functions` shows of an entry.
 #[derive(Debug, Clone, Serialize)]
 pub struct EntryInfo {
+    /// The name it is served under.
     pub name: String,
     /// Size of the .wasm module in bytes.
     pub size: u64,
@@ -43,20 +47,24 @@ pub struct EntryInfo {
     pub input: String,
     /// A typical input.
     pub example: String,
+    /// What the function computes (`uploaded module` for uploads).
     pub description: String,
     /// `suite` or `upload`.
     pub origin: &'static str,
+    /// The runtimes it can be called on: `wasm`, and `native` where a host build exists.
     pub runtimes: Vec<&'static str>,
     /// When it was registered (start-up for suite functions).
     pub uploaded_at: DateTime<Utc>,
 }
 
+/// The served functions by name, each entry swapped whole by an upload or a delete.
 #[derive(Default)]
 pub struct Registry {
     map: RwLock<HashMap<String, Arc<Entry>>>,
 }
 
 impl Registry {
+    /// The entry served under `name`, if any.
     pub fn get(&self, name: &str) -> Option<Arc<Entry>> {
         self.map
             .read()
@@ -65,6 +73,7 @@ impl Registry {
             .cloned()
     }
 
+    /// Serves `entry` under its name; returns the entry it replaces.
     pub fn insert(&self, entry: Entry) -> Option<Arc<Entry>> {
         self.map
             .write()
@@ -72,14 +81,17 @@ impl Registry {
             .insert(entry.name.clone(), Arc::new(entry))
     }
 
+    /// Stops serving `name`; returns its entry (calls holding it finish on it).
     pub fn remove(&self, name: &str) -> Option<Arc<Entry>> {
         self.map.write().unwrap_or_else(|p| p.into_inner()).remove(name)
     }
 
+    /// Number of functions served.
     pub fn len(&self) -> usize {
         self.map.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// No function is served.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -223,10 +235,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// `GET /functions`: every served function, sorted by name.
 pub async fn list(State(state): State<SharedState>) -> Json<Vec<EntryInfo>> {
     Json(state.registry.infos())
 }
 
+/// `GET /functions/{name}`: one function's description.
 pub async fn get_one(
     State(state): State<SharedState>,
     FnName(name): FnName,
@@ -239,6 +253,7 @@ pub async fn get_one(
         .ok_or_else(|| unknown(&name))
 }
 
+/// 404 for a function that is not served.
 pub fn unknown(name: &str) -> AppError {
     AppError::not_found(format!(
         "unknown function '{name}': GET /functions lists the served ones"

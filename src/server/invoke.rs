@@ -51,6 +51,7 @@ impl Drop for Ticket {
 }
 
 impl Admission {
+    /// Admits `max_inflight` running calls (at least 1) and `queue` waiting ones.
     pub fn new(max_inflight: usize, queue: usize) -> Admission {
         Admission {
             counts: Arc::default(),
@@ -67,10 +68,12 @@ impl Admission {
         (prev < limit).then_some(ticket)
     }
 
+    /// Calls running on a pool thread now.
     pub fn inflight(&self) -> usize {
         self.counts.inflight.load(Ordering::SeqCst)
     }
 
+    /// Calls admitted and waiting for a pool thread now.
     pub fn queued(&self) -> usize {
         self.counts
             .pending
@@ -91,12 +94,19 @@ impl Admission {
     }
 }
 
+/// The query string of an invocation.
 #[derive(Debug, Deserialize)]
 pub struct InvokeQuery {
+    /// `wasm` (the default) or `native` (suite functions with a host build).
     pub runtime: Option<String>,
+    /// `raw` (the default: the function's stdout as the body) or `json` (`ok`, `output` and the
+    /// call's `record`).
     pub format: Option<String>,
 }
 
+/// `POST /functions/{name}/invoke`: runs the function with the body as stdin on a pool thread,
+/// records the call and answers its output with the `x-nebula-call` header; 503 when the server is
+/// saturated.
 pub async fn handler(
     State(state): State<SharedState>,
     FnName(name): FnName,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 /// A server running in this process on its own tokio runtime (its own worker threads and a
 /// blocking pool sized to `max_inflight`), on 127.0.0.1 with an ephemeral port.
 pub struct LocalServer {
+    /// The loopback address it listens on.
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<()>>>,

@@ -126,6 +126,7 @@ impl Metrics {
         });
     }
 
+    /// An upload's outcome: `ok`, `unauthorized`, `invalid` or `refused`.
     pub fn upload(&self, outcome: &str) {
         at(&mut self.lock().uploads, outcome, |n| *n += 1);
     }
@@ -213,6 +214,7 @@ fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// `GET /metrics`: the counters in the Prometheus text format.
 pub async fn handler(State(state): State<SharedState>) -> impl IntoResponse {
     let text = state
         .metrics

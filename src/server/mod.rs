@@ -97,20 +97,30 @@ impl ServerConfig {
 
 /// What every handler shares.
 pub struct AppState {
+    /// The settings the server was started with.
     pub config: ServerConfig,
+    /// The wasm engine, linker and module cache every function shares.
     pub host: Arc<WasmHost>,
+    /// The served functions, by name.
     pub registry: functions::Registry,
+    /// Bounds the calls running (`--max-inflight`) and waiting (`--queue`).
     pub admission: invoke::Admission,
+    /// The counters of `GET /metrics`.
     pub metrics: metrics::Metrics,
+    /// The last calls, for the landing page.
     pub recent: page::Recent,
+    /// The threads that run guest calls.
     pub pool: pool::CallPool,
+    /// The per-call CSV log (`--csv`); `None` when the server keeps none.
     pub csv: Option<csv_log::CsvLog>,
+    /// When the server state was built (UTC).
     pub started: chrono::DateTime<chrono::Utc>,
     /// Set to `true` when the server stops accepting: connections and body reads that have
     /// not reached a handler's work yet are cut after a short grace (see [`listen`]).
     pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
+/// The state every handler receives, shared among them.
 pub type SharedState = Arc<AppState>;
 
 impl AppState {

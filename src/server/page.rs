@@ -25,6 +25,7 @@ pub struct Recent {
 }
 
 impl Recent {
+    /// Adds a call, dropping the oldest beyond [`RECENT`].
     pub fn push(&self, call: Arc<CallRow>) {
         let mut r = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         let evicted = if r.len() == RECENT { r.pop_front() } else { None };
@@ -52,10 +53,13 @@ fn joules(j: Option<f64>, label: &str) -> String {
     }
 }
 
+/// `GET /`: the landing page.
 pub async fn landing(State(state): State<SharedState>) -> Html<String> {
     Html(render(&state))
 }
 
+/// The landing page's HTML: the served functions, the recent calls, the energy meter, the run id
+/// and the calls allowed at once.
 pub fn render(state: &SharedState) -> String {
     let functions = state.registry.infos();
     let mut rows = String::new();

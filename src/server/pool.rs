@@ -44,6 +44,7 @@ impl CallPool {
         Ok(CallPool { tx, threads })
     }
 
+    /// Number of threads in the pool.
     pub fn threads(&self) -> usize {
         self.threads
     }

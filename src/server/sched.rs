@@ -21,6 +21,7 @@ pub enum SchedPolicy {
 }
 
 impl SchedPolicy {
+    /// The policy's name as `--sched` takes it (`batch` or `normal`).
     pub fn as_str(self) -> &'static str {
         match self {
             SchedPolicy::Batch => "batch",
