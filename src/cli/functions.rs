@@ -52,7 +52,7 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
         let (w, n) = (build(&f.name, true).is_some(), build(&f.name, false).is_some());
         // A function of one's own may have one build on purpose: "-" is no build, not a missing one.
         let own = f.is_own();
-        missing |= !own && !(w && n);
+        missing |= !(own || w && n);
         let mark = |b: bool, named: bool| match (b, named) {
             (true, _) => "yes",
             (false, true) => "NO",

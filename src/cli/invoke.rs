@@ -225,7 +225,7 @@ impl Report {
 /// of one's own, which its definition places.
 enum Call {
     Stdin(Vec<u8>),
-    Own(FunctionSpec, String),
+    Own(Box<FunctionSpec>, String),
 }
 
 /// The function's name, the build to run and what the call is given.
@@ -273,7 +273,7 @@ fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Call)> {
             (None, Some(i)) => i.clone(),
             (None, None) => spec.example.clone(),
         };
-        return Ok((name, path, Call::Own(spec.clone(), input)));
+        return Ok((name, path, Call::Own(Box::new(spec.clone()), input)));
     }
     Ok((name, path, Call::Stdin(read_stdin(spec.example.clone())?)))
 }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub trait Chart {
     /// Width and height in px.
     fn size(&self) -> (u32, u32);
+    /// Draws the chart on `root`.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static;
@@ -60,12 +61,16 @@ pub enum Swatch {
 /// One legend entry.
 #[derive(Debug, Clone)]
 pub struct LegendItem {
+    /// The entry's text.
     pub label: String,
+    /// The swatch's colour.
     pub color: RGBColor,
+    /// How the swatch is drawn.
     pub swatch: Swatch,
 }
 
 impl LegendItem {
+    /// An entry of `label` with a swatch of `color`.
     pub fn new(label: impl Into<String>, color: RGBColor, swatch: Swatch) -> LegendItem {
         LegendItem {
             label: label.into(),
@@ -83,10 +88,15 @@ impl LegendItem {
 /// The figure's title, legend, run id and energy note.
 #[derive(Debug, Clone, Default)]
 pub struct Frame {
+    /// The figure's title.
     pub title: String,
+    /// The legend's entries, left to right.
     pub legend: Vec<LegendItem>,
+    /// The run's id, printed small at the bottom.
     pub run_id: String,
+    /// The energy note (where the energy comes from).
     pub note: String,
+    /// Whether the energy is a model estimate (printed on the figure).
     pub estimated: bool,
 }
 
@@ -242,10 +252,15 @@ pub type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<AxisRange, AxisRange>>
 
 /// What a panel's axes say.
 pub struct PanelSpec<'s> {
+    /// The panel's title.
     pub title: &'s str,
+    /// The x axis.
     pub x: &'s Axis,
+    /// The y axis.
     pub y: &'s Axis,
+    /// The x axis' description.
     pub x_desc: &'s str,
+    /// The y axis' description.
     pub y_desc: &'s str,
     /// Width of the y tick label area in px (wider for category names).
     pub y_label_px: u32,
@@ -469,6 +484,7 @@ pub struct EstimatePanels<'s> {
     pub titles: [String; 2],
     /// The x axes of the latency and the energy panel.
     pub axes: [&'s Axis; 2],
+    /// The x axis descriptions of the latency and the energy panel.
     pub x_desc: [String; 2],
     /// Where the reference line of each panel is, in its axis's units (parity, no change).
     pub reference: [f64; 2],

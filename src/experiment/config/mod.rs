@@ -29,16 +29,25 @@ use std::time::Duration;
 /// A config checked against the suite, with typed values: what the runner uses.
 #[derive(Debug, Clone)]
 pub struct Plan {
+    /// The config as deserialized (after `--set` overrides).
     pub config: Config,
     /// The config as TOML after overrides (recorded in metadata.json and used by --resume).
     pub toml: String,
+    /// The runtimes of the run, in config order.
     pub runtimes: Vec<RuntimeKind>,
+    /// Every function and its inputs, in config order.
     pub functions: Vec<(String, Vec<String>)>,
+    /// The shortest measurement window.
     pub min_window: Duration,
+    /// The pause between windows.
     pub cooldown: Duration,
+    /// How long idle power is measured first (zero: not measured).
     pub idle_baseline: Duration,
+    /// The limits of every call: timeout, memory cap, output cap.
     pub limits: Limits,
+    /// How the energy source is chosen.
     pub energy: EnergyOptions,
+    /// Whether the run drives `nebula serve` over HTTP (`target = "http"`).
     pub http: bool,
     /// The started server's scheduling policy (`target = "http"` without `url`).
     pub server_sched: SchedPolicy,
@@ -53,10 +62,15 @@ pub struct Plan {
 #[derive(Debug, thiserror::Error)]
 #[error("{file}{line}: {key}: {problem}. Fix: {fix}")]
 pub struct ConfigError {
+    /// The config file (or `metadata.json` of a resumed run).
     pub file: String,
+    /// `:LINE` where the key is, or empty when no line is known.
     pub line: String,
+    /// The key at fault, e.g. `repetitions` or `function.sizes`.
     pub key: String,
+    /// What is wrong.
     pub problem: String,
+    /// How to fix it.
     pub fix: String,
 }
 

@@ -10,13 +10,18 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The run's name: the first part of its results folder's name.
     pub name: String,
+    /// What the experiment asks, in a sentence (recorded with the run).
     #[serde(default)]
     pub description: String,
+    /// The seed of the window order and of the bootstrap resampling.
     #[serde(default = "defaults::seed")]
     pub seed: u64,
+    /// The runtimes every function runs on: `wasm`, `wasm-cold`, `native`.
     #[serde(default = "defaults::runtimes")]
     pub runtimes: Vec<String>,
+    /// The concurrency levels: calls in flight at once in a window.
     #[serde(default = "defaults::concurrency")]
     pub concurrency: Vec<u32>,
     /// Measured windows per cell.
@@ -37,10 +42,13 @@ pub struct Config {
     /// Idle-power measurement before the first cell ("0s" to skip).
     #[serde(default = "defaults::idle_baseline")]
     pub idle_baseline: String,
+    /// Wall-clock limit of one call, e.g. "30s".
     #[serde(default = "defaults::timeout")]
     pub timeout: String,
+    /// Memory cap of one call (wasm linear memory), e.g. "1GiB".
     #[serde(default = "defaults::memory")]
     pub memory: String,
+    /// The folder the run's results folder is made in.
     #[serde(default = "defaults::output_dir")]
     pub output_dir: String,
     /// `local` (call the runtimes in this process) or `http` (drive `nebula serve`).
@@ -62,22 +70,28 @@ pub struct Config {
     /// A suite file of one's own whose functions the config may name, relative to the config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<PathBuf>,
+    /// How energy is measured (`[energy]`).
     #[serde(default)]
     pub energy: EnergyConfig,
+    /// The functions and their inputs (`[[function]]` tables).
     #[serde(default, rename = "function")]
     pub functions: Vec<FunctionConfig>,
 }
 
+/// The `[energy]` table: the energy source and the model's coefficients.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnergyConfig {
     /// auto, powercap, perf or model.
     #[serde(default)]
     pub source: Option<String>,
+    /// Another powercap sysfs root (fake trees in tests, or a mounted one).
     #[serde(default)]
     pub powercap_root: Option<PathBuf>,
+    /// The model's idle power in watts (0 to 10000).
     #[serde(default)]
     pub idle_watts: Option<f64>,
+    /// The model's power per busy core in watts (0 to 10000).
     #[serde(default)]
     pub active_watts_per_core: Option<f64>,
 }
@@ -86,11 +100,15 @@ pub struct EnergyConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionConfig {
+    /// The function's name: a suite function, or one this table or the suite file defines.
     pub name: String,
+    /// The inputs, numbers or strings (absent: the suite's sizes).
     #[serde(default)]
     pub sizes: Option<Vec<toml::Value>>,
+    /// The inputs `from..=to` in steps of `step`.
     #[serde(default)]
     pub range: Option<Range>,
+    /// The inputs `from`, `from x factor`, ... up to `to`.
     #[serde(default)]
     pub geometric: Option<Geometric>,
     /// A function of one's own: its WASI command module, relative to the config file.
@@ -144,19 +162,27 @@ impl FunctionConfig {
     }
 }
 
+/// `range`: inputs from `from` to `to` (inclusive) in steps of `step`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
+    /// The first input.
     pub from: u64,
+    /// The last input at most.
     pub to: u64,
+    /// The step between inputs (at least 1).
     pub step: u64,
 }
 
+/// `geometric`: inputs from `from`, multiplied by `factor`, up to `to`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Geometric {
+    /// The first input.
     pub from: u64,
+    /// The last input at most.
     pub to: u64,
+    /// The factor between inputs (at least 2).
     pub factor: u64,
 }
 
