@@ -15,17 +15,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Which source to use (`--energy auto|powercap|perf|model`).
+// clap prints a variant's doc comment in `--help`: the variants are said in plain comments so
+// that the help text stays the flag's own.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Choice {
-    /// The best available source: powercap, else perf, else the model.
+    // The best available source: powercap, else perf, else the model.
     #[default]
     Auto,
-    /// RAPL counters through powercap sysfs (/sys/class/powercap).
+    // RAPL counters through powercap sysfs (/sys/class/powercap).
     Powercap,
-    /// RAPL counters through perf_event (the power PMU).
+    // RAPL counters through perf_event (the power PMU).
     Perf,
-    /// The labelled estimate from CPU and wall time.
+    // The labelled estimate from CPU and wall time.
     Model,
 }
 
