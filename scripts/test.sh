@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need (the wasm target,
-# Chromium for the browser tests), builds the function suite once, runs its unit tests and
+# Chromium for the browser tests, clang and wasi-libc for the C examples), builds the function
+# suite and the C examples once, runs the suite's unit tests and
 # Nebula's tests (release profile, so the build is shared with scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,5 +14,6 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 bash scripts/build-functions.sh
+bash scripts/build-examples.sh
 (cd functions && cargo test --release --locked --quiet)
 cargo test --release --locked

@@ -389,21 +389,49 @@ impl Suite {
 /// The PATH a native program is looked up on (the one native calls run with).
 pub const NATIVE_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
+/// A build of a function of one's own that cannot be used: what is wrong, and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{problem}: {fix}")]
+pub struct BuildError {
+    /// What is wrong, naming the function, the key and the file.
+    pub problem: String,
+    /// How to make it right.
+    pub fix: String,
+}
+
+/// A [`BuildError`] as an error.
+fn refuse(problem: String, fix: &str) -> anyhow::Error {
+    BuildError {
+        problem,
+        fix: fix.to_string(),
+    }
+    .into()
+}
+
 /// The build of a function of one's own: the file must exist (and a native program be
 /// executable), said with the key and the fix.
 fn own_build(spec: &FunctionSpec, wasm: bool) -> Result<PathBuf> {
     let name = &spec.name;
     if wasm {
         let Some(p) = &spec.wasm else {
-            bail!("function '{name}' has no wasm build (its definition names only `native`): run it on native, or give `wasm`");
+            return Err(refuse(
+                format!("function '{name}' has no wasm build (its definition names only `native`)"),
+                "run it on native, or give `wasm`",
+            ));
         };
         if !p.is_file() {
-            bail!("function '{name}': wasm = {}: no such file: build the module, or fix the path (relative to the file that defines the function)", p.display());
+            return Err(refuse(
+                format!("function '{name}': wasm = {}: no such file", p.display()),
+                "build the module, or fix the path (relative to the file that defines the function)",
+            ));
         }
         return Ok(p.clone());
     }
     let Some(n) = &spec.native else {
-        bail!("function '{name}' has no native build (its definition names only `wasm`): run it on wasm, or give `native`");
+        return Err(refuse(
+            format!("function '{name}' has no native build (its definition names only `wasm`)"),
+            "run it on wasm, or give `native`",
+        ));
     };
     let (program, _) = n.argv();
     let found = if program.components().count() > 1 || program.is_absolute() {
@@ -415,15 +443,21 @@ fn own_build(spec: &FunctionSpec, wasm: bool) -> Result<PathBuf> {
             .find(|p| p.is_file())
     };
     let Some(p) = found.filter(|p| p.is_file()) else {
-        bail!("function '{name}': native = {}: no such program: build it, or fix the path (relative to the file that defines the function; a bare name is looked up in {NATIVE_PATH})", program.display());
+        return Err(refuse(
+            format!("function '{name}': native = {}: no such program", program.display()),
+            &format!("build it, or fix the path (relative to the file that defines the function; a bare name is looked up in {NATIVE_PATH})"),
+        ));
     };
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&p).map(|m| m.permissions().mode()).unwrap_or(0);
     if mode & 0o111 == 0 {
-        bail!(
-            "function '{name}': native = {}: the file is not executable: chmod +x it",
-            p.display()
-        );
+        return Err(refuse(
+            format!(
+                "function '{name}': native = {}: the file is not executable",
+                p.display()
+            ),
+            "chmod +x it",
+        ));
     }
     Ok(p)
 }

@@ -22,6 +22,7 @@ mod fuzz_inputs;
 mod hostile_guests;
 mod hostile_http;
 mod invoke_cli;
+mod own_functions;
 mod plot_charts;
 mod report_browser;
 mod report_compare;

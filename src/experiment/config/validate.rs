@@ -187,18 +187,19 @@ pub(super) fn validate(
         }
         for rt in usable {
             if let Err(e) = suite.build_for(name, rt.is_wasm()) {
-                let (key, fix) = match (own, rt.is_wasm()) {
-                    (true, true) => (
-                        "wasm",
-                        "build the module, or fix the path (relative to the config file)",
-                    ),
-                    (true, false) => (
-                        "native",
-                        "build the program, or fix the path (relative to the config file)",
-                    ),
-                    (false, _) => ("name", "build the suite first: scripts/build-functions.sh"),
+                let key = match (own, rt.is_wasm()) {
+                    (true, true) => "wasm",
+                    (true, false) => "native",
+                    (false, _) => "name",
                 };
-                return Err(blame.error(At::Function { name, key }, format!("{e:#}"), fix));
+                return Err(match e.downcast_ref::<crate::suite::BuildError>() {
+                    Some(b) => blame.error(At::Function { name, key }, b.problem.clone(), &b.fix),
+                    None => blame.error(
+                        At::Function { name, key },
+                        format!("{e:#}"),
+                        "build the suite first: scripts/build-functions.sh",
+                    ),
+                });
             }
         }
     }
