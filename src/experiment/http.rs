@@ -80,6 +80,8 @@ impl HttpTarget {
         cfg.csv_path = dir.map(|d| d.join("server-calls.csv"));
         cfg.run_id = run_id.to_string();
         cfg.suite_root = Some(suite.root.clone());
+        // The run's functions of one's own are served too.
+        cfg.functions = suite.functions.iter().filter(|f| f.is_own()).cloned().collect();
         cfg.meter = Meter::from_options(&plan.energy)?;
         cfg.sched = plan.server_sched;
         let local = crate::server::spawn_local_server(cfg)?;

@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub suite_root: Option<PathBuf>,
     /// A suite file of one's own whose functions are registered too (`nebula serve --suite`).
     pub suite_file: Option<PathBuf>,
+    /// Functions of one's own registered too (an HTTP experiment's), builds absolute.
+    pub functions: Vec<crate::suite::FunctionSpec>,
     /// How each call's energy is obtained.
     pub meter: Meter,
     /// Started by `bench-http` inside its own process, on loopback: no warning about the
@@ -87,6 +89,7 @@ impl ServerConfig {
             cache_dir: crate::runtime::cache::ModuleCache::default_dir(),
             suite_root: None,
             suite_file: None,
+            functions: Vec::new(),
             meter: Meter::unavailable("no energy source configured"),
             in_process_bench: false,
             read_timeout: Duration::from_secs(10),
@@ -146,6 +149,9 @@ impl AppState {
             let mut suite = crate::suite::Suite::load(root)?;
             if let Some(file) = &config.suite_file {
                 suite.add_file(file)?;
+            }
+            for f in &config.functions {
+                suite.add(f.clone())?;
             }
             registry.load_suite(&host, &suite)?;
         }

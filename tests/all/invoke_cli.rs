@@ -126,17 +126,14 @@ fn the_guests_output_and_exit_status_pass_through_and_the_report_goes_to_stderr(
 #[test]
 fn a_clean_exit_is_zero_and_stdin_can_be_this_processs() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = nebula(&tmp.path().join("cache"))
-        .args([
-            "invoke",
-            "sort",
-            "--runtime",
-            "native",
-            "--energy",
-            "model",
-            "--stdin",
-            "-",
-        ])
+    // `nebula invoke sort --runtime native` with the input 5 given as `from`.
+    let sort = |from: &[&str]| {
+        let mut c = nebula(&tmp.path().join("cache"));
+        c.args(["invoke", "sort", "--runtime", "native", "--energy", "model"])
+            .args(from);
+        c
+    };
+    let mut child = sort(&["--stdin", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -146,19 +143,7 @@ fn a_clean_exit_is_zero_and_stdin_can_be_this_processs() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     // The same input given as --input: the same bytes.
-    let direct = nebula(&tmp.path().join("cache"))
-        .args([
-            "invoke",
-            "sort",
-            "--runtime",
-            "native",
-            "--energy",
-            "model",
-            "--input",
-            "5",
-        ])
-        .output()
-        .unwrap();
+    let direct = sort(&["--input", "5"]).output().unwrap();
     assert!(!o.stdout.is_empty());
     assert_eq!(o.stdout, direct.stdout);
 }

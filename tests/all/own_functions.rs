@@ -68,6 +68,18 @@ fn config(dir: &Path, functions: &str) -> PathBuf {
     p
 }
 
+/// `nebula run CFG --quiet` (or another mode, e.g. `--dry-run`), which must succeed.
+fn run_ok(dir: &Path, cfg: &Path, mode: &str) -> Output {
+    let o = nebula(&dir.join("cache"))
+        .arg("run")
+        .arg(cfg)
+        .arg(mode)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    o
+}
+
 /// The calls of the one run under `dir/results`.
 fn calls(dir: &Path) -> Vec<nebula::results::CallRow> {
     let run = std::fs::read_dir(dir.join("results"))
@@ -100,13 +112,7 @@ fn args_stdin_and_env_reach_the_program_alike_on_wasm_and_natively() {
             probe_in(dir)
         ),
     );
-    let o = nebula(&dir.join("cache"))
-        .arg("run")
-        .arg(&cfg)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    run_ok(dir, &cfg, "--quiet");
     let rows = calls(dir);
     for rt in ["wasm", "native"] {
         assert!(rows.iter().any(|r| r.runtime == rt), "{rt} ran");
@@ -235,13 +241,7 @@ fn a_suite_file_defines_functions_for_run_invoke_and_functions() {
             suite.display()
         ),
     );
-    let o = nebula(&cache)
-        .arg("run")
-        .arg(&cfg)
-        .arg("--dry-run")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    let o = run_ok(dir, &cfg, "--dry-run");
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         out.contains("probe/1/wasm/c1") && out.contains("probe/1/native/c1"),
@@ -261,13 +261,7 @@ fn outputs_that_differ_are_caught_unless_ignored_and_one_build_runs_alone() {
     // The native build is another program: `echo` prints something else.
     let differ = "[[function]]\nname = \"odd\"\nwasm = \"bin/probe.wasm\"\nnative = [\"echo\", \"elsewhere\"]\nsizes = [1]\n";
     let cfg = config(dir, differ);
-    let o = nebula(&dir.join("cache"))
-        .arg("run")
-        .arg(&cfg)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    run_ok(dir, &cfg, "--quiet");
     let rows = calls(dir);
     let wasm: Vec<_> = rows.iter().filter(|r| r.runtime == "wasm").collect();
     assert!(
@@ -278,13 +272,7 @@ fn outputs_that_differ_are_caught_unless_ignored_and_one_build_runs_alone() {
     // Waived: every call is ok.
     std::fs::remove_dir_all(dir.join("results")).unwrap();
     let cfg = config(dir, &format!("{differ}output = \"ignore\"\n"));
-    let o = nebula(&dir.join("cache"))
-        .arg("run")
-        .arg(&cfg)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    run_ok(dir, &cfg, "--quiet");
     assert!(calls(dir).iter().all(|r| r.ok));
     // One build each: each runs only on its runtime.
     std::fs::remove_dir_all(dir.join("results")).unwrap();
@@ -293,13 +281,7 @@ fn outputs_that_differ_are_caught_unless_ignored_and_one_build_runs_alone() {
         "[[function]]\nname = \"w\"\nwasm = \"bin/probe.wasm\"\nsizes = [1]\n\
          [[function]]\nname = \"n\"\nnative = \"bin/probe\"\nsizes = [1]\n",
     );
-    let o = nebula(&dir.join("cache"))
-        .arg("run")
-        .arg(&cfg)
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    run_ok(dir, &cfg, "--quiet");
     let rows = calls(dir);
     let ran: std::collections::BTreeSet<(String, String)> = rows
         .iter()
