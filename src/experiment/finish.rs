@@ -97,7 +97,7 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
             e(we),
             e(ne),
             r(c.wasm_native_energy_ratio, c.wasm_native_energy_significant),
-            if c.digests_agree { "" } else { "  OUTPUTS DIFFER" }
+            one_build(summary, c, level).unwrap_or(if c.digests_agree { "" } else { "  OUTPUTS DIFFER" })
         );
     }
     crate::outln!("ratio = wasm / native; * = 95% bootstrap CI excludes 1 and Mann-Whitney p < 0.05");
@@ -106,6 +106,24 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
     }
     if !meta.digest_mismatches.is_empty() {
         crate::outln!("output mismatches: {}", meta.digest_mismatches.join("; "));
+    }
+}
+
+/// For a function of one's own with one build: which runtime alone ran it (so the row has no
+/// ratio); `None` when both ran.
+fn one_build(summary: &[SummaryRow], c: &ComparisonRow, level: u32) -> Option<&'static str> {
+    let ran = |rt: &str| {
+        summary.iter().any(|s| {
+            s.function == c.function && s.input == c.input && s.runtime == rt && s.concurrency == level
+        })
+    };
+    // Only where the run has the other runtime at all (a run of wasm-cold and native has no
+    // warm wasm anywhere).
+    let in_run = |rt: &str| summary.iter().any(|s| s.runtime == rt);
+    match (ran("wasm"), ran("native")) {
+        (true, false) if in_run("native") => Some("  wasm only: no native build"),
+        (false, true) if in_run("wasm") => Some("  native only: no wasm build"),
+        _ => None,
     }
 }
 

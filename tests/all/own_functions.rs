@@ -281,7 +281,18 @@ fn outputs_that_differ_are_caught_unless_ignored_and_one_build_runs_alone() {
         "[[function]]\nname = \"w\"\nwasm = \"bin/probe.wasm\"\nsizes = [1]\n\
          [[function]]\nname = \"n\"\nnative = \"bin/probe\"\nsizes = [1]\n",
     );
-    run_ok(dir, &cfg, "--quiet");
+    let o = run_ok(dir, &cfg, "--quiet");
+    // The summary table says why these rows have no ratio.
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("w ") && l.ends_with("wasm only: no native build"))
+            && table
+                .lines()
+                .any(|l| l.starts_with("n ") && l.ends_with("native only: no wasm build")),
+        "{table}"
+    );
     let rows = calls(dir);
     let ran: std::collections::BTreeSet<(String, String)> = rows
         .iter()
@@ -417,5 +428,74 @@ fn the_c_examples_run_end_to_end_with_their_kernel_markers() {
                 mine[0]
             );
         }
+    }
+}
+
+#[test]
+fn a_resume_refuses_a_run_whose_own_build_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cfg = config(
+        dir,
+        &format!("[[function]]\nname = \"probe\"\n{}sizes = [1]\n", probe_in(dir)),
+    );
+    run_ok(dir, &cfg, "--quiet");
+    let run = std::fs::read_dir(dir.join("results"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    // Back to a run interrupted before its first window, then the wasm build is replaced.
+    for f in ["calls.csv", "windows.csv"] {
+        let text = std::fs::read_to_string(run.join(f)).unwrap();
+        std::fs::write(run.join(f), text.lines().next().unwrap().to_string() + "\n").unwrap();
+    }
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("metadata.json")).unwrap()).unwrap();
+    meta["status"] = "interrupted".into();
+    meta["windows_done"] = 0.into();
+    std::fs::write(run.join("metadata.json"), meta.to_string()).unwrap();
+    std::fs::write(dir.join("bin/probe.wasm"), common::hello("another program")).unwrap();
+    let o = nebula(&dir.join("cache"))
+        .arg("run")
+        .arg("--resume")
+        .arg(&run)
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("the wasm build of 'probe' changed since the run started")
+            && t.contains("Restore the original build to finish this run"),
+        "{t}"
+    );
+    // Nothing was measured with the other build.
+    assert!(nebula::results::read_calls(&run.join("calls.csv"))
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_serves_a_suite_files_functions_with_their_definitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let def = probe_in(&dir);
+    std::fs::write(
+        dir.join("suite.toml"),
+        format!(
+            "[[function]]\nname = \"probe\"\n{def}args = [\"got {{input}}\"]\nenv = {{ PROBE = \"set\" }}\n"
+        ),
+    )
+    .unwrap();
+    let suite_root = common::suite().root;
+    let s = crate::server_support::start(|c| {
+        c.suite_root = Some(suite_root);
+        c.suite_file = Some(dir.join("suite.toml"));
+    });
+    for query in ["", "?runtime=native"] {
+        let r = s.invoke("probe", query, "hi").await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text());
+        assert_eq!(r.text(), "arg: got hi\nenv: set\nstdin: \n", "{query}");
     }
 }
