@@ -79,14 +79,16 @@ static inline void nebula_write_all_(int fd, const char *buf, size_t len) {
     }
 }
 
+/* The thread CPU clock is a system call (about a microsecond in a VM), the monotonic clock is
+ * not: it is read innermost, so the kernel's wall span holds neither CPU-clock read. */
 static inline void nebula_start(void) {
-    nebula_start_mono_ = nebula_now_ns_(CLOCK_MONOTONIC);
     nebula_start_cpu_ = nebula_now_ns_(CLOCK_THREAD_CPUTIME_ID);
+    nebula_start_mono_ = nebula_now_ns_(CLOCK_MONOTONIC);
 }
 
 static inline void nebula_end(void) {
-    unsigned long long cpu = nebula_now_ns_(CLOCK_THREAD_CPUTIME_ID);
     unsigned long long mono = nebula_now_ns_(CLOCK_MONOTONIC);
+    unsigned long long cpu = nebula_now_ns_(CLOCK_THREAD_CPUTIME_ID);
     int fd = nebula_marker_fd_();
     if (fd < 0) return;
     char buf[160];

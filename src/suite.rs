@@ -291,7 +291,12 @@ impl Suite {
             .with_context(|| format!("cannot read the suite file {}: check the path", path.display()))?;
         let m: Manifest =
             toml::from_str(&text).with_context(|| format!("invalid suite file {}", path.display()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        // Absolute, so that a program next to the file is not taken for a bare name on PATH.
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
         for mut f in m.function {
             if let Some((key, problem, fix)) = f.problem() {
                 bail!(
@@ -300,7 +305,7 @@ impl Suite {
                     f.name
                 );
             }
-            f.resolve_paths(base);
+            f.resolve_paths(&base);
             self.add(f)
                 .with_context(|| format!("suite file {}", path.display()))?;
         }

@@ -75,14 +75,27 @@ pub struct Markers {
 }
 
 impl Markers {
-    fn mark(&self) -> Mark {
-        // Read the probe first so that the timestamps bracket the reading's cost inside the kernel
-        // symmetrically: the start mark's cost falls before `at`, the end mark's after.
+    /// `bench.start`: the probe is read first, then the thread CPU clock (a system call in a
+    /// VM), then the wall clock, so neither cost falls inside the kernel's wall span.
+    fn start_mark(&self) -> Mark {
         let reading = self.probe.as_ref().and_then(|p| p.read().ok());
+        let cpu_ns = cpu::thread_cpu_clock().as_nanos() as u64;
         Mark {
             at: Instant::now(),
-            cpu_ns: cpu::thread_cpu_clock().as_nanos() as u64,
+            cpu_ns,
             reading,
+        }
+    }
+
+    /// `bench.end`: the wall clock first, then the thread CPU clock, then the probe (the start's
+    /// order reversed), so neither cost falls inside the kernel's wall span.
+    fn end_mark(&self) -> Mark {
+        let at = Instant::now();
+        let cpu_ns = cpu::thread_cpu_clock().as_nanos() as u64;
+        Mark {
+            at,
+            cpu_ns,
+            reading: self.probe.as_ref().and_then(|p| p.read().ok()),
         }
     }
 
@@ -187,14 +200,14 @@ impl HostState {
 pub fn add_bench_markers(linker: &mut Linker<HostState>) -> Result<()> {
     linker
         .func_wrap("bench", "start", |mut c: Caller<'_, HostState>| {
-            let m = c.data().markers.mark();
+            let m = c.data().markers.start_mark();
             c.data_mut().markers.start = Some(m);
         })
         .map_err(anyhow::Error::from)
         .context("cannot define bench.start")?;
     linker
         .func_wrap("bench", "end", |mut c: Caller<'_, HostState>| {
-            let m = c.data().markers.mark();
+            let m = c.data().markers.end_mark();
             c.data_mut().markers.end = Some(m);
         })
         .map_err(anyhow::Error::from)

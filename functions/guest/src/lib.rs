@@ -31,10 +31,7 @@ pub fn run(f: fn(&str) -> Result<String, String>) {
     match f(input.trim()) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(out.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            if let Err(e) = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
                 fail(&format!("cannot write the output to stdout: {e}"));
             }
         }
@@ -129,9 +126,11 @@ mod markers {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod markers {
-    //! Native markers: when `NEBULA_MARKER_FD` holds a file descriptor number, each marker writes
-    //! one line `start MONO_NS CPU_NS\n` or `end MONO_NS CPU_NS\n` to it, with
-    //! `CLOCK_MONOTONIC` and `CLOCK_THREAD_CPUTIME_ID` in nanoseconds. Otherwise they do nothing.
+    //! Native markers: when `NEBULA_MARKER_FD` holds a file descriptor number, `start` keeps its
+    //! stamps in memory and `end` writes both lines, `start MONO_NS CPU_NS\n` and
+    //! `end MONO_NS CPU_NS\n`, with `CLOCK_MONOTONIC` and `CLOCK_THREAD_CPUTIME_ID` in
+    //! nanoseconds, after its own stamps: no write falls inside the kernel's span. Without the
+    //! variable they do nothing.
 
     use std::sync::OnceLock;
 
@@ -182,10 +181,6 @@ mod markers {
             .wrapping_add(ts.tv_nsec as u64)
     }
 
-    fn emit(fd: libc::c_int, what: &str, mono: u64, cpu: u64) {
-        emit_line(fd, &format!("{what} {mono} {cpu}\n"));
-    }
-
     fn emit_line(fd: libc::c_int, line: &str) {
         let mut buf = line.as_bytes();
         while !buf.is_empty() {
@@ -193,9 +188,7 @@ mod markers {
             let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
             if n > 0 {
                 buf = &buf[n as usize..];
-            } else if n < 0
-                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-            {
+            } else if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
                 continue;
             } else {
                 return;
@@ -217,21 +210,43 @@ mod markers {
         }
     }
 
+    /// The start stamps, kept until `end` writes both lines: a write between the stamps would be
+    /// counted in the kernel.
+    static START: std::sync::Mutex<Option<(u64, u64)>> = std::sync::Mutex::new(None);
+
     #[inline(never)]
     pub fn start() {
-        if let Some(fd) = marker_fd() {
-            let mono = now_ns(libc::CLOCK_MONOTONIC);
-            let cpu = now_ns(libc::CLOCK_THREAD_CPUTIME_ID);
-            emit(fd, "start", mono, cpu);
+        if marker_fd().is_some() {
+            record_start();
         }
     }
 
     #[inline(never)]
     pub fn end() {
         if let Some(fd) = marker_fd() {
-            let mono = now_ns(libc::CLOCK_MONOTONIC);
-            let cpu = now_ns(libc::CLOCK_THREAD_CPUTIME_ID);
-            emit(fd, "end", mono, cpu);
+            end_to(fd);
+        }
+    }
+
+    /// Keeps the start stamps. The thread CPU clock is a system call (about a microsecond in a
+    /// VM), the monotonic clock is not: it is read innermost, so the kernel's wall span holds
+    /// neither CPU-clock read.
+    pub(crate) fn record_start() {
+        let cpu = now_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+        let mono = now_ns(libc::CLOCK_MONOTONIC);
+        if let Ok(mut s) = START.lock() {
+            *s = Some((mono, cpu));
+        }
+    }
+
+    /// Takes the end stamps (the clocks in the reverse order of the start's), then writes both
+    /// lines to `fd`.
+    pub(crate) fn end_to(fd: libc::c_int) {
+        let mono = now_ns(libc::CLOCK_MONOTONIC);
+        let cpu = now_ns(libc::CLOCK_THREAD_CPUTIME_ID);
+        let started = START.lock().ok().and_then(|mut s| s.take());
+        if let Some((mono0, cpu0)) = started {
+            emit_line(fd, &format!("start {mono0} {cpu0}\nend {mono} {cpu}\n"));
         }
     }
 }
@@ -286,6 +301,35 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Natively, the start writes nothing and the end writes both lines, the end's stamps after
+    /// the start's: no write falls inside the kernel.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn native_markers_write_both_lines_at_the_end() {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe() writes.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        markers::record_start();
+        // SAFETY: fds[0] is the pipe's read end, owned here from now on; non-blocking to peek.
+        unsafe { libc::fcntl(fds[0], libc::F_SETFL, libc::O_NONBLOCK) };
+        let mut reader = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+        let mut early = [0u8; 64];
+        assert!(reader.read(&mut early).is_err(), "start wrote nothing yet");
+        markers::end_to(fds[1]);
+        // SAFETY: closing the write end we created.
+        unsafe { libc::close(fds[1]) };
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        let nums: Vec<Vec<u64>> = text
+            .lines()
+            .map(|l| l.split(' ').skip(1).map(|n| n.parse().unwrap()).collect())
+            .collect();
+        assert!(text.starts_with("start ") && text.contains("\nend "), "{text}");
+        assert!(nums[1][0] >= nums[0][0] && nums[1][1] >= nums[0][1], "{text}");
+    }
 
     #[test]
     fn splitmix64_known_values_seed_zero() {
