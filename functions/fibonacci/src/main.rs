@@ -22,7 +22,11 @@ fn sequence(n: usize) -> Vec<u128> {
 fn fibonacci(input: &str) -> Result<String, String> {
     let n = parse_u64(input, "n", 1, MAX_N)? as usize;
     let seq = kernel(|| sequence(n));
-    let mut out = seq.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
+    let mut out = seq
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     out.push('\n');
     Ok(out)
 }
@@ -58,7 +62,10 @@ mod tests {
         let seq = sequence(MAX_N as usize);
         // Known values.
         assert_eq!(seq[100], 354_224_848_179_261_915_075);
-        assert_eq!(seq[185], 205_697_230_343_233_228_174_223_751_303_346_572_685);
+        assert_eq!(
+            seq[185],
+            205_697_230_343_233_228_174_223_751_303_346_572_685
+        );
         // Cassini-free check: F(2k) = F(k) * (2 F(k+1) - F(k)).
         for k in 1..60 {
             assert_eq!(seq[2 * k], seq[k] * (2 * seq[k + 1] - seq[k]));

@@ -11,7 +11,11 @@ const SIGMA: f32 = 2.0;
 
 fn source(n: u32) -> RgbImage {
     ImageBuffer::from_fn(n, n, |x, y| {
-        Rgb([(x * 255 / n) as u8, (y * 255 / n) as u8, ((x ^ y) & 255) as u8])
+        Rgb([
+            (x * 255 / n) as u8,
+            (y * 255 / n) as u8,
+            ((x ^ y) & 255) as u8,
+        ])
     })
 }
 

@@ -13,8 +13,8 @@ fn alloc_zeroed(bytes: usize) -> Result<Vec<u8>, String> {
     if bytes == 0 {
         return Ok(Vec::new());
     }
-    let layout =
-        std::alloc::Layout::array::<u8>(bytes).map_err(|_| format!("cannot allocate {bytes} bytes"))?;
+    let layout = std::alloc::Layout::array::<u8>(bytes)
+        .map_err(|_| format!("cannot allocate {bytes} bytes"))?;
     // SAFETY: the layout has a non-zero size; a non-null result is a zeroed allocation of
     // `bytes` bytes with alignment 1 from the global allocator, which is what a Vec<u8> of
     // capacity `bytes` owns.

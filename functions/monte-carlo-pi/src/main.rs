@@ -56,7 +56,10 @@ mod tests {
     fn output_format() {
         let out = monte_carlo_pi("1000").unwrap();
         let hits = count_hits(1000);
-        assert_eq!(out, format!("hits {hits}\npi {:.10}\n", hits as f64 / 250.0));
+        assert_eq!(
+            out,
+            format!("hits {hits}\npi {:.10}\n", hits as f64 / 250.0)
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@ mod tests {
     }
 
     fn is_prime_trial(k: u64) -> bool {
-        k >= 2 && (2..).take_while(|d| d * d <= k).all(|d| !k.is_multiple_of(d))
+        k >= 2
+            && (2..)
+                .take_while(|d| d * d <= k)
+                .all(|d| !k.is_multiple_of(d))
     }
 
     #[test]

@@ -70,7 +70,10 @@ mod tests {
         let mut g = SplitMix64::new(SEED);
         let first = g.next_u64();
         assert_eq!(d[..8], first.to_le_bytes());
-        assert_eq!(u64::from_le_bytes(d[8..16].try_into().unwrap()), g.next_u64());
+        assert_eq!(
+            u64::from_le_bytes(d[8..16].try_into().unwrap()),
+            g.next_u64()
+        );
     }
 
     #[test]

@@ -57,7 +57,8 @@ mod tests {
     fn output_fields() {
         let mut reference = data(1001).unwrap();
         reference.sort();
-        let xor = (0..reference.len()).fold(0u64, |x, i| x ^ reference[i].wrapping_mul(i as u64 + 1));
+        let xor =
+            (0..reference.len()).fold(0u64, |x, i| x ^ reference[i].wrapping_mul(i as u64 + 1));
         let expect = format!(
             "min {}\nmedian {}\nmax {}\nxor {}\n",
             reference.iter().min().unwrap(),
