@@ -1,10 +1,13 @@
 //! Statistics on samples of measurements (`&[f64]`): descriptive summaries, bootstrap intervals
-//! for medians and ratios, the Mann–Whitney test, Tukey outliers, and run-to-run changes.
+//! for medians and ratios, the Mann–Whitney test, Cliff's delta (`effect.rs`), p-values
+//! adjusted for many comparisons (`adjust.rs`), Tukey outliers, and run-to-run changes.
 //! Everything here is a pure function; resampling is seeded and reproducible.
 
+pub mod adjust;
 pub mod bootstrap;
 pub mod change;
 pub mod describe;
+pub mod effect;
 pub mod significance;
 
 pub use bootstrap::{median_ci, ratio_ci, Interval, Ratio, DEFAULT_RESAMPLES, LEVEL};
