@@ -86,6 +86,8 @@ pub struct Preflight {
     /// The module files the run loads, hashed; empty (with the reason) for a remote server.
     modules: Vec<ModuleFile>,
     modules_note: Option<String>,
+    /// What the kernel markers add to a kernel span on each of the run's runtimes (local runs).
+    marker_overhead: std::collections::BTreeMap<String, u64>,
 }
 
 impl Preflight {
@@ -146,6 +148,14 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
         ),
         _ => (provenance::modules(plan, suite, Timestamp::now())?, None),
     };
+    // The markers' own cost on each runtime: a null kernel's median span (local runs only; a
+    // server elsewhere runs its own).
+    let mut marker_overhead = std::collections::BTreeMap::new();
+    for &rt in plan.runtimes.iter().filter(|_| !plan.http) {
+        if let Some(ns) = runtime::null::overhead_ns(rt, &host)? {
+            marker_overhead.insert(rt.as_str().to_string(), ns);
+        }
+    }
     Ok(Preflight {
         selected,
         meter,
@@ -153,6 +163,7 @@ pub fn preflight(plan: &Plan, suite: &Suite) -> Result<Preflight> {
         local,
         modules,
         modules_note,
+        marker_overhead,
     })
 }
 
@@ -188,6 +199,7 @@ pub fn execute(
         local,
         modules,
         modules_note,
+        marker_overhead,
     } = checked;
     let (target, refs) = match local {
         Some(checked) => checked,
@@ -201,6 +213,7 @@ pub fn execute(
     // Recomputed on every start, so a resumed run does not list them twice.
     meta.digest_mismatches = refs.mismatches;
     provenance::record(&mut meta, suite, modules, modules_note);
+    meta.marker_overhead_ns = marker_overhead;
     let baselines = baseline::measure_and_settle(plan, dir, &mut meta, &mut meter)?;
     meta.energy = EnergyMeta::new(&meter, &selected.why, &selected.rejected, &plan.energy.model);
     meta.energy.baselines = baselines;
@@ -733,6 +746,7 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
             .filter_map(|(f, _)| suite.get(f).ok().filter(|s| s.is_own()))
             .map(|s| (s.name.clone(), s.clone()))
             .collect(),
+        marker_overhead_ns: Default::default(),
         config_dir: (plan.config.suite.is_some() || plan.config.functions.iter().any(|f| f.defines()))
             .then(|| plan.base.display().to_string()),
     }

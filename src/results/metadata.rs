@@ -73,6 +73,10 @@ pub struct Metadata {
     /// their builds' SHA-256 are in `modules`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub functions: std::collections::BTreeMap<String, FunctionSpec>,
+    /// What the kernel markers add to every kernel span, by runtime: the median `kernel_ns` of
+    /// a null kernel (markers around nothing), measured before the run's first window.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub marker_overhead_ns: std::collections::BTreeMap<String, u64>,
     /// The folder the config's relative paths start from, when it has any (its own functions
     /// or suite file): `--resume` reads them from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -295,6 +295,7 @@ mod drive;
 pub mod engine;
 pub mod input;
 pub mod native;
+pub mod null;
 pub mod record;
 pub mod store;
 pub mod wasm;

@@ -106,6 +106,12 @@ impl ColdFunction {
     pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<ColdFunction> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
+        Self::from_bytes(host, name, &bytes)
+    }
+
+    /// A module given as bytes; each call compiles it afresh.
+    pub fn from_bytes(host: Arc<WasmHost>, name: &str, bytes: &[u8]) -> Result<ColdFunction> {
+        let bytes = bytes.to_vec();
         // Validate once up front so that a bad module is a load error, not N failed calls.
         Module::validate(&host.engine, &bytes).map_err(|e| describe_compile_error(e.into()))?;
         Ok(ColdFunction {

@@ -205,6 +205,7 @@ pub fn meta(run_id: &str) -> Metadata {
         warnings: vec![],
         inputs: Default::default(),
         functions: Default::default(),
+        marker_overhead_ns: Default::default(),
         config_dir: None,
     }
 }
