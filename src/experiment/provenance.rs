@@ -73,11 +73,7 @@ pub fn modules(plan: &Plan, suite: &Suite, now: Timestamp) -> Result<Vec<ModuleF
 pub fn merge(recorded: &mut Vec<ModuleFile>, now: Vec<ModuleFile>) -> Vec<String> {
     let mut warnings = Vec::new();
     for m in now {
-        let last = recorded
-            .iter()
-            .rev()
-            .find(|r| r.function == m.function && r.build == m.build);
-        match last {
+        match last_recorded(recorded, &m) {
             Some(r) if r.sha256 == m.sha256 => {}
             Some(r) => {
                 warnings.push(format!(
@@ -127,11 +123,7 @@ pub fn refuse_changed_own(
     own: impl Fn(&str) -> bool,
 ) -> Result<()> {
     for m in now.iter().filter(|m| own(&m.function)) {
-        let last = recorded
-            .iter()
-            .rev()
-            .find(|r| r.function == m.function && r.build == m.build);
-        if let Some(r) = last.filter(|r| r.sha256 != m.sha256) {
+        if let Some(r) = last_recorded(recorded, m).filter(|r| r.sha256 != m.sha256) {
             anyhow::bail!(
                 "the {} build of '{}' changed since the run started: {} now has SHA-256 {}, the \
                  run's windows ran {}. Restore the original build to finish this run, or start a \
@@ -145,6 +137,14 @@ pub fn refuse_changed_own(
         }
     }
     Ok(())
+}
+
+/// The latest recorded hash of `m`'s function and build.
+fn last_recorded<'a>(recorded: &'a [ModuleFile], m: &ModuleFile) -> Option<&'a ModuleFile> {
+    recorded
+        .iter()
+        .rev()
+        .find(|r| r.function == m.function && r.build == m.build)
 }
 
 fn short(sha: &str) -> &str {

@@ -114,15 +114,22 @@ impl Registry {
     pub fn load_suite(&self, host: &Arc<WasmHost>, suite: &Suite) -> Result<usize> {
         let mut n = 0;
         for spec in &suite.functions {
-            let wasm_path = match &spec.wasm {
-                Some(p) if spec.is_own() => p.clone(),
-                _ => suite.wasm_path(&spec.name),
+            let (wasm_path, fix) = match (&spec.wasm, spec.is_own()) {
+                (Some(p), true) => (p.clone(), "build the module, or fix `wasm` in the suite file"),
+                (None, true) => {
+                    tracing::warn!(
+                        "{}: no wasm build; not served (the server serves wasm builds)",
+                        spec.name
+                    );
+                    continue;
+                }
+                _ => (suite.wasm_path(&spec.name), "run scripts/build-functions.sh"),
             };
             let bytes = match std::fs::read(&wasm_path) {
                 Ok(b) => b,
                 Err(_) => {
                     tracing::warn!(
-                        "{}: no wasm build at {}; not served (run scripts/build-functions.sh)",
+                        "{}: no wasm build at {}; not served ({fix})",
                         spec.name,
                         wasm_path.display()
                     );
