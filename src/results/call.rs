@@ -13,6 +13,8 @@ pub const WASM: &str = "wasm";
 pub const WASM_COLD: &str = "wasm-cold";
 /// `native`: the function built for the host, one child process per call.
 pub const NATIVE: &str = "native";
+/// `wasm-simd128`: warm wasm running the suite's build with the `simd128` target feature.
+pub const WASM_SIMD128: &str = "wasm-simd128";
 /// The runtimes a config that names none runs.
 pub const DEFAULT_RUNTIMES: [&str; 2] = [WASM, NATIVE];
 
