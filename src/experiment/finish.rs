@@ -1,8 +1,10 @@
 //! After a run: `summary.csv` and `comparison.csv` from `calls.csv`, and the short table printed
-//! at the end (per function and input: wasm vs native latency and energy, at concurrency 1 or
-//! else the run's lowest level).
+//! at the end (per function and input: wasm vs native latency, kernel time and energy, at
+//! concurrency 1 or else the run's lowest level).
 
 use crate::export::{compare_cells, summarize_cells, write_comparison, write_summary};
+use crate::results::call::{NATIVE, WASM};
+use crate::results::comparison::{find, Metric};
 use crate::results::{read_calls, ComparisonRow, Metadata, Status, SummaryRow};
 use crate::stats::DEFAULT_RESAMPLES;
 use crate::units::{human_duration, Joules};
@@ -15,7 +17,7 @@ pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
     let rows = read_calls(&dir.join("calls.csv"))?;
     let seed = meta.seed();
     let summary = summarize_cells(&rows, DEFAULT_RESAMPLES, seed);
-    let comparison = compare_cells(&rows, DEFAULT_RESAMPLES, seed);
+    let comparison = compare_cells(&rows, DEFAULT_RESAMPLES, seed, meta.p_adjust());
     write_summary(&dir.join("summary.csv"), &summary)?;
     write_comparison(&dir.join("comparison.csv"), &comparison)?;
     if print {
@@ -54,7 +56,7 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
         );
     }
     // One concurrency level: 1 when the run has it, else its lowest (a run of [2, 4] shows 2).
-    let level = comparison.iter().map(|c| c.concurrency).min().unwrap_or(1);
+    let level = summary.iter().map(|s| s.concurrency).min().unwrap_or(1);
     let at = if level == 1 {
         String::new()
     } else {
@@ -65,12 +67,13 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
         meta.energy.source
     );
     crate::outln!(
-        "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}",
+        "{:<20} {:>9} {:>11} {:>11} {:>8} {:>8} {:>11} {:>11} {:>8}",
         "function",
         "input",
         "wasm",
         "native",
         "ratio",
+        "kernel",
         "wasm E",
         "native E",
         "ratio"
@@ -80,27 +83,43 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
             .unwrap_or("-".into())
     };
     let e = |v: Option<f64>| v.map(|j| Joules(j).to_string()).unwrap_or("-".into());
-    let r = |v: Option<f64>, sig: Option<bool>| match v {
-        Some(x) => format!("{x:.2}{}", if sig == Some(true) { "*" } else { "" }),
+    let r = |c: Option<&ComparisonRow>| match c.and_then(|c| Some((c.ratio?, c.significant))) {
+        Some((x, sig)) => format!("{x:.2}{}", if sig == Some(true) { "*" } else { "" }),
         None => "-".into(),
     };
-    for c in comparison.iter().filter(|c| c.concurrency == level) {
-        let (wl, we) = median(summary, &c.function, &c.input, "wasm", level);
-        let (nl, ne) = median(summary, &c.function, &c.input, "native", level);
+    let mut cells: Vec<(&str, &str, u32)> = summary
+        .iter()
+        .filter(|s| s.concurrency == level)
+        .map(|s| (s.function.as_str(), s.input.as_str(), level))
+        .collect();
+    cells.dedup();
+    for cell in cells {
+        let (f, input, _) = cell;
+        let (wl, we) = median(summary, f, input, WASM, level);
+        let (nl, ne) = median(summary, f, input, NATIVE, level);
+        let of = |m: Metric| find(comparison, cell, (WASM, NATIVE), m);
+        let agree = !comparison
+            .iter()
+            .any(|c| (c.function.as_str(), c.input.as_str()) == (f, input) && !c.digests_agree);
         crate::outln!(
-            "{:<20} {:>9} {:>11} {:>11} {:>8} {:>11} {:>11} {:>8}{}",
-            c.function,
-            c.input,
+            "{:<20} {:>9} {:>11} {:>11} {:>8} {:>8} {:>11} {:>11} {:>8}{}",
+            f,
+            input,
             t(wl),
             t(nl),
-            r(c.wasm_native_latency_ratio, c.wasm_native_latency_significant),
+            r(of(Metric::Latency)),
+            r(of(Metric::KernelTime)),
             e(we),
             e(ne),
-            r(c.wasm_native_energy_ratio, c.wasm_native_energy_significant),
-            one_build(summary, c, level).unwrap_or(if c.digests_agree { "" } else { "  OUTPUTS DIFFER" })
+            r(of(Metric::Energy)),
+            one_build(summary, f, input, level).unwrap_or(if agree { "" } else { "  OUTPUTS DIFFER" })
         );
     }
-    crate::outln!("ratio = wasm / native; * = 95% bootstrap CI excludes 1 and Mann-Whitney p < 0.05");
+    crate::outln!(
+        "ratio = wasm / native of whole calls (the FaaS question); kernel = of the marked kernel alone (code speed); \
+         * = 95% bootstrap CI excludes 1 and the {}-adjusted Mann-Whitney p < 0.05 (comparison.csv has every runtime pair, metric and Cliff's delta)",
+        meta.p_adjust()
+    );
     if let Some(w) = few_windows(comparison) {
         crate::outln!("{w}");
     }
@@ -111,11 +130,11 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
 
 /// For a function of one's own with one build: which runtime alone ran it (so the row has no
 /// ratio); `None` when both ran.
-fn one_build(summary: &[SummaryRow], c: &ComparisonRow, level: u32) -> Option<&'static str> {
+fn one_build(summary: &[SummaryRow], function: &str, input: &str, level: u32) -> Option<&'static str> {
     let ran = |rt: &str| {
-        summary.iter().any(|s| {
-            s.function == c.function && s.input == c.input && s.runtime == rt && s.concurrency == level
-        })
+        summary
+            .iter()
+            .any(|s| s.function == function && s.input == input && s.runtime == rt && s.concurrency == level)
     };
     // Only where the run has the other runtime at all (a run of wasm-cold and native has no
     // warm wasm anywhere).
@@ -132,8 +151,8 @@ fn one_build(summary: &[SummaryRow], c: &ComparisonRow, level: u32) -> Option<&'
 pub fn few_windows(comparison: &[ComparisonRow]) -> Option<String> {
     let least = comparison
         .iter()
-        .filter(|c| c.wasm_native_energy_ratio.is_some())
-        .map(|c| c.energy_n_wasm.min(c.energy_n_native))
+        .filter(|c| c.metric == Metric::Energy && c.ratio.is_some())
+        .map(|c| c.n.min(c.n_reference))
         .min()?;
     (least < 4).then(|| {
         format!(
@@ -150,9 +169,10 @@ mod tests {
     #[test]
     fn too_few_energy_windows_are_pointed_out() {
         let row = |w: usize, n: usize| ComparisonRow {
-            wasm_native_energy_ratio: Some(0.5),
-            energy_n_wasm: w,
-            energy_n_native: n,
+            metric: Metric::Energy,
+            ratio: Some(0.5),
+            n: w,
+            n_reference: n,
             ..ComparisonRow::default()
         };
         assert_eq!(few_windows(&[row(10, 10)]), None);
@@ -163,7 +183,8 @@ mod tests {
         );
         // Rows without an energy ratio say nothing about energy.
         let no_energy = ComparisonRow {
-            energy_n_wasm: 1,
+            metric: Metric::Energy,
+            n: 1,
             ..ComparisonRow::default()
         };
         assert_eq!(few_windows(&[no_energy]), None);

@@ -1,51 +1,23 @@
-//! `comparison.csv`: one row per (function, input, concurrency) with the Wasm/native ratios of
-//! latency and energy and the cold/warm Wasm ratios, each with a bootstrap 95% interval, a
-//! Mann–Whitney p-value and a significance flag, plus whether the outputs agreed.
+//! `comparison.csv`, in tidy long form: for every (function, input, concurrency), every runtime
+//! against its reference on every metric with samples, one row each: the ratio of medians with a
+//! bootstrap 95% interval, the raw Mann–Whitney p-value and the p-value adjusted over the whole
+//! table (Holm by default, Benjamini–Hochberg on request), Cliff's delta with its interval, and
+//! whether the outputs agreed.
 //!
-//! Ratios are of medians over ok calls: `wasm / native` and `wasm-cold / wasm`. Energy is the
-//! gross per-call energy (`energy_gross_j`, one mean value per measurement window). A ratio is significant when its interval excludes 1
-//! and the p-value is below 0.05 (`stats::change`). Missing ratios are empty cells.
+//! The pairs: every runtime against `native` (the reference), and the Wasm variants against
+//! warm `wasm` (`wasm-cold / wasm`: the cost of a cold start; `wasm-simd128 / wasm`: what
+//! `simd128` buys). The metrics: `latency` and `energy` of whole calls (the FaaS question) and
+//! `kernel_time` and `kernel_energy` of the marked kernel (the code-speed question). A metric
+//! neither side has a sample of (no markers, no energy) has no row. A difference is significant
+//! when its interval excludes 1 and its adjusted p-value is below 0.05.
 
-use super::summary::{distinct_joined, energy_gross, natural_cmp, ok_values, wall, window_values};
-use crate::results::call::{label_str, NATIVE, WASM, WASM_COLD};
+use super::contrast::{adjust_all, contrast, samples};
+use super::summary::{distinct_joined, natural_cmp};
+use crate::results::call::label_str;
+use crate::results::comparison::{pairs_of, Metric};
 use crate::results::{CallRow, ComparisonRow};
-use crate::stats::{change, mann_whitney, median};
+use crate::stats::adjust::PAdjust;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A ratio's columns: estimate, interval, p-value, significance.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct RatioCols {
-    ratio: Option<f64>,
-    lo: Option<f64>,
-    hi: Option<f64>,
-    p: Option<f64>,
-    significant: Option<bool>,
-}
-
-/// The ratio `median(num) / median(den)` with its interval and test. A side with one value
-/// still has a ratio and a p-value, but no bootstrap interval (`stats::bootstrap::MIN_N`), and
-/// so is never significant.
-fn ratio_cols(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> RatioCols {
-    if let Some(c) = change(den, num, resamples, seed) {
-        return RatioCols {
-            ratio: Some(c.ratio.estimate),
-            lo: Some(c.ratio.ci.lo),
-            hi: Some(c.ratio.ci.hi),
-            p: Some(c.p_value),
-            significant: Some(c.significant),
-        };
-    }
-    let ratio = match (median(num), median(den)) {
-        (Some(n), Some(d)) if d != 0.0 => Some(n / d).filter(|r| r.is_finite()),
-        _ => None,
-    };
-    RatioCols {
-        ratio,
-        p: ratio.and_then(|_| mann_whitney(den, num)).map(|t| t.p_value),
-        significant: ratio.map(|_| false),
-        ..RatioCols::default()
-    }
-}
 
 /// Whether all completed calls of each (function, input) share one output digest: ok rows and
 /// rows the orchestrator marked `digest-mismatch` (they ran to the end but printed otherwise).
@@ -60,9 +32,10 @@ fn digest_agreement(rows: &[CallRow]) -> BTreeMap<(&str, &str), bool> {
     digests.into_iter().map(|(k, d)| (k, d.len() == 1)).collect()
 }
 
-/// One comparison row per (function, input, concurrency), ordered by function, input (natural
-/// order), concurrency. Every interval uses `resamples` resamples drawn from `seed`.
-pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<ComparisonRow> {
+/// Every comparison row of the run, ordered by function, input (natural order), concurrency,
+/// pair, metric; every interval uses `resamples` resamples drawn from `seed`; the p-values are
+/// adjusted over the whole table by `adjust`.
+pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64, adjust: PAdjust) -> Vec<ComparisonRow> {
     let mut groups: BTreeMap<(&str, &str, u32), Vec<&CallRow>> = BTreeMap::new();
     for r in rows {
         groups
@@ -77,75 +50,62 @@ pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<Compa
             .then_with(|| natural_cmp(a.1, b.1))
             .then_with(|| a.2.cmp(&b.2))
     });
-    keys.into_iter()
-        .map(|k| {
-            let rs = groups.get(&k).map(Vec::as_slice).unwrap_or_default();
-            let digests_agree = agree.get(&(k.0, k.1)).copied().unwrap_or(false);
-            comparison_row(k, rs, digests_agree, resamples, seed)
+    let mut out: Vec<(ComparisonRow, super::contrast::Contrast)> = Vec::new();
+    for k in keys {
+        let rs = groups.get(&k).map(Vec::as_slice).unwrap_or_default();
+        let digests_agree = agree.get(&(k.0, k.1)).copied().unwrap_or(false);
+        let present: BTreeSet<&str> = rs.iter().map(|r| r.runtime.as_str()).collect();
+        for (runtime, reference) in pairs_of(&present) {
+            let of = |rt: &str| -> Vec<&CallRow> { rs.iter().copied().filter(|r| r.runtime == rt).collect() };
+            let (num, den) = (of(runtime), of(reference));
+            for metric in Metric::ALL {
+                let (a, b) = (samples(&num, metric), samples(&den, metric));
+                if a.is_empty() && b.is_empty() {
+                    continue;
+                }
+                let c = contrast(&a, &b, resamples, seed);
+                let energy_label = if metric.is_energy() {
+                    distinct_joined(num.iter().chain(&den).map(|r| label_str(r.energy_label)))
+                } else {
+                    String::new()
+                };
+                let row = ComparisonRow {
+                    function: k.0.to_string(),
+                    input: k.1.to_string(),
+                    concurrency: k.2,
+                    runtime: runtime.to_string(),
+                    reference: reference.to_string(),
+                    metric,
+                    scope: metric.scope(),
+                    sample: metric.sample().to_string(),
+                    unit: metric.unit().to_string(),
+                    n: c.n,
+                    n_reference: c.n_den,
+                    median: c.median,
+                    median_reference: c.median_den,
+                    ratio: c.ratio,
+                    ratio_ci_lo: c.ci.map(|ci| ci.0),
+                    ratio_ci_hi: c.ci.map(|ci| ci.1),
+                    p_value: c.p,
+                    p_adjusted: None,
+                    p_adjust: adjust.as_str().to_string(),
+                    significant: None,
+                    cliffs_delta: c.delta.map(|d| d.d),
+                    cliffs_delta_ci_lo: c.delta.and_then(|d| d.lo),
+                    cliffs_delta_ci_hi: c.delta.and_then(|d| d.hi),
+                    digests_agree,
+                    energy_label,
+                };
+                out.push((row, c));
+            }
+        }
+    }
+    adjust_all(out, adjust)
+        .into_iter()
+        .map(|(mut row, p, significant)| {
+            row.p_adjusted = p;
+            row.significant = significant;
+            row
         })
         .collect()
-}
-
-fn comparison_row(
-    (function, input, concurrency): (&str, &str, u32),
-    rs: &[&CallRow],
-    digests_agree: bool,
-    resamples: usize,
-    seed: u64,
-) -> ComparisonRow {
-    let of =
-        |runtime: &str| -> Vec<&CallRow> { rs.iter().copied().filter(|r| r.runtime == runtime).collect() };
-    let (wasm, native, cold) = (of(WASM), of(NATIVE), of(WASM_COLD));
-    let count = |v: &[&CallRow]| v.iter().filter(|r| r.ok).count();
-    let windows = |v: &[&CallRow]| window_values(v, energy_gross).len();
-    let lat = |num: &[&CallRow], den: &[&CallRow]| {
-        ratio_cols(&ok_values(num, wall), &ok_values(den, wall), resamples, seed)
-    };
-    let en = |num: &[&CallRow], den: &[&CallRow]| {
-        ratio_cols(
-            &window_values(num, energy_gross),
-            &window_values(den, energy_gross),
-            resamples,
-            seed,
-        )
-    };
-    let (wl, we, cl, ce) = (
-        lat(&wasm, &native),
-        en(&wasm, &native),
-        lat(&cold, &wasm),
-        en(&cold, &wasm),
-    );
-    ComparisonRow {
-        function: function.to_string(),
-        input: input.to_string(),
-        concurrency,
-        n_wasm: count(&wasm),
-        n_native: count(&native),
-        n_cold: count(&cold),
-        energy_n_wasm: windows(&wasm),
-        energy_n_native: windows(&native),
-        energy_n_cold: windows(&cold),
-        wasm_native_latency_ratio: wl.ratio,
-        wasm_native_latency_ci_lo: wl.lo,
-        wasm_native_latency_ci_hi: wl.hi,
-        wasm_native_latency_p_value: wl.p,
-        wasm_native_latency_significant: wl.significant,
-        wasm_native_energy_ratio: we.ratio,
-        wasm_native_energy_ci_lo: we.lo,
-        wasm_native_energy_ci_hi: we.hi,
-        wasm_native_energy_p_value: we.p,
-        wasm_native_energy_significant: we.significant,
-        cold_warm_latency_ratio: cl.ratio,
-        cold_warm_latency_ci_lo: cl.lo,
-        cold_warm_latency_ci_hi: cl.hi,
-        cold_warm_latency_p_value: cl.p,
-        cold_warm_latency_significant: cl.significant,
-        cold_warm_energy_ratio: ce.ratio,
-        cold_warm_energy_ci_lo: ce.lo,
-        cold_warm_energy_ci_hi: ce.hi,
-        cold_warm_energy_p_value: ce.p,
-        cold_warm_energy_significant: ce.significant,
-        digests_agree,
-        energy_label: distinct_joined(rs.iter().map(|r| label_str(r.energy_label))),
-    }
 }

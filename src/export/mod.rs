@@ -1,15 +1,16 @@
 //! Tables derived from a run's calls for people and other tools: `summary.csv` (statistics per
-//! cell) and `comparison.csv` (Wasm/native and cold/warm ratios), computed from the records of
+//! cell) and `comparison.csv` (each runtime against its reference, per metric), computed from the records of
 //! `crate::results` and written beside them; [`load_run`] reads a run folder and computes the
 //! tables its files lack.
 
 pub mod comparison;
+pub mod contrast;
 pub mod summary;
 
 pub use comparison::compare_cells;
 pub use summary::summarize_cells;
 
-use crate::results::{write_csv, ComparisonRow, RunData, SummaryRow};
+use crate::results::{write_csv, ComparisonRow, Metadata, RunData, SummaryRow};
 use crate::stats::DEFAULT_RESAMPLES;
 use anyhow::Result;
 use std::path::Path;
@@ -33,7 +34,8 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
         data.summary = summarize_cells(&data.calls, DEFAULT_RESAMPLES, seed);
     }
     if stale.comparison {
-        data.comparison = compare_cells(&data.calls, DEFAULT_RESAMPLES, seed);
+        let adjust = data.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
+        data.comparison = compare_cells(&data.calls, DEFAULT_RESAMPLES, seed, adjust);
     }
     Ok(data)
 }

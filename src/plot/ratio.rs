@@ -1,13 +1,16 @@
-//! Wasm / native ratio per function and input (`comparison.csv`): two panels, latency and
-//! energy, each ratio of medians with its 95% bootstrap interval and a line at 1 (parity).
-//! Cold/warm Wasm ratios are drawn beside them when the run has `wasm-cold`. A filled dot is
-//! significant (interval excludes 1 and Mann–Whitney p < 0.05), a hollow one is not.
+//! Runtime / reference ratios per function and input (`comparison.csv`), in two figures that
+//! answer two questions: `ratio` compares whole calls (the FaaS question: latency and gross
+//! energy per call) and `kernel-ratio` compares the marked kernel alone (the code-speed
+//! question: kernel time and kernel energy). Each has a time panel and an energy panel; each
+//! runtime pair (`wasm / native`, `wasm-cold / wasm`, …) is a series: the ratio of medians with
+//! its 95% bootstrap interval and a line at 1 (parity). A filled dot is significant (interval
+//! excludes 1 and adjusted Mann–Whitney p < 0.05), a hollow one is not.
 
 use super::axis::{log_scale, Axis, Quantity};
 use super::data::energy_name;
 use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::style::*;
-use crate::export::summary::natural_cmp;
+use crate::results::comparison::{cells, find, pairs, Metric, Scope};
 use crate::results::ComparisonRow;
 use crate::results::RunData;
 use anyhow::Result;
@@ -23,7 +26,7 @@ pub struct Est {
     pub lo: f64,
     /// The high end of its 95% bootstrap interval (the ratio itself when there is none).
     pub hi: f64,
-    /// The interval excludes 1 and the Mann-Whitney p < 0.05: drawn as a filled dot.
+    /// The interval excludes 1 and the (adjusted) Mann-Whitney p < 0.05: drawn filled.
     pub significant: bool,
 }
 
@@ -39,15 +42,27 @@ pub fn est(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>) 
     })
 }
 
+/// The estimate of a comparison row.
+pub fn est_of(c: &ComparisonRow) -> Option<Est> {
+    est(c.ratio, c.ratio_ci_lo, c.ratio_ci_hi, c.significant)
+}
+
+/// A runtime pair drawn as one series.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// `runtime / reference`.
+    pub label: String,
+    /// The numerator runtime's colour (a spare Okabe–Ito colour when another series has it).
+    pub color: RGBColor,
+}
+
 /// One row of the chart: a function and input.
 #[derive(Debug, Clone)]
 pub struct Row {
     /// The function and its input.
     pub label: String,
-    /// [latency, energy] of wasm / native and of wasm-cold / wasm.
-    pub wasm_native: [Option<Est>; 2],
-    /// [latency, energy] of wasm-cold / wasm.
-    pub cold_warm: [Option<Est>; 2],
+    /// Per series: [time, energy].
+    pub ests: Vec<[Option<Est>; 2]>,
 }
 
 /// The ratio figure.
@@ -55,73 +70,85 @@ pub struct Row {
 pub struct RatioChart {
     /// The figure's title, legend, run id and energy note.
     pub frame: Frame,
+    /// The runtime pairs, in legend order.
+    pub series: Vec<Series>,
     /// One row per function and input.
     pub rows: Vec<Row>,
-    /// Latency and energy axes: both log or both linear (`axis::log_scale`).
+    /// Time and energy axes: both log or both linear (`axis::log_scale`).
     pub axes: [Axis; 2],
-    /// The energy panel's title (says ESTIMATED for a model estimate).
-    pub energy_title: String,
+    /// The panels' titles (the energy one says ESTIMATED for a model estimate).
+    pub titles: [String; 2],
 }
 
-fn row_of(data: &RunData, c: &ComparisonRow) -> Row {
-    Row {
-        label: format!(
-            "{} {}",
-            c.function,
-            data.input_kind(&c.function).category(&c.input)
-        ),
-        wasm_native: [
-            est(
-                c.wasm_native_latency_ratio,
-                c.wasm_native_latency_ci_lo,
-                c.wasm_native_latency_ci_hi,
-                c.wasm_native_latency_significant,
-            ),
-            est(
-                c.wasm_native_energy_ratio,
-                c.wasm_native_energy_ci_lo,
-                c.wasm_native_energy_ci_hi,
-                c.wasm_native_energy_significant,
-            ),
-        ],
-        cold_warm: [
-            est(
-                c.cold_warm_latency_ratio,
-                c.cold_warm_latency_ci_lo,
-                c.cold_warm_latency_ci_hi,
-                c.cold_warm_latency_significant,
-            ),
-            est(
-                c.cold_warm_energy_ratio,
-                c.cold_warm_energy_ci_lo,
-                c.cold_warm_energy_ci_hi,
-                c.cold_warm_energy_significant,
-            ),
-        ],
-    }
+/// Okabe–Ito colours no runtime has, for a second series of the same numerator.
+const SPARE: [RGBColor; 3] = [
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+];
+
+fn series_of(pairs: &[(String, String)]) -> Vec<Series> {
+    let mut used: Vec<RGBColor> = Vec::new();
+    let mut spare = SPARE.iter().copied().cycle();
+    pairs
+        .iter()
+        .map(|(rt, reference)| {
+            let own = runtime_color(rt);
+            let color = if used.contains(&own) || own == GREYS[1] {
+                spare.next().unwrap_or(GREYS[1])
+            } else {
+                own
+            };
+            used.push(color);
+            Series {
+                label: format!("{rt} / {reference}"),
+                color,
+            }
+        })
+        .collect()
 }
 
-/// The figure, or why it is skipped.
-pub fn build(data: &RunData) -> Result<RatioChart, String> {
+/// The figure of `scope`'s metrics (whole calls or the kernel), or why it is skipped.
+pub fn build(data: &RunData, scope: Scope) -> Result<RatioChart, String> {
     let conc = data.base_concurrency();
-    let mut comps: Vec<&ComparisonRow> = data.comparison.iter().filter(|c| c.concurrency == conc).collect();
-    comps.sort_by(|a, b| {
-        a.function
-            .cmp(&b.function)
-            .then_with(|| natural_cmp(&a.input, &b.input))
-    });
-    let rows: Vec<Row> = comps
+    let metrics = match scope {
+        Scope::Call => [Metric::Latency, Metric::Energy],
+        Scope::Kernel => [Metric::KernelTime, Metric::KernelEnergy],
+    };
+    let of_scope: Vec<ComparisonRow> = data
+        .comparison
+        .iter()
+        .filter(|c| c.concurrency == conc && metrics.contains(&c.metric) && c.ratio.is_some())
+        .cloned()
+        .collect();
+    let pairs = pairs(&of_scope);
+    let rows: Vec<Row> = cells(&of_scope)
         .into_iter()
-        .map(|c| row_of(data, c))
-        .filter(|r| r.wasm_native.iter().chain(&r.cold_warm).any(Option::is_some))
+        .map(|cell| Row {
+            label: format!("{} {}", cell.0, data.input_kind(cell.0).category(cell.1)),
+            ests: pairs
+                .iter()
+                .map(|(rt, reference)| {
+                    metrics.map(|m| find(&of_scope, cell, (rt, reference), m).and_then(est_of))
+                })
+                .collect(),
+        })
         .collect();
     if rows.is_empty() {
-        return Err("no function ran under both wasm and native (nor wasm-cold and wasm)".into());
+        return Err(match scope {
+            Scope::Call => {
+                "no function ran under two runtimes that are compared (e.g. wasm and native)".into()
+            }
+            Scope::Kernel => {
+                "no kernel ratio: no function marked its kernel under two runtimes that are compared \
+                 (bench.start/bench.end, see docs/markers.md)"
+                    .into()
+            }
+        });
     }
     let values = |k: usize| -> Vec<f64> {
         rows.iter()
-            .flat_map(|r| [r.wasm_native[k], r.cold_warm[k]])
-            .flatten()
+            .flat_map(|r| r.ests.iter().filter_map(move |e| e[k]))
             .flat_map(|e| [e.ratio, e.lo, e.hi])
             .filter(|v| v.is_finite())
             .chain([1.0])
@@ -129,17 +156,33 @@ pub fn build(data: &RunData) -> Result<RatioChart, String> {
     };
     let log = log_scale(&[values(0), values(1)]);
     let axis = |k: usize| Axis::numeric(&values(k), Quantity::Plain(""), log, false);
-    let has_cold = rows.iter().any(|r| r.cold_warm.iter().any(Option::is_some));
-    let mut legend = vec![LegendItem::new("wasm / native", WASM_COLOR, Swatch::Line)];
-    if has_cold {
-        legend.push(LegendItem::new("wasm-cold / wasm", WASM_COLD_COLOR, Swatch::Line));
-    }
+    let series = series_of(&pairs);
+    let mut legend: Vec<LegendItem> = series
+        .iter()
+        .map(|s| LegendItem::new(&s.label, s.color, Swatch::Line))
+        .collect();
     legend.push(LegendItem::new("not significant", GREYS[0], Swatch::Hollow));
-    let title = format!("Wasm / native ratio of medians, 95% CI ({conc} in flight)");
+    let (title, titles) = match scope {
+        Scope::Call => (
+            format!("Whole calls (the FaaS question): ratio of medians, 95% CI ({conc} in flight)"),
+            [
+                "Latency per call".to_string(),
+                energy_name("Gross energy per call", data.energy_estimated()),
+            ],
+        ),
+        Scope::Kernel => (
+            format!("Kernel alone (code speed): ratio of medians, 95% CI ({conc} in flight)"),
+            [
+                "Kernel time".to_string(),
+                energy_name("Kernel energy", data.energy_estimated()),
+            ],
+        ),
+    };
     Ok(RatioChart {
-        energy_title: energy_name("Gross energy per call", data.energy_estimated()),
+        titles,
         frame: super::frame_for(data, title, legend),
         axes: [axis(0), axis(1)],
+        series,
         rows,
     })
 }
@@ -157,7 +200,7 @@ impl Chart for RatioChart {
         let n = self.rows.len();
         let panels = EstimatePanels {
             labels: self.rows.iter().map(|r| r.label.clone()).collect(),
-            titles: ["Latency".into(), self.energy_title.clone()],
+            titles: self.titles.clone(),
             axes: [&self.axes[0], &self.axes[1]],
             x_desc: [0, 1].map(|k| self.axes[k].desc("Ratio of medians")),
             reference: [self.axes[0].to(1.0), self.axes[1].to(1.0)],
@@ -166,13 +209,20 @@ impl Chart for RatioChart {
             let ax = &self.axes[k];
             for (i, r) in self.rows.iter().enumerate() {
                 let pos = (n - 1 - i) as f64;
-                let both = r.cold_warm[k].is_some() && r.wasm_native[k].is_some();
-                let shift = if both { 0.17 } else { 0.0 };
-                for (e, color, dy) in [
-                    (r.wasm_native[k], WASM_COLOR, shift),
-                    (r.cold_warm[k], WASM_COLD_COLOR, -shift),
-                ] {
-                    let Some(e) = e else { continue };
+                let drawn: Vec<(Est, RGBColor)> = r
+                    .ests
+                    .iter()
+                    .zip(&self.series)
+                    .filter_map(|(e, s)| Some((e[k]?, s.color)))
+                    .collect();
+                // Several series of a row spread over ±0.3 of its line, the first on top.
+                let step = if drawn.len() > 1 {
+                    0.6 / (drawn.len() - 1) as f64
+                } else {
+                    0.0
+                };
+                for (j, (e, color)) in drawn.into_iter().enumerate() {
+                    let dy = if step > 0.0 { 0.3 - step * j as f64 } else { 0.0 };
                     let (x, lo, hi) = (ax.to(e.ratio), ax.to(e.lo), ax.to(e.hi));
                     estimate_dot(chart, x, lo, hi, pos + dy, color, e.significant)?;
                 }

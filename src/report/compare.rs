@@ -1,27 +1,33 @@
-//! `nebula compare A B`: per cell present in both runs, the change in median latency and energy
-//! per call from A to B (Sightglass-style effect size: ratio of medians B/A with its 95% bootstrap
-//! interval, the percent change and a Mann–Whitney p-value; significant when the interval excludes
-//! 1 and p < 0.05). Energy samples are one value per measurement window, never per call. Written
-//! as `compare.csv` and drawn as `compare.png`/`compare.svg`.
+//! `nebula compare A B`: per cell present in both runs and per metric (latency, energy, kernel
+//! time, kernel energy), the change from A to B (Sightglass-style effect size: ratio of medians
+//! B/A with its 95% bootstrap interval and the percent change; Cliff's delta with its interval;
+//! a Mann–Whitney p-value, raw and adjusted over the whole comparison; significant when the
+//! interval excludes 1 and the adjusted p < 0.05). Energy samples are one value per measurement
+//! window, never per call. Written as `compare.csv` (tidy long form, like comparison.csv) and
+//! drawn as `compare.png`/`compare.svg`.
 
 use super::format::{percent_change, Column};
-use crate::export::summary::{distinct_joined, natural_cmp, ok_values, wall, window_values};
+use crate::export::contrast::{adjust_all, contrast, samples, Contrast};
+use crate::export::summary::{distinct_joined, natural_cmp};
 use crate::plot::compare::{ChangeRow, CompareChart};
 use crate::plot::data::energy_note;
 use crate::plot::ratio::est;
 use crate::plot::save;
 use crate::results::call::{label_str, CallRow};
+use crate::results::comparison::{Metric, Scope};
 use crate::results::write_csv;
 use crate::results::Metadata;
 use crate::results::RunData;
-use crate::stats::{change, median, Change, DEFAULT_RESAMPLES};
+use crate::stats::adjust::PAdjust;
+use crate::stats::DEFAULT_RESAMPLES;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// One row of `compare.csv`: a cell's change from run A to run B.
+/// One row of `compare.csv`, in tidy long form: a cell's change from run A to run B on one
+/// metric.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompareRow {
     /// The function.
@@ -32,49 +38,50 @@ pub struct CompareRow {
     pub runtime: String,
     /// Calls in flight.
     pub concurrency: u32,
-    /// Ok calls in run A.
+    /// `latency`, `energy`, `kernel_time` or `kernel_energy` (as in comparison.csv).
+    pub metric: Metric,
+    /// `call` (whole calls: the FaaS question) or `kernel` (the code-speed question).
+    pub scope: Scope,
+    /// What one sample is: `call` or `window`.
+    pub sample: String,
+    /// The unit of the medians: `ns` or `J`.
+    pub unit: String,
+    /// Samples in run A.
     pub n_a: usize,
-    /// Ok calls in run B.
+    /// Samples in run B.
     pub n_b: usize,
-    /// Median wall time in A (ns).
-    pub latency_a_median_ns: Option<f64>,
-    /// Median wall time in B (ns).
-    pub latency_b_median_ns: Option<f64>,
-    /// `median(B) / median(A)` of the wall time, with its 95% interval.
-    pub latency_ratio: Option<f64>,
-    /// Bootstrap 95% interval of `latency_ratio`, low end.
-    pub latency_ci_lo: Option<f64>,
-    /// Bootstrap 95% interval of `latency_ratio`, high end.
-    pub latency_ci_hi: Option<f64>,
-    /// `(ratio - 1) * 100`: positive = B slower.
-    pub latency_change_pct: Option<f64>,
-    /// Mann-Whitney U two-sided p-value of the wall times.
-    pub latency_p_value: Option<f64>,
-    /// The interval excludes 1 and p < 0.05.
-    pub latency_significant: Option<bool>,
-    /// Gross energy per call, one value per window.
-    pub energy_a_median_j: Option<f64>,
-    /// Median gross energy per call in B (J; one value per window).
-    pub energy_b_median_j: Option<f64>,
-    /// `median(B) / median(A)` of the gross energy per call.
-    pub energy_ratio: Option<f64>,
-    /// Bootstrap 95% interval of `energy_ratio`, low end.
-    pub energy_ci_lo: Option<f64>,
-    /// Bootstrap 95% interval of `energy_ratio`, high end.
-    pub energy_ci_hi: Option<f64>,
-    /// `(ratio - 1) * 100`: positive = B uses more energy.
-    pub energy_change_pct: Option<f64>,
-    /// Mann-Whitney U two-sided p-value over windows.
-    pub energy_p_value: Option<f64>,
-    /// The interval excludes 1 and p < 0.05.
-    pub energy_significant: Option<bool>,
-    /// `measured` or `estimated` (or `unavailable`): the energy label of A's and B's rows.
-    #[serde(default)]
+    /// Median in A.
+    pub median_a: Option<f64>,
+    /// Median in B.
+    pub median_b: Option<f64>,
+    /// `median(B) / median(A)`.
+    pub ratio: Option<f64>,
+    /// Bootstrap 95% interval of the ratio, low end.
+    pub ratio_ci_lo: Option<f64>,
+    /// Bootstrap 95% interval of the ratio, high end.
+    pub ratio_ci_hi: Option<f64>,
+    /// `(ratio - 1) * 100`: positive = B slower, or B uses more energy.
+    pub change_pct: Option<f64>,
+    /// Two-sided Mann–Whitney U p-value, unadjusted.
+    pub p_value: Option<f64>,
+    /// `p_value` adjusted over every p-value of the file by `p_adjust`.
+    pub p_adjusted: Option<f64>,
+    /// The adjustment: `holm` or `bh` (run B's config's `p_adjust`).
+    pub p_adjust: String,
+    /// The interval excludes 1 and `p_adjusted < 0.05`.
+    pub significant: Option<bool>,
+    /// Cliff's delta of B against A, from -1 to 1.
+    pub cliffs_delta: Option<f64>,
+    /// Cliff's 95% interval of the delta, low end.
+    pub cliffs_delta_ci_lo: Option<f64>,
+    /// Cliff's 95% interval of the delta, high end.
+    pub cliffs_delta_ci_hi: Option<f64>,
+    /// Energy rows: the energy labels of A's calls (`measured`, `estimated`, `unavailable`).
     pub energy_label_a: String,
-    /// The energy labels of B's rows.
-    #[serde(default)]
+    /// Energy rows: the energy labels of B's calls.
     pub energy_label_b: String,
-    /// The significant changes in words, e.g. "B 1.95x–2.05x slower, 1.9x–2.1x more energy".
+    /// The change in words when significant, e.g. "B 1.95x–2.05x slower"; "no significant
+    /// change"; or "not comparable".
     pub verdict: String,
 }
 
@@ -90,10 +97,23 @@ fn group(rows: &[CallRow]) -> BTreeMap<Key<'_>, Vec<&CallRow>> {
     g
 }
 
+/// The words of a metric's rise and fall.
+fn words(metric: Metric) -> (&'static str, &'static str) {
+    match metric {
+        Metric::Latency => ("slower", "faster"),
+        Metric::Energy => ("more energy", "less energy"),
+        Metric::KernelTime => ("slower kernel", "faster kernel"),
+        Metric::KernelEnergy => ("more kernel energy", "less kernel energy"),
+    }
+}
+
 /// One significant change in words ("1.95x–2.05x slower"), `None` when not significant.
-fn change_words(c: Option<&Change>, up: &str, down: &str) -> Option<String> {
-    let c = c.filter(|c| c.significant)?;
-    let (lo, hi) = (c.ratio.ci.lo, c.ratio.ci.hi);
+fn change_words(r: &CompareRow) -> Option<String> {
+    if r.significant != Some(true) {
+        return None;
+    }
+    let (up, down) = words(r.metric);
+    let (lo, hi) = (r.ratio_ci_lo?, r.ratio_ci_hi?);
     if lo > 1.0 {
         Some(format!("{lo:.2}x–{hi:.2}x {up}"))
     } else if hi < 1.0 {
@@ -103,19 +123,13 @@ fn change_words(c: Option<&Change>, up: &str, down: &str) -> Option<String> {
     }
 }
 
-/// The significant changes of latency and energy: "B 1.95x–2.05x slower, 1.2x–1.3x more
-/// energy", "B 1.2x–1.3x less energy", "no significant change", or "not comparable".
-pub fn verdict(latency: Option<&Change>, energy: Option<&Change>) -> String {
-    if latency.is_none() && energy.is_none() {
+/// The significant changes among `rows` (a cell's, or one row): "B 1.95x–2.05x slower,
+/// 1.2x–1.3x more energy", "no significant change", or "not comparable" (no row has a ratio).
+pub fn verdict(rows: &[&CompareRow]) -> String {
+    if rows.iter().all(|r| r.ratio.is_none()) {
         return "not comparable".into();
     }
-    let parts: Vec<String> = [
-        change_words(latency, "slower", "faster"),
-        change_words(energy, "more energy", "less energy"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let parts: Vec<String> = rows.iter().filter_map(|r| change_words(r)).collect();
     if parts.is_empty() {
         "no significant change".into()
     } else {
@@ -199,9 +213,16 @@ fn coverage_differences(a: &RunData, b: &RunData) -> Vec<String> {
     out
 }
 
-/// The change of every cell present in both `a` and `b`, ordered by function, input, runtime,
-/// concurrency.
-pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -> Vec<CompareRow> {
+/// The change of every cell present in both `a` and `b` on every metric either has samples of,
+/// ordered by function, input, runtime, concurrency, metric; the p-values adjusted over the
+/// whole file by `adjust`.
+pub fn compare_runs(
+    a: &[CallRow],
+    b: &[CallRow],
+    resamples: usize,
+    seed: u64,
+    adjust: PAdjust,
+) -> Vec<CompareRow> {
     let (ga, gb) = (group(a), group(b));
     let mut keys: Vec<Key<'_>> = ga.keys().filter(|k| gb.contains_key(*k)).copied().collect();
     keys.sort_by(|x, y| {
@@ -210,86 +231,126 @@ pub fn compare_runs(a: &[CallRow], b: &[CallRow], resamples: usize, seed: u64) -
             .then_with(|| x.2.cmp(y.2))
             .then_with(|| x.3.cmp(&y.3))
     });
-    keys.into_iter()
-        .map(|k| {
-            let (ra, rb) = (&ga[&k], &gb[&k]);
-            let (la, lb) = (ok_values(ra, wall), ok_values(rb, wall));
-            let egross = |r: &CallRow| r.energy_gross_j;
-            let (ea, eb) = (window_values(ra, egross), window_values(rb, egross));
-            let lc = change(&la, &lb, resamples, seed);
-            let ec = change(&ea, &eb, resamples, seed);
-            CompareRow {
+    let mut out: Vec<(CompareRow, Contrast)> = Vec::new();
+    for k in keys {
+        let (ra, rb) = (&ga[&k], &gb[&k]);
+        for metric in Metric::ALL {
+            let (sa, sb) = (samples(ra, metric), samples(rb, metric));
+            if sa.is_empty() && sb.is_empty() {
+                continue;
+            }
+            let c = contrast(&sb, &sa, resamples, seed);
+            let labels = |rows: &[&CallRow]| {
+                if metric.is_energy() {
+                    distinct_joined(rows.iter().map(|r| label_str(r.energy_label)))
+                } else {
+                    String::new()
+                }
+            };
+            let row = CompareRow {
                 function: k.0.into(),
                 input: k.1.into(),
                 runtime: k.2.into(),
                 concurrency: k.3,
-                n_a: la.len(),
-                n_b: lb.len(),
-                latency_a_median_ns: median(&la),
-                latency_b_median_ns: median(&lb),
-                latency_ratio: lc.map(|c| c.ratio.estimate),
-                latency_ci_lo: lc.map(|c| c.ratio.ci.lo),
-                latency_ci_hi: lc.map(|c| c.ratio.ci.hi),
-                latency_change_pct: lc.map(|c| c.percent),
-                latency_p_value: lc.map(|c| c.p_value),
-                latency_significant: lc.map(|c| c.significant),
-                energy_a_median_j: median(&ea),
-                energy_b_median_j: median(&eb),
-                energy_ratio: ec.map(|c| c.ratio.estimate),
-                energy_ci_lo: ec.map(|c| c.ratio.ci.lo),
-                energy_ci_hi: ec.map(|c| c.ratio.ci.hi),
-                energy_change_pct: ec.map(|c| c.percent),
-                energy_p_value: ec.map(|c| c.p_value),
-                energy_significant: ec.map(|c| c.significant),
-                energy_label_a: distinct_joined(ra.iter().map(|r| label_str(r.energy_label))),
-                energy_label_b: distinct_joined(rb.iter().map(|r| label_str(r.energy_label))),
-                verdict: verdict(lc.as_ref(), ec.as_ref()),
-            }
+                metric,
+                scope: metric.scope(),
+                sample: metric.sample().into(),
+                unit: metric.unit().into(),
+                n_a: c.n_den,
+                n_b: c.n,
+                median_a: c.median_den,
+                median_b: c.median,
+                ratio: c.ratio,
+                ratio_ci_lo: c.ci.map(|ci| ci.0),
+                ratio_ci_hi: c.ci.map(|ci| ci.1),
+                change_pct: c.ratio.map(|r| (r - 1.0) * 100.0),
+                p_value: c.p,
+                p_adjusted: None,
+                p_adjust: adjust.as_str().into(),
+                significant: None,
+                cliffs_delta: c.delta.map(|d| d.d),
+                cliffs_delta_ci_lo: c.delta.and_then(|d| d.lo),
+                cliffs_delta_ci_hi: c.delta.and_then(|d| d.hi),
+                energy_label_a: labels(ra),
+                energy_label_b: labels(rb),
+                verdict: String::new(),
+            };
+            out.push((row, c));
+        }
+    }
+    adjust_all(out, adjust)
+        .into_iter()
+        .map(|(mut row, p, significant)| {
+            row.p_adjusted = p;
+            row.significant = significant;
+            row.verdict = verdict(&[&row]);
+            row
         })
         .collect()
 }
 
-/// The table printed by `nebula compare`.
+/// The rows of `rows` grouped by cell, in file order: (cell, its row of each metric).
+fn by_cell(rows: &[CompareRow]) -> Vec<(String, [Option<&CompareRow>; 4])> {
+    let mut out: Vec<(String, [Option<&CompareRow>; 4])> = Vec::new();
+    for r in rows {
+        let cell = format!("{}/{}/{}/c{}", r.function, r.input, r.runtime, r.concurrency);
+        if out.last().map(|(c, _)| c != &cell).unwrap_or(true) {
+            out.push((cell, [None; 4]));
+        }
+        if let (Some(last), Some(i)) = (out.last_mut(), Metric::ALL.iter().position(|m| *m == r.metric)) {
+            last.1[i] = Some(r);
+        }
+    }
+    out
+}
+
+/// The table printed by `nebula compare`: a line per cell.
 pub fn table(rows: &[CompareRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  verdict",
-        "cell", "A latency", "B latency", "latency change", "A energy", "B energy", "energy change"
+        "{:<28} {:>10} {:>10} {:>26} {:>26} {:>10} {:>10} {:>26}  verdict",
+        "cell",
+        "A latency",
+        "B latency",
+        "latency change",
+        "kernel change",
+        "A energy",
+        "B energy",
+        "energy change"
     );
-    let time = Column::time(
-        rows.iter()
-            .flat_map(|r| [r.latency_a_median_ns, r.latency_b_median_ns]),
-    );
-    let energy = Column::energy(
-        rows.iter()
-            .flat_map(|r| [r.energy_a_median_j, r.energy_b_median_j]),
-    );
-    for r in rows {
+    let cells = by_cell(rows);
+    let of = |m: Metric| rows.iter().filter(move |r| r.metric == m);
+    let time = Column::time(of(Metric::Latency).flat_map(|r| [r.median_a, r.median_b]));
+    let energy = Column::energy(of(Metric::Energy).flat_map(|r| [r.median_a, r.median_b]));
+    let change = |r: Option<&CompareRow>| {
+        r.map_or("–".into(), |r| {
+            percent_change(r.change_pct, r.ratio_ci_lo, r.ratio_ci_hi, r.significant)
+        })
+    };
+    for (cell, [lat, en, kt, ke]) in &cells {
+        let present: Vec<&CompareRow> = [lat, en, kt, ke].into_iter().flatten().copied().collect();
         let _ = writeln!(
             out,
-            "{:<28} {:>10} {:>10} {:>26} {:>10} {:>10} {:>26}  {}",
-            format!("{}/{}/{}/c{}", r.function, r.input, r.runtime, r.concurrency),
-            time.value(r.latency_a_median_ns),
-            time.value(r.latency_b_median_ns),
-            percent_change(
-                r.latency_change_pct,
-                r.latency_ci_lo,
-                r.latency_ci_hi,
-                r.latency_significant
-            ),
-            energy.value(r.energy_a_median_j),
-            energy.value(r.energy_b_median_j),
-            percent_change(
-                r.energy_change_pct,
-                r.energy_ci_lo,
-                r.energy_ci_hi,
-                r.energy_significant
-            ),
-            r.verdict
+            "{:<28} {:>10} {:>10} {:>26} {:>26} {:>10} {:>10} {:>26}  {}",
+            cell,
+            time.value(lat.and_then(|r| r.median_a)),
+            time.value(lat.and_then(|r| r.median_b)),
+            change(*lat),
+            change(*kt),
+            energy.value(en.and_then(|r| r.median_a)),
+            energy.value(en.and_then(|r| r.median_b)),
+            change(*en),
+            verdict(&present)
         );
     }
-    out.push_str("change = median(B) / median(A) - 1 [95% bootstrap CI]; * = the interval excludes 0 and Mann-Whitney p < 0.05; latencies in one unit, energies in one unit; energy is gross energy per call, statistics per window\n");
+    let adjust = rows.first().map_or("holm", |r| r.p_adjust.as_str());
+    let _ = writeln!(
+        out,
+        "change = median(B) / median(A) - 1 [95% bootstrap CI]; * = the interval excludes 0 and the Mann-Whitney p, \
+         adjusted over the whole comparison ({adjust}), is below 0.05; latency and energy are of whole calls, kernel of \
+         the marked kernel; energy is gross energy per call, statistics per window; compare.csv has Cliff's delta too"
+    );
     out
 }
 
@@ -323,7 +384,8 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
     let da = crate::export::load_run(a).with_context(|| format!("cannot read run A ({})", a.display()))?;
     let db = crate::export::load_run(b).with_context(|| format!("cannot read run B ({})", b.display()))?;
     let seed = db.seed();
-    let rows = compare_runs(&da.calls, &db.calls, DEFAULT_RESAMPLES, seed);
+    let adjust = db.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
+    let rows = compare_runs(&da.calls, &db.calls, DEFAULT_RESAMPLES, seed, adjust);
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| b.join(format!("compare-{}", name_of(a))));
@@ -342,23 +404,22 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
         Err("the runs have no cell in common".to_string())
     } else {
         let estimated = la != "measured" || lb != "measured";
-        let change_rows = rows
-            .iter()
-            .map(|r| ChangeRow {
-                label: format!("{} {} {} c{}", r.function, r.input, r.runtime, r.concurrency),
-                runtime: r.runtime.clone(),
-                latency: est(
-                    r.latency_ratio,
-                    r.latency_ci_lo,
-                    r.latency_ci_hi,
-                    r.latency_significant,
-                ),
-                energy: est(
-                    r.energy_ratio,
-                    r.energy_ci_lo,
-                    r.energy_ci_hi,
-                    r.energy_significant,
-                ),
+        let est_of = |r: Option<&CompareRow>| {
+            r.and_then(|r| est(r.ratio, r.ratio_ci_lo, r.ratio_ci_hi, r.significant))
+        };
+        let change_rows = by_cell(&rows)
+            .into_iter()
+            .filter_map(|(_, [lat, en, _, _])| {
+                let first = lat.or(en)?;
+                Some(ChangeRow {
+                    label: format!(
+                        "{} {} {} c{}",
+                        first.function, first.input, first.runtime, first.concurrency
+                    ),
+                    runtime: first.runtime.clone(),
+                    latency: est_of(lat),
+                    energy: est_of(en),
+                })
             })
             .collect();
         let chart = CompareChart::new(&da.run_id(), &db.run_id(), change_rows, note.clone(), estimated);

@@ -4,6 +4,7 @@
 //! `+1.0% [+0.5, +1.5]`) — one unit per table column ([`Column`]), and HTML escaping.
 
 use crate::plot::axis::{energy_unit, fmt_num, time_unit, Unit};
+use crate::results::ComparisonRow;
 
 /// What the reports say once per table about the intervals.
 pub const INTERVAL_NOTE: &str = "median [95% bootstrap CI], the bounds in the median's unit";
@@ -97,6 +98,18 @@ pub fn ratio(r: Option<f64>, lo: Option<f64>, hi: Option<f64>, sig: Option<bool>
     let Some(r) = r else { return "–".into() };
     let star = if sig == Some(true) { "*" } else { "" };
     format!("{}{star}", interval(r, lo, hi, |s| s))
+}
+
+/// Cliff's delta with its interval and the adjusted p-value: "-0.91 [-0.95, -0.85] (p 3.1e-5)".
+pub fn delta_p(c: &ComparisonRow) -> String {
+    let Some(d) = c.cliffs_delta else {
+        return "–".into();
+    };
+    let p = c.p_adjusted.map(|p| format!(" (p {p:.1e})")).unwrap_or_default();
+    match (c.cliffs_delta_ci_lo, c.cliffs_delta_ci_hi) {
+        (Some(lo), Some(hi)) => format!("{d:+.2} [{lo:+.2}, {hi:+.2}]{p}"),
+        _ => format!("{d:+.2}{p}"),
+    }
 }
 
 /// A change in percent with its interval (bounds given as ratios) and a `*` when significant:

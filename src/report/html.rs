@@ -4,9 +4,10 @@
 //! and the metadata (machine, energy source and why, versions, provenance, config); the run's
 //! warnings in a box under the title. No external URL at all.
 
-use super::format::{esc, ratio, Column, INTERVAL_NOTE};
+use super::format::{delta_p, esc, ratio, Column, INTERVAL_NOTE};
 use super::provenance;
 use crate::plot::{read_manifest, Manifest, PLOTS_DIR};
+use crate::results::comparison::{cells, find, pairs, Metric};
 use crate::results::RunData;
 use anyhow::{Context, Result};
 use base64::Engine;
@@ -246,68 +247,76 @@ fn net_cell(text: String, above_idle: Option<bool>) -> String {
 }
 
 fn comparison_table(h: &mut String, data: &RunData) {
-    h.push_str("<h2 id=\"comparison\">Wasm vs native</h2>\n<p>From <code>comparison.csv</code>: ratios of medians, each as ratio [95% bootstrap CI]; * = the interval excludes 1 and the Mann–Whitney p-value is below 0.05.</p>\n");
-    header(
+    let adjust = data.comparison.first().map_or("holm", |c| c.p_adjust.as_str());
+    let _ = writeln!(
         h,
-        "comparison-table",
-        &[
-            "function",
-            "input",
-            "c",
-            "n wasm",
-            "n native",
-            "wasm/native latency",
-            "p",
-            "wasm/native energy",
-            "p",
-            "cold/warm latency",
-            "cold/warm energy",
-            "outputs agree",
-        ],
-        2,
+        "<h2 id=\"comparison\">Runtime comparisons</h2>\n<p>From <code>comparison.csv</code> (one row per cell, runtime pair and metric): each runtime against its reference as the ratio of medians [95% bootstrap CI], and Cliff's delta [95% CI] with the Mann–Whitney p-value adjusted over the whole table ({}). * = the interval excludes 1 and the adjusted p is below 0.05. <em>Latency</em> and <em>energy</em> are of whole calls (the FaaS question: start-up, spawn and I/O included); <em>kernel time</em> and <em>kernel energy</em> are of the code between the kernel's markers (the code-speed question).</p>",
+        esc(adjust_name(adjust))
     );
-    let p = |v: Option<f64>| v.map(|p| format!("{p:.2e}")).unwrap_or("–".into());
-    for c in &data.comparison {
-        row(
-            h,
-            &[
-                c.function.clone(),
-                c.input.clone(),
-                c.concurrency.to_string(),
-                c.n_wasm.to_string(),
-                c.n_native.to_string(),
-                ratio(
-                    c.wasm_native_latency_ratio,
-                    c.wasm_native_latency_ci_lo,
-                    c.wasm_native_latency_ci_hi,
-                    c.wasm_native_latency_significant,
-                ),
-                p(c.wasm_native_latency_p_value),
-                ratio(
-                    c.wasm_native_energy_ratio,
-                    c.wasm_native_energy_ci_lo,
-                    c.wasm_native_energy_ci_hi,
-                    c.wasm_native_energy_significant,
-                ),
-                p(c.wasm_native_energy_p_value),
-                ratio(
-                    c.cold_warm_latency_ratio,
-                    c.cold_warm_latency_ci_lo,
-                    c.cold_warm_latency_ci_hi,
-                    c.cold_warm_latency_significant,
-                ),
-                ratio(
-                    c.cold_warm_energy_ratio,
-                    c.cold_warm_energy_ci_lo,
-                    c.cold_warm_energy_ci_hi,
-                    c.cold_warm_energy_significant,
-                ),
-                if c.digests_agree { "yes" } else { "NO" }.to_string(),
-            ],
-            2,
-        );
+    let metrics: Vec<Metric> = Metric::ALL
+        .into_iter()
+        .filter(|m| {
+            data.comparison
+                .iter()
+                .any(|c| c.metric == *m && c.ratio.is_some())
+        })
+        .collect();
+    let names: Vec<String> = metrics
+        .iter()
+        .flat_map(|m| {
+            [
+                format!("{} ratio", metric_name(*m)),
+                format!("{} δ (p adj.)", metric_name(*m)),
+            ]
+        })
+        .collect();
+    let mut columns: Vec<&str> = vec!["function", "input", "c", "runtime / reference", "n"];
+    columns.extend(names.iter().map(String::as_str));
+    columns.push("outputs agree");
+    header(h, "comparison-table", &columns, 4);
+    for cell in cells(&data.comparison) {
+        for (rt, reference) in pairs(&data.comparison) {
+            let of = |m: Metric| find(&data.comparison, cell, (&rt, &reference), m);
+            let Some(lat) = of(Metric::Latency) else {
+                continue;
+            };
+            let mut cells_out = vec![
+                cell.0.to_string(),
+                cell.1.to_string(),
+                cell.2.to_string(),
+                format!("{rt} / {reference}"),
+                format!("{} / {}", lat.n, lat.n_reference),
+            ];
+            for m in &metrics {
+                let c = of(*m);
+                cells_out.push(c.map_or("–".into(), |c| {
+                    ratio(c.ratio, c.ratio_ci_lo, c.ratio_ci_hi, c.significant)
+                }));
+                cells_out.push(c.map_or("–".into(), delta_p));
+            }
+            cells_out.push(if lat.digests_agree { "yes" } else { "NO" }.to_string());
+            row(h, &cells_out, 4);
+        }
     }
     h.push_str("</tbody></table></div>\n");
+}
+
+/// A metric as the report's headers name it.
+fn metric_name(m: Metric) -> &'static str {
+    match m {
+        Metric::Latency => "latency",
+        Metric::Energy => "energy",
+        Metric::KernelTime => "kernel time",
+        Metric::KernelEnergy => "kernel energy",
+    }
+}
+
+/// The adjustment of `p_adjust` in words.
+fn adjust_name(p_adjust: &str) -> &'static str {
+    match p_adjust {
+        "bh" => "Benjamini–Hochberg, controlling the false discovery rate",
+        _ => "Holm, controlling the family-wise error rate",
+    }
 }
 
 pub(super) fn dl(h: &mut String, items: &[(&str, String)]) {

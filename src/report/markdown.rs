@@ -1,9 +1,11 @@
 //! The Markdown summary for a README or a paper (`nebula report RUN --markdown`): per function
 //! and input, the median latency and energy per call of wasm and native with 95% intervals, and
-//! the wasm/native ratio with its interval and significance. Every interval is written one way
+//! the wasm/native ratios of whole calls and of the kernel with their intervals and significance. Every interval is written one way
 //! (`12.3 µs [11.9, 12.8]`, see `format`), latencies in one unit, energies in one unit.
 
 use super::format::{ratio, Column, INTERVAL_NOTE};
+use crate::results::call::{NATIVE, WASM};
+use crate::results::comparison::{cells, find, Metric};
 use crate::results::RunData;
 use crate::results::SummaryRow;
 use std::fmt::Write as _;
@@ -52,17 +54,25 @@ pub fn markdown(data: &RunData) -> String {
     } else {
         "gross"
     };
-    let _ = writeln!(out, "| function | input | c | wasm latency | native latency | wasm/native latency | wasm energy ({gross}) | native energy ({gross}) | wasm/native energy |");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    let pairs: Vec<[Option<&SummaryRow>; 2]> = data
-        .comparison
+    let _ = writeln!(out, "| function | input | c | wasm latency | native latency | wasm/native latency | wasm/native kernel time | wasm energy ({gross}) | native energy ({gross}) | wasm/native energy |");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let keys: Vec<(&str, &str, u32)> = cells(&data.comparison)
+        .into_iter()
+        .filter(|k| find(&data.comparison, *k, (WASM, NATIVE), Metric::Latency).is_some())
+        .collect();
+    let pairs: Vec<[Option<&SummaryRow>; 2]> = keys
         .iter()
-        .map(|c| ["wasm", "native"].map(|rt| cell(data, &c.function, &c.input, rt, c.concurrency)))
+        .map(|k| [WASM, NATIVE].map(|rt| cell(data, k.0, k.1, rt, k.2)))
         .collect();
     let rows = || pairs.iter().flatten().flatten();
     let time = Column::time(rows().map(|s| s.wall_median_ns));
     let energy = Column::energy(rows().map(|s| s.energy_gross_median_j));
-    for (c, [w, n]) in data.comparison.iter().zip(&pairs) {
+    for (k, [w, n]) in keys.iter().zip(&pairs) {
+        let r = |m: Metric| {
+            find(&data.comparison, *k, (WASM, NATIVE), m).map_or("–".into(), |c| {
+                ratio(c.ratio, c.ratio_ci_lo, c.ratio_ci_hi, c.significant)
+            })
+        };
         let lat = |s: &Option<&SummaryRow>| {
             s.map(|s| time.with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns))
                 .unwrap_or("–".into())
@@ -79,31 +89,28 @@ pub fn markdown(data: &RunData) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            md(&c.function),
-            md(&c.input),
-            c.concurrency,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            md(k.0),
+            md(k.1),
+            k.2,
             lat(w),
             lat(n),
-            ratio(
-                c.wasm_native_latency_ratio,
-                c.wasm_native_latency_ci_lo,
-                c.wasm_native_latency_ci_hi,
-                c.wasm_native_latency_significant
-            ),
+            r(Metric::Latency),
+            r(Metric::KernelTime),
             en(w),
             en(n),
-            ratio(
-                c.wasm_native_energy_ratio,
-                c.wasm_native_energy_ci_lo,
-                c.wasm_native_energy_ci_hi,
-                c.wasm_native_energy_significant
-            ),
+            r(Metric::Energy),
         );
     }
     out.push_str(
         "\nMedians per call; energy is gross energy per call, statistics over measurement windows. ",
     );
-    out.push_str("Ratio = wasm / native; * = the interval excludes 1 and the Mann–Whitney p < 0.05.\n");
+    let adjust = data.comparison.first().map_or("holm", |c| c.p_adjust.as_str());
+    let _ = writeln!(
+        out,
+        "Ratio = wasm / native of whole calls (latency, energy: the FaaS question) or of the marked kernel alone \
+         (kernel time: code speed); * = the interval excludes 1 and the Mann–Whitney p, adjusted over every \
+         comparison of the run ({adjust}), is below 0.05. comparison.csv has every runtime pair and metric with Cliff's delta."
+    );
     out
 }

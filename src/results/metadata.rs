@@ -8,6 +8,7 @@ use super::call::DEFAULT_RUNTIMES;
 use crate::energy::model::{Model, CCF_AWS_MAX_WATTS_PER_VCPU, CCF_AWS_MIN_WATTS_PER_VCPU};
 use crate::energy::window::Meter;
 use crate::energy::SourceInfo;
+use crate::stats::adjust::PAdjust;
 use crate::suite::FunctionSpec;
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -113,6 +114,14 @@ impl Metadata {
             .and_then(|t| t.get("seed").and_then(|v| v.as_integer()))
             .map(|s| s as u64)
             .unwrap_or(42)
+    }
+
+    /// How the run's comparison adjusts its p-values (its config's `p_adjust`; Holm when it
+    /// names none or the recorded config does not parse).
+    pub fn p_adjust(&self) -> PAdjust {
+        self.config_table()
+            .and_then(|t| t.get("p_adjust").and_then(|v| v.as_str()?.parse().ok()))
+            .unwrap_or_default()
     }
 
     /// The runtimes the run's config names (the default ones when it names none); `None` when

@@ -4,7 +4,7 @@
 //! file that cannot be read is an error naming the file and the fix.
 
 use super::call::{label_str, CallRow};
-use super::comparison::ComparisonRow;
+use super::comparison::{pairs_of, ComparisonRow, Metric};
 use super::files::{header_line, read_calls, read_rows};
 use super::inputs::InputKind;
 use super::metadata::{self, Metadata, Status};
@@ -12,7 +12,7 @@ use super::summary::SummaryRow;
 use super::window::WindowRow;
 use anyhow::{anyhow, Context, Result};
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Which derived tables of a run folder must be computed again from its calls: missing, empty,
@@ -73,6 +73,18 @@ fn read_derived<T: DeserializeOwned>(path: &Path) -> Result<Option<Vec<T>>> {
         )
     })?;
     Ok((!rows.is_empty()).then_some(rows))
+}
+
+/// Whether `path` is a comparison.csv in the wide form of earlier versions (one row per cell,
+/// columns such as `wasm_native_latency_ratio`).
+fn wide_comparison(path: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    let _ = std::io::BufReader::new(f).read_line(&mut first);
+    first.contains("wasm_native_latency_ratio")
 }
 
 /// A calls.csv that is empty or does not start with its header is an error naming the file: an
@@ -179,20 +191,34 @@ impl Counts {
             })
     }
 
-    /// Every (function, input, concurrency) of the calls has a comparison row with the ok calls
-    /// of each runtime, and no other row.
+    /// The comparison rows were computed from these calls: every cell whose runtimes form a
+    /// pair has rows and no other cell does, and every latency row counts the ok calls of its
+    /// runtime and its reference.
     fn match_comparison(&self, rows: &[ComparisonRow]) -> bool {
-        let ok = |c: &ComparisonRow, rt: &str| {
-            let key = (c.function.clone(), c.input.clone(), rt.to_string(), c.concurrency);
+        let ok = |f: &str, i: &str, rt: &str, c: u32| {
+            let key = (f.to_string(), i.to_string(), rt.to_string(), c);
             self.0.get(&key).map_or(0, |v| v.1)
         };
-        let groups: std::collections::BTreeSet<(&str, &str, u32)> =
-            self.0.keys().map(|k| (k.0.as_str(), k.1.as_str(), k.3)).collect();
-        rows.len() == groups.len()
-            && rows.iter().all(|c| {
-                groups.contains(&(c.function.as_str(), c.input.as_str(), c.concurrency))
-                    && (ok(c, "wasm"), ok(c, "native"), ok(c, "wasm-cold"))
-                        == (c.n_wasm, c.n_native, c.n_cold)
+        let mut present: BTreeMap<(&str, &str, u32), BTreeSet<&str>> = BTreeMap::new();
+        for k in self.0.keys() {
+            present
+                .entry((k.0.as_str(), k.1.as_str(), k.3))
+                .or_default()
+                .insert(k.2.as_str());
+        }
+        let paired: BTreeSet<(&str, &str, u32)> = present
+            .iter()
+            .filter(|(_, rts)| !pairs_of(rts).is_empty())
+            .map(|(k, _)| *k)
+            .collect();
+        let in_rows: BTreeSet<(&str, &str, u32)> = rows
+            .iter()
+            .map(|c| (c.function.as_str(), c.input.as_str(), c.concurrency))
+            .collect();
+        in_rows == paired
+            && rows.iter().filter(|c| c.metric == Metric::Latency).all(|c| {
+                let count = |rt: &str| ok(&c.function, &c.input, rt, c.concurrency);
+                (count(&c.runtime), count(&c.reference)) == (c.n, c.n_reference)
             })
     }
 }
@@ -250,10 +276,14 @@ impl RunData {
         let counts = Counts::of(&calls);
         let summary =
             read_derived::<SummaryRow>(&dir.join("summary.csv"))?.filter(|rows| counts.match_summary(rows));
+        // A comparison.csv in the wide form of earlier versions is stale too: it is recomputed
+        // in today's long form.
+        let comparison_path = dir.join("comparison.csv");
         let comparison = match summary {
-            Some(_) => read_derived::<ComparisonRow>(&dir.join("comparison.csv"))?
-                .filter(|rows| counts.match_comparison(rows)),
-            None => None,
+            Some(_) if !wide_comparison(&comparison_path) => {
+                read_derived::<ComparisonRow>(&comparison_path)?.filter(|rows| counts.match_comparison(rows))
+            }
+            _ => None,
         };
         let stale = Stale {
             summary: summary.is_none(),

@@ -3,6 +3,56 @@
 //! (false discovery rate; J. R. Statist. Soc. B 57(1), 1995), as R's `p.adjust` computes them.
 //! Missing p-values (`None`) are left out of the family and stay missing.
 
+use std::fmt;
+use std::str::FromStr;
+
+/// How a table's p-values are adjusted for being many.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PAdjust {
+    /// Holm's step-down method: controls the family-wise error rate (the default).
+    #[default]
+    Holm,
+    /// Benjamini–Hochberg's step-up method: controls the false discovery rate.
+    BenjaminiHochberg,
+}
+
+impl PAdjust {
+    /// The method as configs and tables spell it: `holm` or `bh`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PAdjust::Holm => "holm",
+            PAdjust::BenjaminiHochberg => "bh",
+        }
+    }
+
+    /// The adjusted p-values of `p`, in the order given.
+    pub fn apply(self, p: &[Option<f64>]) -> Vec<Option<f64>> {
+        match self {
+            PAdjust::Holm => holm(p),
+            PAdjust::BenjaminiHochberg => benjamini_hochberg(p),
+        }
+    }
+}
+
+impl fmt::Display for PAdjust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PAdjust {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PAdjust, String> {
+        match s {
+            "holm" => Ok(PAdjust::Holm),
+            "bh" | "fdr" | "BH" => Ok(PAdjust::BenjaminiHochberg),
+            _ => Err(format!(
+                "`{s}` is not a p-value adjustment: use \"holm\" (family-wise error rate) or \"bh\" (Benjamini-Hochberg, false discovery rate)"
+            )),
+        }
+    }
+}
+
 /// Holm-adjusted p-values, in the order given.
 pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
     let order = ascending(p);

@@ -51,7 +51,15 @@ pub fn cliffs_delta(a: &[f64], b: &[f64], level: f64) -> Option<CliffsDelta> {
             (hi as f64 - lo as f64) / fa
         })
         .collect();
-    let d = rows.iter().sum::<f64>() / fa;
+    // d from whole counts, so that equal samples give exactly 0.
+    let net: i64 = xa
+        .iter()
+        .map(|&v| {
+            let (lo, hi) = below_above(&xb, v);
+            lo as i64 - hi as i64
+        })
+        .sum();
+    let d = net as f64 / (fa * fb);
     if na < 2 || nb < 2 {
         return Some(CliffsDelta {
             d,
@@ -72,16 +80,36 @@ pub fn cliffs_delta(a: &[f64], b: &[f64], level: f64) -> Option<CliffsDelta> {
     let sum_rows: f64 = rows.iter().map(|r| (r - d).powi(2)).sum();
     let sum_cols: f64 = cols.iter().map(|c| (c - d).powi(2)).sum();
     let var = (fb * fb * sum_rows + fa * fa * sum_cols - sum_pairs) / (pairs * (fa - 1.0) * (fb - 1.0));
-    // Cliff's floor for a variance estimate that comes out below its minimum.
-    let var = var.max((1.0 - d * d) / (pairs - 1.0)).max(0.0);
+    // Cliff's floor for a variance estimate that comes out below its minimum. With complete
+    // separation (|d| = 1) the variance estimate is 0 and the formula degenerates (to [-1, 1]):
+    // the far bound is then that of the nearest delta, one pair short of separation, with its
+    // floor variance, and the near bound is d itself.
+    let separated = d.abs() == 1.0;
+    let d_f = if separated {
+        d.signum() * (pairs - 1.0) / pairs
+    } else {
+        d
+    };
+    let var = var.max((1.0 - d_f * d_f) / (pairs - 1.0)).max(0.0);
     let s = var.sqrt();
     let z = normal_quantile(0.5 + level / 2.0);
-    let denom = 1.0 - d * d + z * z * var;
-    let spread = z * s * ((1.0 - d * d).powi(2) + z * z * var).sqrt();
+    let denom = 1.0 - d_f * d_f + z * z * var;
+    let spread = z * s * ((1.0 - d_f * d_f).powi(2) + z * z * var).sqrt();
+    let (mut lo, mut hi) = (
+        ((d_f - d_f.powi(3) - spread) / denom).clamp(-1.0, 1.0),
+        ((d_f - d_f.powi(3) + spread) / denom).clamp(-1.0, 1.0),
+    );
+    if separated {
+        if d > 0.0 {
+            hi = d;
+        } else {
+            lo = d;
+        }
+    }
     Some(CliffsDelta {
         d,
-        lo: Some(((d - d.powi(3) - spread) / denom).clamp(-1.0, 1.0)),
-        hi: Some(((d - d.powi(3) + spread) / denom).clamp(-1.0, 1.0)),
+        lo: Some(lo),
+        hi: Some(hi),
     })
 }
 
@@ -192,6 +220,27 @@ mod tests {
             / (1.0 - d * d + z * z * var);
         assert!((c.lo.unwrap() - lo).abs() < 1e-9, "{c:?} {lo}");
         assert!(c.lo.unwrap() < c.d && c.d < c.hi.unwrap());
+    }
+
+    #[test]
+    fn complete_separation_keeps_a_finite_interval() {
+        // Every a above every b: Cliff's variance estimate is 0 and his formula gives [-1, 1];
+        // the low bound is that of d = 24/25 (one pair short) with its floor variance
+        // (1 - d^2) / 24, the high bound 1.
+        let (a, b) = ([10.0, 11.0, 12.0, 13.0, 14.0], [1.0, 2.0, 3.0, 4.0, 5.0]);
+        let c = cliffs_delta(&a, &b, 0.95).unwrap();
+        assert_eq!(c.d, 1.0);
+        let d: f64 = 24.0 / 25.0;
+        let var = (1.0 - d * d) / 24.0;
+        let z = 1.959963984540054;
+        let lo = (d - d.powi(3) - z * var.sqrt() * ((1.0 - d * d).powi(2) + z * z * var).sqrt())
+            / (1.0 - d * d + z * z * var);
+        assert!((c.lo.unwrap() - lo).abs() < 1e-9, "{c:?} {lo}");
+        assert!(lo > 0.5, "{lo}");
+        let (lo, hi) = (c.lo.unwrap(), c.hi.unwrap());
+        assert!(lo.is_finite() && hi == 1.0, "{c:?}");
+        let neg = cliffs_delta(&b, &a, 0.95).unwrap();
+        assert_eq!((neg.d, neg.lo, neg.hi), (-1.0, Some(-1.0), Some(-lo)));
     }
 
     #[test]

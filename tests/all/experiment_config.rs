@@ -216,6 +216,19 @@ fn max_suite_sizes_of_zero_is_refused_naming_the_key() {
 }
 
 #[test]
+fn an_unknown_p_value_adjustment_is_refused_naming_both() {
+    let e = err(BASE, &["p_adjust=\"bonferroni\""]);
+    assert_eq!(
+        e,
+        "--set: p_adjust=\"bonferroni\": unknown p-value adjustment 'bonferroni'. Fix: use \"holm\" \
+         (the default: the family-wise error rate) or \"bh\" (Benjamini-Hochberg: the false discovery rate)"
+    );
+    let suite = common::suite();
+    let plan = parse("exp.toml", BASE, &["p_adjust=\"bh\"".into()], &suite).unwrap();
+    assert!(plan.toml.contains("p_adjust = \"bh\""), "{}", plan.toml);
+}
+
+#[test]
 fn a_config_that_is_not_utf8_is_called_that() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("latin1.toml");

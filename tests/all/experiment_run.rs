@@ -6,6 +6,7 @@
 //! `--dry-run`).
 
 use crate::common;
+use nebula::results::comparison::Metric;
 
 use nebula::results::call::{CallRow, EnergyLabel};
 use nebula::results::read_calls;
@@ -198,6 +199,16 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     // The summary's n and median agree with the rows.
     let mut s = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
     let sums: Vec<nebula::results::SummaryRow> = s.deserialize().map(|r| r.unwrap()).collect();
+    let median_of = |xs: &[f64]| {
+        let mut v = xs.to_vec();
+        v.sort_by(f64::total_cmp);
+        let m = v.len();
+        if m % 2 == 1 {
+            v[m / 2]
+        } else {
+            (v[m / 2 - 1] + v[m / 2]) / 2.0
+        }
+    };
     assert_eq!(sums.len(), 6);
     for srow in &sums {
         let mut walls: Vec<u64> = rows
@@ -220,12 +231,48 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
         assert!((srow.wall_median_ns.unwrap() - median).abs() < 1e-6);
         assert!(srow.wall_ci_lo_ns.unwrap() <= median && median <= srow.wall_ci_hi_ns.unwrap());
     }
-    let comparison = std::fs::read_to_string(dir.join("comparison.csv")).unwrap();
-    assert_eq!(
-        comparison.lines().count(),
-        1 + 3,
-        "one comparison per function and input"
-    );
+    // Per input, wasm against native on whole calls and on the kernel, the kernel ratio from
+    // the rows' kernel times.
+    let comparison: Vec<nebula::results::ComparisonRow> =
+        nebula::results::files::read_rows(&dir.join("comparison.csv")).unwrap();
+    let mut kernel_rows = 0;
+    for input in sums.iter().map(|s| s.input.as_str()) {
+        let find = |m: Metric| {
+            comparison
+                .iter()
+                .find(|c| c.input == input && c.runtime == "wasm" && c.reference == "native" && c.metric == m)
+        };
+        let of = |m: Metric| find(m).unwrap_or_else(|| panic!("no wasm/native {m} row of input {input}"));
+        let kernels = |rt: &str| -> Vec<f64> {
+            rows.iter()
+                .filter(|r| r.input == input && r.runtime == rt)
+                .filter_map(|r| r.kernel_ns.map(|k| k as f64))
+                .collect()
+        };
+        let ok_wasm = rows
+            .iter()
+            .filter(|r| r.input == input && r.runtime == "wasm" && r.ok)
+            .count();
+        assert_eq!(of(Metric::Latency).n, ok_wasm);
+        assert_eq!(of(Metric::Energy).n, 4, "one energy sample per window");
+        let (w, n) = (kernels("wasm"), kernels("native"));
+        if w.is_empty() && n.is_empty() {
+            // A function without markers has no kernel to compare.
+            assert!(find(Metric::KernelTime).is_none());
+            continue;
+        }
+        kernel_rows += 1;
+        let k = of(Metric::KernelTime);
+        assert_eq!((k.n, k.n_reference), (w.len(), n.len()));
+        assert!(
+            (k.ratio.unwrap() - median_of(&w) / median_of(&n)).abs() < 1e-9,
+            "{k:?}"
+        );
+    }
+    assert!(kernel_rows > 0, "a function of the run marks its kernel");
+    assert!(comparison
+        .iter()
+        .all(|c| c.p_adjust == "holm" && c.p_adjusted >= c.p_value));
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("metadata.json")).unwrap()).unwrap();
     assert_eq!(meta["status"], "complete");

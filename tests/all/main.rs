@@ -13,6 +13,7 @@ mod server_support;
 // The areas.
 mod cli_flags;
 mod columns_doc;
+mod comparison_table;
 mod crash_interrupt;
 mod energy_powercap;
 mod energy_sensors;

@@ -61,13 +61,14 @@ fn every_chart_is_drawn_with_runtime_colours_and_labels() {
         ("concurrency", &["wasm", "wasm-cold", "native"][..]),
         ("power", &["wasm", "wasm-cold", "native"][..]),
         ("ratio", &["wasm", "wasm-cold"][..]),
+        ("kernel-ratio", &["wasm", "wasm-cold"][..]),
     ] {
         let img = png(&dir, chart);
         let svg = std::fs::read_to_string(dir.join(PLOTS_DIR).join(format!("{chart}.svg"))).expect("svg");
         for rt in runtimes {
             let n = count(&img, runtime_color(rt));
             assert!(n > 50, "{chart}: only {n} pixels of {rt}'s colour");
-            if chart != "phases" && chart != "ratio" {
+            if !["phases", "ratio", "kernel-ratio"].contains(&chart) {
                 assert!(
                     svg.lines().any(|l| l.trim() == *rt),
                     "{chart}: no legend label {rt}"
@@ -75,6 +76,25 @@ fn every_chart_is_drawn_with_runtime_colours_and_labels() {
             }
         }
     }
+    // Each ratio figure says which question it answers, and names its series by runtime pair.
+    let call = svg_text(&dir, "ratio");
+    let kernel = svg_text(&dir, "kernel-ratio");
+    assert!(
+        call.iter()
+            .any(|l| l.starts_with("Whole calls (the FaaS question)")),
+        "{call:?}"
+    );
+    assert!(
+        kernel.iter().any(|l| l.starts_with("Kernel alone (code speed)")),
+        "{kernel:?}"
+    );
+    for pair in ["wasm / native", "wasm-cold / native", "wasm-cold / wasm"] {
+        assert!(
+            call.iter().any(|l| l == pair) && kernel.iter().any(|l| l == pair),
+            "{pair}"
+        );
+    }
+    assert!(kernel.iter().any(|l| l == "Kernel time"), "{kernel:?}");
     let latency_svg = std::fs::read_to_string(dir.join(PLOTS_DIR).join("latency.svg")).expect("svg");
     for label in ["wasm", "wasm-cold", "native", "alpha", "beta", "Latency ("] {
         assert!(latency_svg.contains(label), "latency.svg lacks {label}");

@@ -5,6 +5,8 @@ use crate::fixture_run;
 
 use fixture_run::{rows, write_run, Spec};
 use nebula::report::{compare_runs, write_compare};
+use nebula::results::comparison::Metric;
+use nebula::stats::adjust::PAdjust;
 use std::path::{Path, PathBuf};
 
 const RESAMPLES: usize = 1000;
@@ -24,17 +26,29 @@ fn planted_slowdown_is_found() {
             ..spec
         },
     );
-    let cmp = compare_runs(&a, &b, RESAMPLES, 1);
-    assert_eq!(cmp.len(), 10);
-    for r in cmp.iter().filter(|r| r.runtime == "wasm") {
-        let pct = r.latency_change_pct.expect("change");
+    let cmp = compare_runs(&a, &b, RESAMPLES, 1, PAdjust::Holm);
+    let of = |rt: &'static str, m: Metric| cmp.iter().filter(move |r| r.runtime == rt && r.metric == m);
+    // 10 cells, each with latency, energy and kernel time (the fixture has no kernel energy).
+    assert_eq!(cmp.len(), 30);
+    assert_eq!(of("wasm", Metric::Latency).count(), 5);
+    for r in of("wasm", Metric::Latency) {
+        let pct = r.change_pct.expect("change");
         assert!((pct - 100.0).abs() < 10.0, "{r:?}");
-        assert_eq!(r.latency_significant, Some(true), "{r:?}");
+        assert_eq!(r.significant, Some(true), "{r:?}");
         assert!(r.verdict.contains("slower"), "{}", r.verdict);
-        assert!(r.energy_change_pct.expect("energy change") > 50.0, "{r:?}");
+        // Every B call is slower than every A call.
+        assert!(r.cliffs_delta.expect("delta") > 0.9, "{r:?}");
+        assert!(
+            r.p_adjusted.expect("adjusted") >= r.p_value.expect("raw"),
+            "{r:?}"
+        );
     }
-    for r in cmp.iter().filter(|r| r.runtime == "native") {
-        assert_eq!(r.latency_significant, Some(false), "{r:?}");
+    for r in of("wasm", Metric::Energy) {
+        assert!(r.change_pct.expect("energy change") > 50.0, "{r:?}");
+        assert_eq!(r.energy_label_a, "estimated");
+    }
+    for r in of("native", Metric::Latency) {
+        assert_eq!(r.significant, Some(false), "{r:?}");
     }
 }
 
@@ -46,10 +60,12 @@ fn same_distribution_is_no_change() {
     };
     let (a, _) = rows("a", spec);
     let (b, _) = rows("b", Spec { seed: 99, ..spec });
-    for r in compare_runs(&a, &b, RESAMPLES, 1) {
-        assert_eq!(r.latency_significant, Some(false), "{r:?}");
+    for r in compare_runs(&a, &b, RESAMPLES, 1, PAdjust::Holm) {
+        assert_eq!(r.significant, Some(false), "{r:?}");
         assert_eq!(r.verdict, "no significant change");
-        assert!(r.latency_change_pct.expect("change").abs() < 10.0, "{r:?}");
+        if r.metric == Metric::Latency {
+            assert!(r.change_pct.expect("change").abs() < 10.0, "{r:?}");
+        }
     }
 }
 
@@ -95,6 +111,7 @@ fn differences_in_how_the_runs_were_made_are_reported() {
     assert!(same
         .rows
         .iter()
+        .filter(|r| r.metric == Metric::Energy)
         .all(|r| r.energy_label_a == "estimated" && r.energy_label_b == "estimated"));
     // B ran with other model coefficients: every energy change could come from that alone.
     let path = db.join("metadata.json");
@@ -133,21 +150,31 @@ fn differences_in_how_the_runs_were_made_are_reported() {
 
 #[test]
 fn the_verdict_names_energy_changes_too() {
-    use nebula::report::compare::verdict;
-    use nebula::stats::change;
-    let a: Vec<f64> = (0..40).map(|i| 100.0 + (i % 7) as f64).collect();
-    let same: Vec<f64> = (0..40).map(|i| 100.0 + ((i + 3) % 7) as f64).collect();
-    let double: Vec<f64> = a.iter().map(|x| 2.0 * x).collect();
-    let (flat, up) = (change(&a, &same, RESAMPLES, 1), change(&a, &double, RESAMPLES, 1));
-    assert_eq!(verdict(flat.as_ref(), flat.as_ref()), "no significant change");
-    let v = verdict(flat.as_ref(), up.as_ref());
-    assert!(
-        v.starts_with("B ") && v.ends_with("more energy") && !v.contains("slower"),
-        "{v}"
+    use nebula::report::compare::{verdict, CompareRow};
+    let row = |metric: Metric, lo: f64, hi: f64, significant: bool| CompareRow {
+        metric,
+        ratio: Some((lo + hi) / 2.0),
+        ratio_ci_lo: Some(lo),
+        ratio_ci_hi: Some(hi),
+        significant: Some(significant),
+        ..CompareRow::default()
+    };
+    let flat = row(Metric::Latency, 0.98, 1.02, false);
+    let flat_e = row(Metric::Energy, 0.98, 1.02, false);
+    let up = row(Metric::Latency, 1.95, 2.05, true);
+    let up_e = row(Metric::Energy, 1.9, 2.1, true);
+    assert_eq!(verdict(&[&flat, &flat_e]), "no significant change");
+    assert_eq!(verdict(&[&flat, &up_e]), "B 1.90x–2.10x more energy");
+    assert_eq!(
+        verdict(&[&up, &up_e]),
+        "B 1.95x–2.05x slower, 1.90x–2.10x more energy"
     );
-    let v = verdict(up.as_ref(), up.as_ref());
-    assert!(v.contains("slower, ") && v.ends_with("more energy"), "{v}");
-    assert_eq!(verdict(None, None), "not comparable");
+    // A fall is named by the reciprocal of the interval: 0.5x-0.4x faster reads 2.00x-2.50x.
+    assert_eq!(
+        verdict(&[&row(Metric::KernelTime, 0.4, 0.5, true)]),
+        "B 2.00x–2.50x faster kernel"
+    );
+    assert_eq!(verdict(&[&CompareRow::default()]), "not comparable");
 }
 
 #[test]
@@ -173,7 +200,11 @@ fn a_partial_run_and_cells_of_one_run_only_are_pointed_out() {
     meta.windows_planned = 50;
     nebula::results::metadata::write(&db, &meta).unwrap();
     let c = write_compare(&da, &db, None).expect("compare");
-    assert_eq!(c.rows.len(), 10, "the wasm and native cells at c1");
+    assert_eq!(
+        c.rows.len(),
+        30,
+        "the wasm and native cells at c1, three metrics each"
+    );
     assert_eq!(
         c.coverage,
         vec![

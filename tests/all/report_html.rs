@@ -75,7 +75,9 @@ fn markdown_table_has_a_row_per_comparison() {
     let data = nebula::export::load_run(&dir).expect("load");
     let md = nebula::report::markdown(&data);
     let table_rows = md.lines().filter(|l| l.starts_with("| ")).count();
-    assert_eq!(table_rows, data.comparison.len() + 1, "{md}");
+    // A row per function and input (and the header).
+    let cells = nebula::results::comparison::cells(&data.comparison).len();
+    assert_eq!(table_rows, cells + 1, "{md}");
     assert!(md.contains("| alpha | 100000 | 1 |"), "{md}");
     assert!(md.contains("ESTIMATE"));
     assert!(md.contains("*"), "significant ratios are starred");
@@ -149,15 +151,18 @@ fn intervals_are_written_one_way_with_one_unit_per_column() {
                 .collect()
         })
         .collect();
-    assert_eq!(rows.len(), data.comparison.len());
+    assert_eq!(
+        rows.len(),
+        nebula::results::comparison::cells(&data.comparison).len()
+    );
     // wasm and native latency share a unit, so do the energies; ratios have none.
     let latency = check_intervals(&rows, &[3]) + check_intervals(&rows, &[4]);
-    let energy = check_intervals(&rows, &[6]) + check_intervals(&rows, &[7]);
-    let ratios = check_intervals(&rows, &[5]) + check_intervals(&rows, &[8]);
+    let energy = check_intervals(&rows, &[7]) + check_intervals(&rows, &[8]);
+    let ratios = check_intervals(&rows, &[5]) + check_intervals(&rows, &[6]) + check_intervals(&rows, &[9]);
     assert!(latency > 0 && energy > 0 && ratios > 0, "{md}");
     let unit_of = |c: usize| rows.iter().find_map(|r| interval(&r[c]).map(|i| i.1));
     assert_eq!(unit_of(3), unit_of(4), "wasm and native latency in one unit");
-    assert_eq!(unit_of(6), unit_of(7), "wasm and native energy in one unit");
+    assert_eq!(unit_of(7), unit_of(8), "wasm and native energy in one unit");
     assert!(md.contains("energy (gross, ESTIMATED)"), "{md}");
 
     // The HTML summary table writes its intervals the same way.

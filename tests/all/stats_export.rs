@@ -3,7 +3,9 @@
 use nebula::energy::Split;
 use nebula::export::{compare_cells, summarize_cells, write_comparison, write_summary};
 use nebula::results::call::{CallRow, EnergyLabel};
-use nebula::results::{read_calls, write_calls};
+use nebula::results::comparison::{Metric, Scope};
+use nebula::results::{read_calls, write_calls, ComparisonRow};
+use nebula::stats::adjust::PAdjust;
 
 const RESAMPLES: usize = 1000;
 const SEED: u64 = 42;
@@ -138,59 +140,96 @@ fn cells_are_in_natural_order() {
             "b/1/native/c1"
         ]
     );
-    let cmp: Vec<String> = compare_cells(&rows, 10, SEED)
+    // Only a/100 ran under two runtimes; its rows come in metric order.
+    let cmp: Vec<String> = compare_cells(&rows, 10, SEED, PAdjust::Holm)
         .into_iter()
-        .map(|r| format!("{}/{}", r.function, r.input))
+        .map(|r| format!("{}/{}/{}", r.function, r.input, r.metric))
         .collect();
-    assert_eq!(cmp, ["a/2", "a/10", "a/100", "b/1"]);
+    assert_eq!(
+        cmp,
+        [
+            "a/100/latency",
+            "a/100/energy",
+            "a/100/kernel_time",
+            "a/100/kernel_energy"
+        ][..3]
+    );
+}
+
+/// The row of `rows` for this pair and metric.
+fn pick<'a>(rows: &'a [ComparisonRow], runtime: &str, reference: &str, metric: Metric) -> &'a ComparisonRow {
+    rows.iter()
+        .find(|r| r.runtime == runtime && r.reference == reference && r.metric == metric)
+        .unwrap_or_else(|| panic!("no {runtime}/{reference} {metric} row in {rows:?}"))
 }
 
 #[test]
 fn planted_doubling_is_found_and_equal_samples_are_not() {
-    let c = compare_cells(&planted(), RESAMPLES, SEED);
-    assert_eq!(c.len(), 1);
-    let r = &c[0];
-    assert_eq!((r.n_wasm, r.n_native, r.n_cold), (30, 30, 30));
-    let ratio = r.wasm_native_latency_ratio.expect("both runtimes");
+    let c = compare_cells(&planted(), RESAMPLES, SEED, PAdjust::Holm);
+    // Pairs wasm/native, wasm-cold/native, wasm-cold/wasm; metrics latency, energy, kernel time
+    // (the fixture has no kernel energy).
+    assert_eq!(c.len(), 9, "{c:?}");
+    let r = pick(&c, "wasm", "native", Metric::Latency);
+    assert_eq!((r.n, r.n_reference), (30, 30));
+    assert_eq!(
+        (r.scope, r.sample.as_str(), r.unit.as_str()),
+        (Scope::Call, "call", "ns")
+    );
+    let ratio = r.ratio.expect("both runtimes");
     assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
-    assert_eq!(r.wasm_native_latency_significant, Some(true));
-    assert!(r.wasm_native_latency_ci_lo.expect("ci") > 1.9);
-    assert!(r.wasm_native_latency_ci_hi.expect("ci") < 2.1);
-    assert!(r.wasm_native_latency_p_value.expect("p") < 1e-6);
-    let e = r.wasm_native_energy_ratio.expect("energy");
-    assert!((e - 2.0).abs() < 1e-9, "{e}");
-    assert_eq!(r.wasm_native_energy_significant, Some(true));
+    assert_eq!(r.significant, Some(true));
+    assert!(r.ratio_ci_lo.expect("ci") > 1.9);
+    assert!(r.ratio_ci_hi.expect("ci") < 2.1);
+    assert!(r.p_value.expect("p") < 1e-6);
+    // Every wasm call is slower than every native one.
+    assert_eq!(r.cliffs_delta, Some(1.0));
+    let e = pick(&c, "wasm", "native", Metric::Energy);
+    assert!((e.ratio.expect("energy") - 2.0).abs() < 1e-9, "{e:?}");
+    assert_eq!((e.sample.as_str(), e.unit.as_str()), ("window", "J"));
+    assert_eq!(e.significant, Some(true));
+    assert_eq!(e.energy_label, "estimated");
+    assert_eq!(r.energy_label, "");
     // wasm-cold has the same values as wasm in another order.
-    assert_eq!(r.cold_warm_latency_ratio, Some(1.0));
-    assert_eq!(r.cold_warm_latency_significant, Some(false));
-    assert_eq!(r.cold_warm_energy_significant, Some(false));
-    assert!(r.cold_warm_latency_p_value.expect("p") > 0.5);
-    assert!(r.digests_agree);
-    assert_eq!(r.energy_label, "estimated");
+    let cold = pick(&c, "wasm-cold", "wasm", Metric::Latency);
+    assert_eq!(cold.ratio, Some(1.0));
+    assert_eq!(cold.significant, Some(false));
+    assert_eq!(cold.cliffs_delta, Some(0.0));
+    assert!(cold.p_value.expect("p") > 0.5);
+    assert_eq!(
+        pick(&c, "wasm-cold", "wasm", Metric::Energy).significant,
+        Some(false)
+    );
+    assert!(c.iter().all(|r| r.digests_agree && r.p_adjust == "holm"));
 }
 
 #[test]
 fn missing_runtime_and_disagreeing_digests() {
     let mut rows: Vec<CallRow> = planted().into_iter().filter(|r| r.runtime != "native").collect();
     rows[3].output_digest = "def".into();
-    let r = &compare_cells(&rows, RESAMPLES, SEED)[0];
-    assert_eq!(r.n_native, 0);
-    assert_eq!(r.wasm_native_latency_ratio, None);
-    assert_eq!(r.wasm_native_latency_significant, None);
-    assert!(r.cold_warm_latency_ratio.is_some());
-    assert!(!r.digests_agree);
+    let c = compare_cells(&rows, RESAMPLES, SEED, PAdjust::Holm);
+    // Without native only the cold/warm pair is left.
+    assert!(c
+        .iter()
+        .all(|r| (r.runtime.as_str(), r.reference.as_str()) == ("wasm-cold", "wasm")));
+    assert!(pick(&c, "wasm-cold", "wasm", Metric::Latency).ratio.is_some());
+    assert!(c.iter().all(|r| !r.digests_agree));
     // A failed call's digest does not count.
     let mut rows = planted();
     rows[3].output_digest = "def".into();
     rows[3].ok = false;
-    assert!(compare_cells(&rows, 10, SEED)[0].digests_agree);
+    assert!(compare_cells(&rows, 10, SEED, PAdjust::Holm)
+        .iter()
+        .all(|r| r.digests_agree));
 }
 
 #[test]
 fn deterministic_for_a_seed() {
     let rows = planted();
     assert_eq!(summarize_cells(&rows, 200, 7), summarize_cells(&rows, 200, 7));
-    assert_eq!(compare_cells(&rows, 200, 7), compare_cells(&rows, 200, 7));
+    assert_eq!(
+        compare_cells(&rows, 200, 7, PAdjust::Holm),
+        compare_cells(&rows, 200, 7, PAdjust::Holm)
+    );
 }
 
 #[test]
@@ -222,10 +261,11 @@ fn calls_round_trip_and_files_are_written() {
     assert_eq!(text.lines().count(), 4);
 
     let comparison = dir.path().join("comparison.csv");
-    write_comparison(&comparison, &compare_cells(&rows, 100, SEED)).expect("comparison");
+    write_comparison(&comparison, &compare_cells(&rows, 100, SEED, PAdjust::Holm)).expect("comparison");
     let text = std::fs::read_to_string(&comparison).expect("read comparison");
-    assert!(text.starts_with("function,input,concurrency,n_wasm"));
-    assert_eq!(text.lines().count(), 2);
+    assert!(text.starts_with("function,input,concurrency,runtime,reference,metric,scope,"));
+    // Three pairs by three metrics.
+    assert_eq!(text.lines().count(), 10);
 }
 
 #[test]
@@ -263,21 +303,20 @@ fn one_value_gives_a_median_but_no_interval() {
         (native.energy_gross_ci_lo_j, native.energy_gross_ci_hi_j),
         (None, None)
     );
-    let c = &compare_cells(&rows, RESAMPLES, SEED)[0];
+    let c = compare_cells(&rows, RESAMPLES, SEED, PAdjust::Holm);
     // The ratios of the two values remain, without an interval and never significant.
-    assert_eq!(c.wasm_native_latency_ratio, Some(2.0));
-    assert_eq!(
-        (c.wasm_native_latency_ci_lo, c.wasm_native_latency_ci_hi),
-        (None, None)
-    );
-    assert_eq!(c.wasm_native_latency_significant, Some(false));
-    assert_eq!(c.wasm_native_latency_p_value, Some(1.0));
-    assert_eq!(c.wasm_native_energy_ratio, Some(3.0));
-    assert_eq!(
-        (c.wasm_native_energy_ci_lo, c.wasm_native_energy_ci_hi),
-        (None, None)
-    );
-    assert_eq!(c.wasm_native_energy_significant, Some(false));
+    let lat = pick(&c, "wasm", "native", Metric::Latency);
+    assert_eq!(lat.ratio, Some(2.0));
+    assert_eq!((lat.ratio_ci_lo, lat.ratio_ci_hi), (None, None));
+    assert_eq!(lat.significant, Some(false));
+    assert_eq!(lat.p_value, Some(1.0));
+    // One value a side: a delta, but no interval.
+    assert_eq!(lat.cliffs_delta, Some(1.0));
+    assert_eq!((lat.cliffs_delta_ci_lo, lat.cliffs_delta_ci_hi), (None, None));
+    let en = pick(&c, "wasm", "native", Metric::Energy);
+    assert_eq!(en.ratio, Some(3.0));
+    assert_eq!((en.ratio_ci_lo, en.ratio_ci_hi), (None, None));
+    assert_eq!(en.significant, Some(false));
 }
 
 #[test]

@@ -67,6 +67,10 @@ pub struct Config {
     /// With suite sizes, keep only the first N of them.
     #[serde(default)]
     pub max_suite_sizes: Option<usize>,
+    /// How `comparison.csv` adjusts its p-values for being many: `holm` (the default; the
+    /// family-wise error rate) or `bh` (Benjamini-Hochberg; the false discovery rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_adjust: Option<String>,
     /// A suite file of one's own whose functions the config may name, relative to the config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<PathBuf>,

@@ -8,6 +8,7 @@ use crate::energy::auto::{Choice, EnergyOptions};
 use crate::energy::model::{check_watts, Model};
 use crate::runtime::{Limits, RuntimeKind};
 use crate::server::sched::SchedPolicy;
+use crate::stats::adjust::PAdjust;
 use crate::suite::Suite;
 use crate::units::{parse_bytes, parse_duration};
 use clap::ValueEnum;
@@ -165,6 +166,17 @@ pub(super) fn validate(
             )
         })?,
     };
+    if let Some(p) = config
+        .p_adjust
+        .as_deref()
+        .filter(|p| p.parse::<PAdjust>().is_err())
+    {
+        return Err(blame.error(
+            At::Key("p_adjust"),
+            format!("unknown p-value adjustment '{p}'"),
+            "use \"holm\" (the default: the family-wise error rate) or \"bh\" (Benjamini-Hochberg: the false discovery rate)",
+        ));
+    }
     let suite = own_suite(&config, suite, blame, base)?;
     let functions = expand::functions(&config, &suite, blame)?;
     for (name, _) in functions.iter().filter(|_| config.url.is_none()) {
