@@ -13,37 +13,23 @@
 
 use super::contrast::{adjust_all, contrast, samples};
 use super::summary::{distinct_joined, natural_cmp};
-use crate::results::call::label_str;
+use crate::results::cells::{CellCalls, RunCalls};
 use crate::results::comparison::{pairs_of, Metric};
 use crate::results::{CallRow, ComparisonRow};
 use crate::stats::adjust::PAdjust;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Whether all completed calls of each (function, input) share one output digest: ok rows and
-/// rows the orchestrator marked `digest-mismatch` (they ran to the end but printed otherwise).
-fn digest_agreement(rows: &[CallRow]) -> BTreeMap<(&str, &str), bool> {
-    let mut digests: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.ok || r.error_kind == "digest-mismatch") {
-        digests
-            .entry((r.function.as_str(), r.input.as_str()))
-            .or_default()
-            .insert(r.output_digest.as_str());
-    }
-    digests.into_iter().map(|(k, d)| (k, d.len() == 1)).collect()
-}
-
 /// Every comparison row of the run, ordered by function, input (natural order), concurrency,
 /// pair, metric; every interval uses `resamples` resamples drawn from `seed`; the p-values are
 /// adjusted over the whole table by `adjust`.
-pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64, adjust: PAdjust) -> Vec<ComparisonRow> {
-    let mut groups: BTreeMap<(&str, &str, u32), Vec<&CallRow>> = BTreeMap::new();
-    for r in rows {
+pub fn compare(run: &RunCalls, resamples: usize, seed: u64, adjust: PAdjust) -> Vec<ComparisonRow> {
+    let mut groups: BTreeMap<(&str, &str, u32), Vec<&CellCalls>> = BTreeMap::new();
+    for c in &run.cells {
         groups
-            .entry((r.function.as_str(), r.input.as_str(), r.concurrency))
+            .entry((c.function.as_str(), c.input.as_str(), c.concurrency))
             .or_default()
-            .push(r);
+            .push(c);
     }
-    let agree = digest_agreement(rows);
     let mut keys: Vec<(&str, &str, u32)> = groups.keys().copied().collect();
     keys.sort_by(|a, b| {
         a.0.cmp(b.0)
@@ -52,20 +38,27 @@ pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64, adjust: PAdj
     });
     let mut out: Vec<(ComparisonRow, super::contrast::Contrast)> = Vec::new();
     for k in keys {
-        let rs = groups.get(&k).map(Vec::as_slice).unwrap_or_default();
-        let digests_agree = agree.get(&(k.0, k.1)).copied().unwrap_or(false);
-        let present: BTreeSet<&str> = rs.iter().map(|r| r.runtime.as_str()).collect();
+        let cells = groups.get(&k).map(Vec::as_slice).unwrap_or_default();
+        let digests_agree = run
+            .digests
+            .get(&(k.0.to_string(), k.1.to_string()))
+            .is_some_and(|d| d.len() == 1);
+        let present: BTreeSet<&str> = cells.iter().map(|c| c.runtime.as_str()).collect();
         for (runtime, reference) in pairs_of(&present) {
-            let of = |rt: &str| -> Vec<&CallRow> { rs.iter().copied().filter(|r| r.runtime == rt).collect() };
-            let (num, den) = (of(runtime), of(reference));
+            let (Some(num), Some(den)) = (
+                cells.iter().find(|c| c.runtime == runtime),
+                cells.iter().find(|c| c.runtime == reference),
+            ) else {
+                continue;
+            };
             for metric in Metric::ALL {
-                let (a, b) = (samples(&num, metric), samples(&den, metric));
-                if a.is_empty() && b.is_empty() {
+                let (a, b) = (samples(num, metric), samples(den, metric));
+                if a.values.is_empty() && b.values.is_empty() {
                     continue;
                 }
                 let c = contrast(&a, &b, resamples, seed);
                 let energy_label = if metric.is_energy() {
-                    distinct_joined(num.iter().chain(&den).map(|r| label_str(r.energy_label)))
+                    distinct_joined(num.labels.iter().chain(&den.labels).map(String::as_str))
                 } else {
                     String::new()
                 };
@@ -108,4 +101,9 @@ pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64, adjust: PAdj
             row
         })
         .collect()
+}
+
+/// [`compare`] of rows.
+pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64, adjust: PAdjust) -> Vec<ComparisonRow> {
+    compare(&RunCalls::from_rows(rows), resamples, seed, adjust)
 }

@@ -2,12 +2,12 @@
 //! the ratio of medians with its bootstrap interval, the two-sided Mann–Whitney p-value and
 //! Cliff's delta with its interval; and the samples of each [`Metric`] taken from a cell's calls.
 
-use super::summary::{energy_gross, kernel, ok_values, wall, window_values};
+use crate::results::cells::CellCalls;
 use crate::results::comparison::Metric;
-use crate::results::CallRow;
 use crate::stats::adjust::PAdjust;
+use crate::stats::cluster::{ratio_ci, Clustered};
 use crate::stats::effect::{cliffs_delta, CliffsDelta};
-use crate::stats::{mann_whitney, median, ratio_ci, ALPHA, LEVEL};
+use crate::stats::{mann_whitney, median, ALPHA, LEVEL};
 
 /// The statistics of `num` against `den` (for a run comparison: a runtime against its
 /// reference; for `nebula compare`: run B against run A).
@@ -52,16 +52,36 @@ pub fn adjust_all<R>(rows: Vec<(R, Contrast)>, adjust: PAdjust) -> Vec<(R, Optio
         .collect()
 }
 
-/// `num` against `den`, the interval from `resamples` resamples drawn from `seed`.
-pub fn contrast(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> Contrast {
+/// A metric's samples in one cell: the values, and the window of each (the unit the intervals
+/// resample).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sample {
+    /// The values (finite).
+    pub values: Vec<f64>,
+    /// The window of each value.
+    pub windows: Vec<u64>,
+}
+
+impl Sample {
+    fn clustered(&self) -> Option<Clustered> {
+        Clustered::new(&self.values, &self.windows)
+    }
+}
+
+/// `num` against `den`, the ratio's interval from `resamples` resamples of their windows drawn
+/// from `seed`.
+pub fn contrast(num: &Sample, den: &Sample, resamples: usize, seed: u64) -> Contrast {
+    let ci = match (num.clustered(), den.clustered()) {
+        (Some(n), Some(d)) => ratio_ci(&n, &d, resamples, seed).map(|r| (r.ci.lo, r.ci.hi)),
+        _ => None,
+    };
+    let (num, den) = (&num.values[..], &den.values[..]);
     let (median_num, median_den) = (median(num), median(den));
     let ratio = match (median_num, median_den) {
         (Some(n), Some(d)) if d != 0.0 => Some(n / d).filter(|r| r.is_finite()),
         _ => None,
     };
-    let ci = ratio
-        .and_then(|_| ratio_ci(num, den, resamples, seed))
-        .map(|r| (r.ci.lo, r.ci.hi));
+    let ci = ci.filter(|_| ratio.is_some());
     Contrast {
         n: num.len(),
         n_den: den.len(),
@@ -74,13 +94,29 @@ pub fn contrast(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> Contra
     }
 }
 
-/// The samples of `metric` in `rows` (one cell's calls): one per ok call, or for `energy` one
-/// per measurement window (the mean of its ok calls).
-pub fn samples(rows: &[&CallRow], metric: Metric) -> Vec<f64> {
+/// The samples of `metric` in a cell: one per ok call with a value, or for `energy` one per
+/// measurement window (the mean of its ok calls).
+pub fn samples(cell: &CellCalls, metric: Metric) -> Sample {
+    let ids = cell.window_ids();
+    let per_call = |col: &[f64]| -> Sample {
+        let (values, windows) = col
+            .iter()
+            .zip(&ids)
+            .filter(|(v, _)| v.is_finite())
+            .map(|(v, w)| (*v, *w))
+            .unzip();
+        Sample { values, windows }
+    };
     match metric {
-        Metric::Latency => ok_values(rows, wall),
-        Metric::Energy => window_values(rows, energy_gross),
-        Metric::KernelTime => ok_values(rows, kernel),
-        Metric::KernelEnergy => ok_values(rows, |r| r.kernel_energy_j),
+        Metric::Latency => per_call(&cell.wall),
+        Metric::KernelTime => per_call(&cell.kernel.0),
+        Metric::KernelEnergy => per_call(&cell.kernel_energy.0),
+        Metric::Energy => {
+            let values = cell.window_energy(false);
+            Sample {
+                windows: (0..values.len() as u64).collect(),
+                values,
+            }
+        }
     }
 }

@@ -7,8 +7,8 @@ pub mod comparison;
 pub mod contrast;
 pub mod summary;
 
-pub use comparison::compare_cells;
-pub use summary::summarize_cells;
+pub use comparison::{compare, compare_cells};
+pub use summary::{summarize, summarize_cells};
 
 use crate::results::{write_csv, ComparisonRow, Metadata, RunData, SummaryRow};
 use crate::stats::DEFAULT_RESAMPLES;
@@ -31,11 +31,11 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
     let (mut data, stale) = RunData::read(dir)?;
     let seed = data.seed();
     if stale.summary {
-        data.summary = summarize_cells(&data.calls, DEFAULT_RESAMPLES, seed);
+        data.summary = summarize(&data.calls, DEFAULT_RESAMPLES, seed);
     }
     if stale.comparison {
         let adjust = data.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
-        data.comparison = compare_cells(&data.calls, DEFAULT_RESAMPLES, seed, adjust);
+        data.comparison = compare(&data.calls, DEFAULT_RESAMPLES, seed, adjust);
     }
     Ok(data)
 }

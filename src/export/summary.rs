@@ -1,15 +1,17 @@
 //! `summary.csv`: one row per cell (function, input, runtime, concurrency) with the median,
 //! IQR, 5th/95th percentiles, mean, standard deviation and a bootstrap 95% interval of the median
-//! for latency, kernel time, CPU time and energy (gross and net), plus throughput.
+//! for latency, kernel time, CPU time and energy (gross and net), plus throughput. The intervals
+//! resample measurement windows, not calls (`stats::cluster`); energy has one value per window.
 //!
 //! Only calls with `ok = true` count toward the statistics; the others are counted in `errors`.
 //! Units are in the column names; a metric without values is an empty cell, never a zero.
 
-use crate::results::call::label_str;
+use crate::results::cells::{CellCalls, RunCalls};
 use crate::results::{CallRow, SummaryRow};
-use crate::stats::{median_ci, summarize};
+use crate::stats::cluster::{median_ci, Clustered};
+use crate::stats::summarize as describe;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The statistics of one metric, each `None` when the metric has no value.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -32,12 +34,18 @@ pub struct MetricStats {
     pub ci_hi: Option<f64>,
 }
 
-/// Statistics of `xs` with a bootstrap interval of the median (`resamples`, `seed`).
-pub fn metric_stats(xs: &[f64], resamples: usize, seed: u64) -> MetricStats {
-    let Some(s) = summarize(xs) else {
+/// Statistics of `xs` with a bootstrap interval of the median (`resamples`, `seed`) that
+/// resamples the windows of `windows` (the window of each value), or the values themselves
+/// when `windows` is `None` (one value per window).
+pub fn metric_stats(xs: &[f64], windows: Option<&[u64]>, resamples: usize, seed: u64) -> MetricStats {
+    let Some(s) = describe(xs) else {
         return MetricStats::default();
     };
-    let ci = median_ci(xs, resamples, seed);
+    let clustered = match windows {
+        Some(w) => Clustered::new(xs, w),
+        None => Clustered::independent(xs),
+    };
+    let ci = clustered.and_then(|c| median_ci(&c, resamples, seed));
     MetricStats {
         median: Some(s.median),
         iqr: Some(s.iqr),
@@ -86,139 +94,66 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
     &digits[first..]
 }
 
-/// Ok calls per second of measurement: ok calls divided by the sum, over the cell's windows, of
-/// each window's wall span `max(start + wall) - min(start)`. With one window per cell this is the
-/// span of all its rows; summing per window keeps time spent on other, interleaved cells out.
-/// `None` when the span is zero.
-pub fn throughput(rows: &[&CallRow]) -> Option<f64> {
-    let mut spans: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-    for r in rows {
-        let end = r.start_unix_ns.saturating_add(r.wall_ns);
-        let e = spans.entry(r.window_id).or_insert((r.start_unix_ns, end));
-        e.0 = e.0.min(r.start_unix_ns);
-        e.1 = e.1.max(end);
-    }
-    let span_ns: u64 = spans.values().map(|(s, e)| e - s).sum();
-    let ok = rows.iter().filter(|r| r.ok).count();
-    (span_ns > 0).then(|| ok as f64 / (span_ns as f64 * 1e-9))
-}
-
 /// Distinct non-empty values joined by `+`, sorted.
 pub fn distinct_joined<'a>(values: impl Iterator<Item = &'a str>) -> String {
     let set: BTreeSet<&str> = values.filter(|v| !v.is_empty()).collect();
     set.into_iter().collect::<Vec<_>>().join("+")
 }
 
-/// Grouping key of a cell, ordered by function, input (natural order), runtime, concurrency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct CellKey<'a> {
-    function: &'a str,
-    input: &'a str,
-    runtime: &'a str,
-    concurrency: u32,
-}
-
-impl Ord for CellKey<'_> {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.function
-            .cmp(o.function)
-            .then_with(|| natural_cmp(self.input, o.input))
-            .then_with(|| self.runtime.cmp(o.runtime))
-            .then_with(|| self.concurrency.cmp(&o.concurrency))
-    }
-}
-
-impl PartialOrd for CellKey<'_> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-/// Per-call metric values of the ok rows, in the order latency, kernel, cpu, gross, net.
-pub(crate) fn wall(r: &CallRow) -> Option<f64> {
-    Some(r.wall_ns as f64)
-}
-pub(crate) fn kernel(r: &CallRow) -> Option<f64> {
-    r.kernel_ns.map(|v| v as f64)
-}
-pub(crate) fn cpu(r: &CallRow) -> Option<f64> {
-    Some(r.cpu_user_ns.saturating_add(r.cpu_system_ns) as f64)
-}
-pub(crate) fn energy_gross(r: &CallRow) -> Option<f64> {
-    r.energy_gross_j
-}
-pub(crate) fn energy_net(r: &CallRow) -> Option<f64> {
-    r.energy_net_j
-}
-
-/// Values of `metric` over the ok rows (missing and non-finite values left out).
-pub(crate) fn ok_values(rows: &[&CallRow], metric: fn(&CallRow) -> Option<f64>) -> Vec<f64> {
-    rows.iter()
-        .filter(|r| r.ok)
-        .filter_map(|r| metric(r))
-        .filter(|v| v.is_finite())
-        .collect()
-}
-
-/// Values of an energy metric, one per measurement window: the mean over the window's ok calls.
-/// Calls of one window share one energy reading (divided evenly or by CPU share), so they are
-/// not independent samples; bootstrapping over calls would make the intervals too narrow.
-pub(crate) fn window_values(rows: &[&CallRow], metric: fn(&CallRow) -> Option<f64>) -> Vec<f64> {
-    let mut by_window: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
-    for v in rows
-        .iter()
-        .filter(|r| r.ok)
-        .filter_map(|r| Some((r.window_id, metric(r)?)))
-    {
-        if v.1.is_finite() {
-            let e = by_window.entry(v.0).or_default();
-            e.0 += v.1;
-            e.1 += 1;
-        }
-    }
-    by_window.values().map(|(sum, n)| sum / *n as f64).collect()
+/// The present values of a sparse column with the window id of each.
+fn present_with_windows(cell: &CellCalls, col: &[f64]) -> (Vec<f64>, Vec<u64>) {
+    let ids = cell.window_ids();
+    col.iter()
+        .zip(ids)
+        .filter(|(v, _)| v.is_finite())
+        .map(|(v, w)| (*v, w))
+        .unzip()
 }
 
 /// One summary row per cell, ordered by function, input (natural order), runtime, concurrency.
 /// Every interval uses `resamples` bootstrap resamples drawn from `seed`, so the file is
 /// reproducible.
-pub fn summarize_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<SummaryRow> {
-    let mut cells: BTreeMap<CellKey<'_>, Vec<&CallRow>> = BTreeMap::new();
-    for r in rows {
-        let key = CellKey {
-            function: &r.function,
-            input: &r.input,
-            runtime: r.runtime.as_str(),
-            concurrency: r.concurrency,
-        };
-        cells.entry(key).or_default().push(r);
-    }
+pub fn summarize(run: &RunCalls, resamples: usize, seed: u64) -> Vec<SummaryRow> {
+    let mut cells: Vec<&CellCalls> = run.cells.iter().collect();
+    cells.sort_by(|a, b| {
+        a.function
+            .cmp(&b.function)
+            .then_with(|| natural_cmp(&a.input, &b.input))
+            .then_with(|| a.runtime.cmp(&b.runtime))
+            .then_with(|| a.concurrency.cmp(&b.concurrency))
+    });
     cells
         .into_iter()
-        .map(|(k, rs)| summary_row(&k, &rs, resamples, seed))
+        .map(|c| summary_row(c, resamples, seed))
         .collect()
 }
 
-fn summary_row(k: &CellKey<'_>, rs: &[&CallRow], resamples: usize, seed: u64) -> SummaryRow {
-    let stats = |m: fn(&CallRow) -> Option<f64>| metric_stats(&ok_values(rs, m), resamples, seed);
-    let per_window = |m: fn(&CallRow) -> Option<f64>| metric_stats(&window_values(rs, m), resamples, seed);
+/// [`summarize`] of rows.
+pub fn summarize_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<SummaryRow> {
+    summarize(&RunCalls::from_rows(rows), resamples, seed)
+}
+
+fn summary_row(cell: &CellCalls, resamples: usize, seed: u64) -> SummaryRow {
+    let ids = cell.window_ids();
+    let (kv, kw) = present_with_windows(cell, &cell.kernel.0);
+    let (gross, net) = (cell.window_energy(false), cell.window_energy(true));
     let (w, kn, c, g, nt) = (
-        stats(wall),
-        stats(kernel),
-        stats(cpu),
-        per_window(energy_gross),
-        per_window(energy_net),
+        metric_stats(&cell.wall, Some(&ids), resamples, seed),
+        metric_stats(&kv, Some(&kw), resamples, seed),
+        metric_stats(&cell.cpu, Some(&ids), resamples, seed),
+        metric_stats(&gross, None, resamples, seed),
+        metric_stats(&net, None, resamples, seed),
     );
-    let n = rs.iter().filter(|r| r.ok).count();
+    let n = cell.ok();
     SummaryRow {
-        cell: distinct_joined(rs.iter().map(|r| r.cell.as_str())),
-        function: k.function.to_string(),
-        runtime: k.runtime.to_string(),
-        input: k.input.to_string(),
-        concurrency: k.concurrency,
+        cell: distinct_joined(cell.cell_names.iter().map(String::as_str)),
+        function: cell.function.clone(),
+        runtime: cell.runtime.clone(),
+        input: cell.input.clone(),
+        concurrency: cell.concurrency,
         n,
-        errors: rs.len() - n,
-        energy_n: window_values(rs, energy_gross).len(),
+        errors: cell.rows - n,
+        energy_n: gross.len(),
         wall_median_ns: w.median,
         wall_iqr_ns: w.iqr,
         wall_p5_ns: w.p5,
@@ -260,9 +195,9 @@ fn summary_row(k: &CellKey<'_>, rs: &[&CallRow], resamples: usize, seed: u64) ->
         energy_net_ci_lo_j: nt.ci_lo,
         energy_net_ci_hi_j: nt.ci_hi,
         energy_net_above_idle: nt.median.map(|_| nt.ci_lo.is_some_and(|lo| lo > 0.0)),
-        throughput_calls_per_s: throughput(rs),
-        energy_label: distinct_joined(rs.iter().map(|r| label_str(r.energy_label))),
-        energy_source: distinct_joined(rs.iter().map(|r| r.energy_source.as_str())),
+        throughput_calls_per_s: cell.throughput(),
+        energy_label: distinct_joined(cell.labels.iter().map(String::as_str)),
+        energy_source: distinct_joined(cell.sources.iter().map(String::as_str)),
     }
 }
 
@@ -301,17 +236,17 @@ mod tests {
             mk(2, 1_000_000_000_000, 400_000_000, true),
             mk(2, 1_000_000_000_000, 100_000_000, false),
         ];
-        let refs: Vec<&CallRow> = rows.iter().collect();
-        let t = throughput(&refs).expect("non-zero span");
+        let run = RunCalls::from_rows(&rows);
+        let t = run.cells[0].throughput().expect("non-zero span");
         assert!((t - 4.0).abs() < 1e-9, "{t}");
-        assert_eq!(throughput(&[]), None);
+        assert_eq!(CellCalls::default().throughput(), None);
     }
 
     #[test]
     fn metric_stats_of_nothing_is_empty() {
-        assert_eq!(metric_stats(&[], 100, 1), MetricStats::default());
+        assert_eq!(metric_stats(&[], None, 100, 1), MetricStats::default());
         // One value: a median but no spread and no interval (not the zero-width [2, 2]).
-        let m = metric_stats(&[2.0], 100, 1);
+        let m = metric_stats(&[2.0], None, 100, 1);
         assert_eq!((m.median, m.sd, m.ci_lo, m.ci_hi), (Some(2.0), None, None, None));
     }
 }

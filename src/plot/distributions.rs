@@ -11,6 +11,7 @@ use super::axis::{log_scale, Axis, Quantity};
 use super::data::sorted_inputs;
 use super::frame::{grid, grid_height, line_key, panels, Chart, Frame, LegendItem, PanelSpec};
 use super::style::*;
+use crate::results::cells::CellCalls;
 use crate::results::RunData;
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -89,19 +90,20 @@ pub fn ecdf(sorted: &[f64]) -> Vec<(f64, f64)> {
 pub fn build(data: &RunData) -> Result<DistChart, String> {
     let conc = data.base_concurrency();
     let mut runtimes: Vec<String> = Vec::new();
-    // (function, title, inputs shown, cells (runtime, input index, sorted wall times in ns)).
-    type Cells = Vec<(String, usize, Vec<f64>)>;
+    // (function, title, inputs shown, cells (runtime, input index, ECDF points in ns)).
+    type Cells = Vec<(String, usize, Vec<(f64, f64)>)>;
     let mut raw: Vec<(String, String, Vec<String>, Cells)> = Vec::new();
     for f in data.functions() {
-        let rows: Vec<_> = data
+        let of_f: Vec<&CellCalls> = data
             .calls
+            .cells
             .iter()
-            .filter(|c| c.ok && c.function == f && c.concurrency == conc)
+            .filter(|c| c.function == f && c.concurrency == conc && c.ok() > 0)
             .collect();
-        if rows.is_empty() {
+        if of_f.is_empty() {
             continue;
         }
-        let all_inputs = sorted_inputs(rows.iter().map(|c| c.input.as_str()));
+        let all_inputs = sorted_inputs(of_f.iter().map(|c| c.input.as_str()));
         let shown = spread(all_inputs.len(), DASHES.len());
         let inputs: Vec<String> = shown.iter().map(|&i| all_inputs[i].clone()).collect();
         let title = if inputs.len() < all_inputs.len() {
@@ -109,7 +111,7 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
         } else {
             f.clone()
         };
-        let mut rts: Vec<&str> = rows.iter().map(|c| c.runtime.as_str()).collect();
+        let mut rts: Vec<&str> = of_f.iter().map(|c| c.runtime.as_str()).collect();
         rts.sort_by_key(|r| runtime_rank(r));
         rts.dedup();
         let mut cells = Vec::new();
@@ -118,14 +120,12 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
                 runtimes.push(rt.to_string());
             }
             for (k, input) in inputs.iter().enumerate() {
-                let mut v: Vec<f64> = rows
-                    .iter()
-                    .filter(|c| c.runtime == rt && &c.input == input)
-                    .map(|c| c.wall_ns as f64)
-                    .collect();
-                if !v.is_empty() {
+                if let Some(cell) = of_f.iter().find(|c| c.runtime == rt && &c.input == input) {
+                    // Only the thinned curve is kept: a cell of millions of calls costs a
+                    // sort, not millions of points.
+                    let mut v = cell.wall.clone();
                     v.sort_by(f64::total_cmp);
-                    cells.push((rt.to_string(), k, v));
+                    cells.push((rt.to_string(), k, ecdf(&v)));
                 }
             }
         }
@@ -134,7 +134,7 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
     if raw.is_empty() {
         return Err("no ok calls".into());
     }
-    let all = |cells: &Cells| -> Vec<f64> { cells.iter().flat_map(|c| c.2.iter().copied()).collect() };
+    let all = |cells: &Cells| -> Vec<f64> { cells.iter().flat_map(|c| c.2.iter().map(|p| p.0)).collect() };
     let log = log_scale(&raw.iter().map(|r| all(&r.3)).collect::<Vec<_>>());
     let panels = raw
         .into_iter()
@@ -143,13 +143,10 @@ pub fn build(data: &RunData) -> Result<DistChart, String> {
             let kind = data.input_kind(&f);
             let curves = cells
                 .into_iter()
-                .map(|(runtime, input_index, v)| {
-                    let v: Vec<f64> = v.into_iter().map(|ns| x.to(ns)).collect();
-                    Curve {
-                        runtime,
-                        input_index,
-                        points: ecdf(&v),
-                    }
+                .map(|(runtime, input_index, pts)| Curve {
+                    runtime,
+                    input_index,
+                    points: pts.into_iter().map(|(ns, q)| (x.to(ns), q)).collect(),
                 })
                 .collect();
             EcdfPanel {
@@ -256,7 +253,7 @@ mod tests {
         let data = RunData {
             dir: std::path::PathBuf::new(),
             meta: None,
-            calls,
+            calls: crate::results::cells::RunCalls::from_rows(&calls),
             windows: Vec::new(),
             summary: vec![SummaryRow {
                 function: "f".into(),

@@ -11,7 +11,7 @@ use super::axis::{Axis, Quantity};
 use super::data::sorted_inputs;
 use super::frame::{grid, grid_height, hatch, panels, Chart, Frame, LegendItem, PanelSpec, Swatch};
 use super::style::*;
-use crate::results::call::CallRow;
+use crate::results::cells::{CellCalls, NaN, Sparse};
 use crate::results::RunData;
 use crate::stats::median;
 use anyhow::Result;
@@ -62,66 +62,68 @@ pub struct PhaseChart {
     pub panels: Vec<PhasePanel>,
 }
 
-fn med(rows: &[&CallRow], f: fn(&CallRow) -> Option<u64>) -> Option<f64> {
-    let v: Vec<f64> = rows.iter().filter_map(|r| f(r)).map(|x| x as f64).collect();
+/// The median of a sparse column's present values.
+fn med<T: Copy + Into<f64> + NaN>(col: &Sparse<T>) -> Option<f64> {
+    let v: Vec<f64> = col.present().map(Into::into).collect();
     median(&v)
+}
+
+/// The bar of one cell: the medians of its phases and of its kernel.
+fn bar(cell: &CellCalls) -> Bar {
+    let [compile, instantiate, execute, teardown, spawn] = &cell.phases;
+    let wasm_like = !execute.0.is_empty() || !instantiate.0.is_empty();
+    let phases = if wasm_like {
+        // A warm call compiles nothing: its compile time counts as 0, not as absent.
+        let compile: Vec<f64> = (0..cell.ok())
+            .map(|i| compile.get(i).map_or(0.0, f64::from))
+            .collect();
+        [
+            median(&compile).unwrap_or(0.0),
+            med(instantiate).unwrap_or(0.0),
+            med(execute).unwrap_or(0.0),
+            med(teardown).unwrap_or(0.0),
+            0.0,
+        ]
+    } else {
+        let s = med(spawn).or_else(|| median(&cell.wall));
+        [0.0, 0.0, 0.0, 0.0, s.unwrap_or(0.0)]
+    };
+    Bar {
+        runtime: cell.runtime.clone(),
+        phases,
+        kernel: med(&cell.kernel),
+    }
 }
 
 /// The figure, or why it is skipped.
 pub fn build(data: &RunData) -> Result<PhaseChart, String> {
-    if !data.calls.iter().any(|c| c.runtime == "wasm-cold") {
+    if !data.calls.cells.iter().any(|c| c.runtime == "wasm-cold") {
         return Err("the run has no wasm-cold calls, so no start-up (compile) was measured; add \"wasm-cold\" to runtimes".into());
     }
     let conc = data.base_concurrency();
-    let ok: Vec<&CallRow> = data
+    let ok: Vec<&CellCalls> = data
         .calls
+        .cells
         .iter()
-        .filter(|c| c.ok && c.concurrency == conc)
+        .filter(|c| c.ok() > 0 && c.concurrency == conc)
         .collect();
     let mut functions: Vec<&str> = ok.iter().map(|c| c.function.as_str()).collect();
     functions.sort();
     functions.dedup();
     let mut panels = Vec::new();
     for f in functions {
-        let rows: Vec<&CallRow> = ok.iter().copied().filter(|c| c.function == f).collect();
-        let Some(input) = sorted_inputs(rows.iter().map(|c| c.input.as_str()))
+        let cells: Vec<&CellCalls> = ok.iter().copied().filter(|c| c.function == f).collect();
+        let Some(input) = sorted_inputs(cells.iter().map(|c| c.input.as_str()))
             .into_iter()
             .next()
         else {
             continue;
         };
-        let mut runtimes: Vec<&str> = rows.iter().map(|c| c.runtime.as_str()).collect();
-        runtimes.sort_by_key(|r| runtime_rank(r));
-        runtimes.dedup();
-        let bars: Vec<Bar> = runtimes
+        let mut of_input: Vec<&CellCalls> = cells.into_iter().filter(|c| c.input == input).collect();
+        of_input.sort_by_key(|c| runtime_rank(&c.runtime));
+        let bars: Vec<Bar> = of_input
             .into_iter()
-            .map(|rt| {
-                let cell: Vec<&CallRow> = rows
-                    .iter()
-                    .copied()
-                    .filter(|c| c.runtime == rt && c.input == input)
-                    .collect();
-                let wasm_like = cell
-                    .iter()
-                    .any(|c| c.execute_ns.is_some() || c.instantiate_ns.is_some());
-                let phases = if wasm_like {
-                    [
-                        med(&cell, |c| Some(c.compile_ns.unwrap_or(0))).unwrap_or(0.0),
-                        med(&cell, |c| c.instantiate_ns).unwrap_or(0.0),
-                        med(&cell, |c| c.execute_ns).unwrap_or(0.0),
-                        med(&cell, |c| c.teardown_ns).unwrap_or(0.0),
-                        0.0,
-                    ]
-                } else {
-                    let s = med(&cell, |c| c.spawn_to_exit_ns).or_else(|| med(&cell, |c| Some(c.wall_ns)));
-                    [0.0, 0.0, 0.0, 0.0, s.unwrap_or(0.0)]
-                };
-                Bar {
-                    runtime: rt.to_string(),
-                    phases,
-                    kernel: med(&cell, |c| c.kernel_ns),
-                }
-            })
+            .map(bar)
             .filter(|b| b.phases.iter().sum::<f64>() > 0.0)
             .collect();
         if bars.is_empty() {

@@ -13,7 +13,8 @@ use crate::plot::compare::{ChangeRow, CompareChart};
 use crate::plot::data::energy_note;
 use crate::plot::ratio::est;
 use crate::plot::save;
-use crate::results::call::{label_str, CallRow};
+use crate::results::call::CallRow;
+use crate::results::cells::{CellCalls, RunCalls};
 use crate::results::comparison::{Metric, Scope};
 use crate::results::write_csv;
 use crate::results::Metadata;
@@ -87,14 +88,21 @@ pub struct CompareRow {
 
 type Key<'a> = (&'a str, &'a str, &'a str, u32);
 
-fn group(rows: &[CallRow]) -> BTreeMap<Key<'_>, Vec<&CallRow>> {
-    let mut g: BTreeMap<Key<'_>, Vec<&CallRow>> = BTreeMap::new();
-    for r in rows {
-        g.entry((&r.function, &r.input, r.runtime.as_str(), r.concurrency))
-            .or_default()
-            .push(r);
-    }
-    g
+fn group(run: &RunCalls) -> BTreeMap<Key<'_>, &CellCalls> {
+    run.cells
+        .iter()
+        .map(|c| {
+            (
+                (
+                    c.function.as_str(),
+                    c.input.as_str(),
+                    c.runtime.as_str(),
+                    c.concurrency,
+                ),
+                c,
+            )
+        })
+        .collect()
 }
 
 /// The words of a metric's rise and fall.
@@ -223,6 +231,23 @@ pub fn compare_runs(
     seed: u64,
     adjust: PAdjust,
 ) -> Vec<CompareRow> {
+    compare_calls(
+        &RunCalls::from_rows(a),
+        &RunCalls::from_rows(b),
+        resamples,
+        seed,
+        adjust,
+    )
+}
+
+/// [`compare_runs`] of two runs' cells.
+pub fn compare_calls(
+    a: &RunCalls,
+    b: &RunCalls,
+    resamples: usize,
+    seed: u64,
+    adjust: PAdjust,
+) -> Vec<CompareRow> {
     let (ga, gb) = (group(a), group(b));
     let mut keys: Vec<Key<'_>> = ga.keys().filter(|k| gb.contains_key(*k)).copied().collect();
     keys.sort_by(|x, y| {
@@ -233,16 +258,18 @@ pub fn compare_runs(
     });
     let mut out: Vec<(CompareRow, Contrast)> = Vec::new();
     for k in keys {
-        let (ra, rb) = (&ga[&k], &gb[&k]);
+        let (Some(ra), Some(rb)) = (ga.get(&k), gb.get(&k)) else {
+            continue;
+        };
         for metric in Metric::ALL {
             let (sa, sb) = (samples(ra, metric), samples(rb, metric));
-            if sa.is_empty() && sb.is_empty() {
+            if sa.values.is_empty() && sb.values.is_empty() {
                 continue;
             }
             let c = contrast(&sb, &sa, resamples, seed);
-            let labels = |rows: &[&CallRow]| {
+            let labels = |cell: &CellCalls| {
                 if metric.is_energy() {
-                    distinct_joined(rows.iter().map(|r| label_str(r.energy_label)))
+                    distinct_joined(cell.labels.iter().map(String::as_str))
                 } else {
                     String::new()
                 }
@@ -385,7 +412,7 @@ pub fn write_compare(a: &Path, b: &Path, out: Option<&Path>) -> Result<Compared>
     let db = crate::export::load_run(b).with_context(|| format!("cannot read run B ({})", b.display()))?;
     let seed = db.seed();
     let adjust = db.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
-    let rows = compare_runs(&da.calls, &db.calls, DEFAULT_RESAMPLES, seed, adjust);
+    let rows = compare_calls(&da.calls, &db.calls, DEFAULT_RESAMPLES, seed, adjust);
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| b.join(format!("compare-{}", name_of(a))));

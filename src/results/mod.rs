@@ -6,6 +6,7 @@
 //! manifest, digests), never a module that runs or draws anything.
 
 pub mod call;
+pub mod cells;
 pub mod comparison;
 pub mod files;
 pub mod inputs;

@@ -3,9 +3,10 @@
 //! each function's input is. Every reader of a run (charts, report, compare) starts here; a
 //! file that cannot be read is an error naming the file and the fix.
 
-use super::call::{label_str, CallRow};
+use super::call::{CallRow, RuntimeName};
+use super::cells::{CellCalls, RunCalls};
 use super::comparison::{pairs_of, ComparisonRow, Metric};
-use super::files::{header_line, read_calls, read_rows};
+use super::files::{header_line, read_rows};
 use super::inputs::InputKind;
 use super::metadata::{self, Metadata, Status};
 use super::summary::SummaryRow;
@@ -27,14 +28,16 @@ pub struct Stale {
 }
 
 /// Every call's runtime is one of the run's; else an error naming the first row that is not.
-fn check_runtimes(calls: &[CallRow], runtimes: &[String], path: &Path) -> Result<()> {
-    for (i, c) in calls.iter().enumerate() {
-        if let Err(why) = c.runtime.check(runtimes) {
+fn check_runtimes(calls: &RunCalls, runtimes: &[String], path: &Path) -> Result<()> {
+    let mut cells: Vec<&CellCalls> = calls.cells.iter().collect();
+    cells.sort_by_key(|c| c.first_line);
+    for c in cells {
+        if let Err(why) = RuntimeName::new(c.runtime.as_str()).check(runtimes) {
             return Err(anyhow!(
                 "{}: line {}: {why}: the row does not belong to this run (its metadata.json \
                  names the runtimes); remove it, or restore the file from a copy of the run",
                 path.display(),
-                i + 2
+                c.first_line
             ));
         }
     }
@@ -48,8 +51,8 @@ pub struct RunData {
     pub dir: PathBuf,
     /// `metadata.json`, when the folder has one.
     pub meta: Option<Metadata>,
-    /// Every row of `calls.csv`, in file order.
-    pub calls: Vec<CallRow>,
+    /// The calls of `calls.csv`, by cell, in the columns the statistics and charts read.
+    pub calls: RunCalls,
     /// Every row of `windows.csv`; empty when the file is missing.
     pub windows: Vec<WindowRow>,
     /// The rows of `summary.csv`; empty when stale (see [`Stale`]).
@@ -127,6 +130,32 @@ fn check_calls_start(path: &Path, meta: Option<&Metadata>) -> Result<()> {
     Ok(())
 }
 
+/// `calls.csv` read by cell into columns; a progress bar on stderr by bytes read when the file
+/// is large (over 64 MiB) and stderr is a terminal.
+fn read_calls_columns(path: &Path) -> Result<RunCalls> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = (size > 64 << 20 && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "reading {msg} {wide_bar} {bytes}/{total_bytes} {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(path.display().to_string());
+        bar
+    });
+    let run = RunCalls::read_csv(path, &mut |n| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    run
+}
+
 /// The error for a calls.csv without rows in a run that recorded `windows` windows.
 fn emptied(path: &Path, windows: usize) -> anyhow::Error {
     anyhow!(
@@ -160,18 +189,18 @@ fn cut_short(e: anyhow::Error, path: &Path, meta: Option<&Metadata>) -> anyhow::
 struct Counts(BTreeMap<(String, String, String, u32), (usize, usize)>);
 
 impl Counts {
-    fn of(calls: &[CallRow]) -> Counts {
+    fn of(calls: &RunCalls) -> Counts {
         let mut m: BTreeMap<(String, String, String, u32), (usize, usize)> = BTreeMap::new();
-        for c in calls {
+        for c in &calls.cells {
             let key = (
                 c.function.clone(),
                 c.input.clone(),
-                c.runtime.to_string(),
+                c.runtime.clone(),
                 c.concurrency,
             );
             let e = m.entry(key).or_default();
-            e.0 += 1;
-            e.1 += usize::from(c.ok);
+            e.0 += c.rows;
+            e.1 += c.ok();
         }
         Counts(m)
     }
@@ -253,7 +282,7 @@ impl RunData {
             None
         };
         check_calls_start(&calls_path, meta.as_ref())?;
-        let calls = read_calls(&calls_path).map_err(|e| cut_short(e, &calls_path, meta.as_ref()))?;
+        let calls = read_calls_columns(&calls_path).map_err(|e| cut_short(e, &calls_path, meta.as_ref()))?;
         if let Some(n) = meta
             .as_ref()
             .map(|m| m.windows_done)
@@ -309,28 +338,19 @@ impl RunData {
 
     /// The run's id (metadata, else the first call, else the directory name).
     pub fn run_id(&self) -> String {
-        self.meta
-            .as_ref()
-            .map(|m| m.run_id.clone())
-            .or_else(|| self.calls.first().map(|c| c.run_id.clone()))
-            .unwrap_or_else(|| {
-                self.dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
+        self.meta.as_ref().map(|m| m.run_id.clone()).unwrap_or_else(|| {
+            self.dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
     }
 
     /// (label, source) of the run's energy: from the metadata, else from the calls.
     pub fn energy_kind(&self) -> (String, String) {
         match &self.meta {
             Some(m) => (m.energy.label.clone(), m.energy.source.clone()),
-            None => {
-                let first = self.calls.iter().find(|c| c.energy_label.is_some());
-                first
-                    .map(|c| (label_str(c.energy_label).to_string(), c.energy_source.clone()))
-                    .unwrap_or_default()
-            }
+            None => self.calls.first_label.clone().unwrap_or_default(),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod adjust;
 pub mod bootstrap;
 pub mod change;
+pub mod cluster;
 pub mod describe;
 pub mod effect;
 pub mod significance;

@@ -155,7 +155,7 @@ fn one_scale_per_chart_said_on_every_axis() {
     // beta alone spans 10x: every axis linear, in one unit named in the label.
     let mut data = nebula::export::load_run(&dir).expect("load");
     data.summary.retain(|s| s.function == "beta");
-    data.calls.retain(|c| c.function == "beta");
+    data.calls.cells.retain(|c| c.function == "beta");
     let out = tmp.path().join("beta");
     draw(&data, &out);
     let text = svg_text(&out, "latency");
