@@ -1,11 +1,13 @@
 //! Benchmarks, figures not pass/fail (the numbers go into docs/benchmarks.md): `nebula bench`,
 //! per-call latency of each runtime next to its floor (here and `floor.rs`), and
 //! `nebula bench-http`, the server's throughput against a stock axum handler (`http.rs`,
-//! `baseline.rs`), with the CPU and context switches of each thread role (`threads.rs`).
+//! `baseline.rs`), with the CPU and context switches of each thread role (`threads.rs`); and
+//! `nebula bench --results N`, reading a run of N calls (`results.rs`).
 
 pub mod baseline;
 pub mod floor;
 pub mod http;
+pub mod results;
 pub mod threads;
 
 use crate::runtime::cache::CacheStatus;

@@ -17,6 +17,18 @@ pub struct BenchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Instead: the results benchmark. Write a synthetic run of N call rows (e.g. 10M) and
+    /// measure the end of a run, `nebula report` and `nebula plot` on it (wall time, peak memory).
+    #[arg(long, value_name = "N", value_parser = crate::bench::results::parse_count)]
+    results: Option<u64>,
+    /// With --results: write the synthetic run into this folder and keep it (default: a
+    /// temporary folder, removed after).
+    #[arg(long, value_name = "DIR", requires = "results")]
+    keep: Option<std::path::PathBuf>,
+    /// Finish the run folder DIR as the end of `nebula run` does (summary.csv, comparison.csv,
+    /// charts, report): the step the results benchmark times.
+    #[arg(long, value_name = "DIR", hide = true)]
+    finish_run: Option<std::path::PathBuf>,
 }
 
 /// `--calls`: 20 or more (a p99 needs calls to rank; fewer used to be raised to 20 silently).
@@ -31,6 +43,21 @@ fn parse_calls(s: &str) -> Result<usize, String> {
 }
 
 pub fn run(a: BenchArgs) -> Result<ExitCode> {
+    if let Some(dir) = &a.finish_run {
+        let data = crate::experiment::finish::complete(dir)?;
+        crate::report::draw_and_write_data(&data);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(n) = a.results {
+        let (steps, _) = crate::bench::results::run(n, a.keep.clone())?;
+        if a.json {
+            crate::outln!("{}", serde_json::to_string_pretty(&steps)?);
+        } else {
+            crate::bench::results::print(&steps);
+        }
+        let ok = steps.iter().all(|s| s.ok);
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
     let suite = Suite::load_default()?;
     let lines = crate::bench::run(&suite, &a.functions, a.calls)?;
     if a.json {

@@ -2,29 +2,39 @@
 //! at the end (per function and input: wasm vs native latency, kernel time and energy, at
 //! concurrency 1 or else the run's lowest level).
 
-use crate::export::{compare_cells, summarize_cells, write_comparison, write_summary};
+use crate::export::{compare, summarize, write_comparison, write_summary};
 use crate::results::call::{NATIVE, WASM};
 use crate::results::comparison::{find, Metric};
-use crate::results::{read_calls, ComparisonRow, Metadata, Status, SummaryRow};
+use crate::results::{ComparisonRow, Metadata, RunData, Status, SummaryRow};
 use crate::stats::DEFAULT_RESAMPLES;
 use crate::units::{human_duration, Joules};
 use anyhow::Result;
 use std::path::Path;
 use std::time::Duration;
 
-/// Write summary.csv and comparison.csv of a results directory; print the summary table.
+/// Write summary.csv and comparison.csv of a results directory, print the summary table, draw
+/// the charts and write the report, reading calls.csv once.
 pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
-    let rows = read_calls(&dir.join("calls.csv"))?;
-    let seed = meta.seed();
-    let summary = summarize_cells(&rows, DEFAULT_RESAMPLES, seed);
-    let comparison = compare_cells(&rows, DEFAULT_RESAMPLES, seed, meta.p_adjust());
-    write_summary(&dir.join("summary.csv"), &summary)?;
-    write_comparison(&dir.join("comparison.csv"), &comparison)?;
+    let data = complete(dir)?;
     if print {
-        print_table(&summary, &comparison, meta);
+        print_table(&data.summary, &data.comparison, meta);
     }
-    crate::report::draw_and_write(dir);
+    crate::report::draw_and_write_data(&data);
     Ok(())
+}
+
+/// Reads a results directory's calls (by cell, in columns), computes its summary and comparison
+/// with the seed and p-value adjustment of its metadata, and writes summary.csv and
+/// comparison.csv.
+pub fn complete(dir: &Path) -> Result<RunData> {
+    let (mut data, _) = RunData::read(dir)?;
+    let seed = data.seed();
+    let adjust = data.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
+    data.summary = summarize(&data.calls, DEFAULT_RESAMPLES, seed);
+    data.comparison = compare(&data.calls, DEFAULT_RESAMPLES, seed, adjust);
+    write_summary(&dir.join("summary.csv"), &data.summary)?;
+    write_comparison(&dir.join("comparison.csv"), &data.comparison)?;
+    Ok(data)
 }
 
 fn median(

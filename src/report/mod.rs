@@ -13,12 +13,11 @@ pub use compare::{compare_runs, write_compare, CompareRow, Compared};
 pub use html::{write_html, REPORT};
 pub use markdown::markdown;
 
-use std::path::Path;
-
 /// The end of every run: draw the charts and write report.html. Never fails: a problem is
 /// logged as a warning (the run's CSVs are already written) and listed in the report.
-pub fn draw_and_write(dir: &Path) {
-    match crate::plot::draw_all(dir) {
+pub fn draw_and_write_data(data: &crate::results::RunData) {
+    let dir = &data.dir;
+    match crate::plot::draw_data(data, &dir.join(crate::plot::PLOTS_DIR)) {
         Ok(m) => {
             for f in &m.failed {
                 tracing::warn!("chart {} failed: {}", f.name, f.reason);
@@ -26,7 +25,14 @@ pub fn draw_and_write(dir: &Path) {
         }
         Err(e) => tracing::warn!("no charts drawn for {}: {e:#}", dir.display()),
     }
-    if let Err(e) = write_html(dir) {
-        tracing::warn!("no report.html for {}: {e:#}", dir.display());
+    let manifest = crate::plot::read_manifest(dir);
+    let html = html::render(data, manifest.as_ref(), &dir.join(crate::plot::PLOTS_DIR));
+    let path = dir.join(REPORT);
+    if let Err(e) = std::fs::write(&path, html) {
+        tracing::warn!(
+            "no report.html for {}: cannot write {}: {e}",
+            dir.display(),
+            path.display()
+        );
     }
 }
