@@ -133,10 +133,10 @@ fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 }
 
 impl FunctionSpec {
-    /// Whether the function names its own builds (`wasm` or `native`) rather than being one of
-    /// the built-in suite's.
+    /// Whether the function names its own builds (`wasm`, `wasm_simd128` or `native`) rather
+    /// than being one of the built-in suite's.
     pub fn is_own(&self) -> bool {
-        self.wasm.is_some() || self.native.is_some()
+        self.wasm.is_some() || self.wasm_simd128.is_some() || self.native.is_some()
     }
 
     /// Makes the definition's paths absolute against `base` (the folder of the file that

@@ -78,7 +78,8 @@ pub struct InvokeArgs {
 }
 
 pub fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
-    RuntimeKind::parse(s).ok_or_else(|| format!("unknown runtime '{s}': use {}", RuntimeKind::names("", "or")))
+    RuntimeKind::parse(s)
+        .ok_or_else(|| format!("unknown runtime '{s}': use {}", RuntimeKind::names("", "or")))
 }
 
 /// `--timeout`: a duration longer than zero (a zero timeout would fail every call), as the

@@ -88,7 +88,14 @@ impl Manifest {
 
 /// What the file at `path` (`function`'s `build`, with SHA-256 `sha256`) was compiled for;
 /// `own` for a build of one's own, which the build script did not make.
-pub fn of(manifest: &Manifest, own: bool, function: &str, build: Build, path: &Path, sha256: &str) -> BuildTarget {
+pub fn of(
+    manifest: &Manifest,
+    own: bool,
+    function: &str,
+    build: Build,
+    path: &Path,
+    sha256: &str,
+) -> BuildTarget {
     let mut t = BuildTarget::default();
     let mut sources = Vec::new();
     let record = if own {
@@ -178,14 +185,39 @@ mod tests {
         let changed = of(&m, false, "sha256", Build::Native, &bin, "cc");
         assert_eq!(changed.triple, None);
         assert!(changed.features.is_empty());
-        assert!(changed.source.contains("changed after scripts/build-functions.sh"), "{}", changed.source);
+        assert!(
+            changed
+                .source
+                .contains("changed after scripts/build-functions.sh"),
+            "{}",
+            changed.source
+        );
         let own = of(&m, true, "sha256", Build::Native, &bin, "aa");
-        assert!(own.triple.is_none() && own.source.contains("of one's own"), "{}", own.source);
-        let none = of(&Manifest::read(&tmp.path().join("nowhere")), false, "sha256", Build::Native, &bin, "aa");
-        assert!(none.source.contains("missing: run scripts/build-functions.sh"), "{}", none.source);
+        assert!(
+            own.triple.is_none() && own.source.contains("of one's own"),
+            "{}",
+            own.source
+        );
+        let none = of(
+            &Manifest::read(&tmp.path().join("nowhere")),
+            false,
+            "sha256",
+            Build::Native,
+            &bin,
+            "aa",
+        );
+        assert!(
+            none.source.contains("missing: run scripts/build-functions.sh"),
+            "{}",
+            none.source
+        );
         let (_t, bad) = manifest("{");
         let t = of(&bad, false, "sha256", Build::Native, &bin, "aa");
-        assert!(t.source.contains("is not the build script's record"), "{}", t.source);
+        assert!(
+            t.source.contains("is not the build script's record"),
+            "{}",
+            t.source
+        );
     }
 
     #[test]
@@ -203,6 +235,10 @@ mod tests {
         assert_eq!(t.rustflags.as_deref(), Some(""));
         let own = of(&m, true, "mine", Build::Wasm, &module, "zz");
         assert_eq!((own.simd128, own.rustflags), (Some(true), None));
-        assert!(own.source.starts_with("SIMD: the module's code"), "{}", own.source);
+        assert!(
+            own.source.starts_with("SIMD: the module's code"),
+            "{}",
+            own.source
+        );
     }
 }

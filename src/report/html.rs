@@ -337,7 +337,11 @@ fn metadata(h: &mut String, data: &RunData) {
             ("turbo", opt(&m.machine.turbo)),
             ("CPU features", {
                 let f = m.machine.cpu_features.join(" ");
-                if f.is_empty() { "not recorded".into() } else { f }
+                if f.is_empty() {
+                    "not recorded".into()
+                } else {
+                    f
+                }
             }),
             (
                 "virtualized",

@@ -151,7 +151,7 @@ mod tests {
         // 3 entries: +simd128, +sign-ext, -atomics (disallowed: left out).
         let section = custom(
             "target_features",
-            b"\x03\x2b\x08simd128\x2b\x08sign-ext\x2d\x07atomics",
+            b"\x03\x2b\x07simd128\x2b\x08sign-ext\x2d\x07atomics",
         );
         let mut with = base.clone();
         with.extend(&section);

@@ -94,14 +94,7 @@ impl Runtime for WasmFunction {
         let t0 = Instant::now();
         let cpu0 = cpu::thread_mark();
         run(
-            &self.host,
-            &self.pre,
-            &self.name,
-            input,
-            self.kind,
-            None,
-            t0,
-            cpu0,
+            &self.host, &self.pre, &self.name, input, self.kind, None, t0, cpu0,
         )
     }
 }
