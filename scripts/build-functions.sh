@@ -154,6 +154,8 @@ detects() {
 }
 
 # The crates of a function's native build that choose instructions at run time, as a JSON array.
+# Registry crates only: those from a path or git source (the suite's own among them) are not
+# searched.
 dispatch_of() {
     local first=1 line pkg feats name version forced tree
     # The function's own manifest: `-p NAME` is ambiguous where a dependency has its name (image).

@@ -2,11 +2,13 @@
 //! file its target, features and SIMD, the flags it was built with and the crates that choose
 //! instructions at run time; the host CPU's features beside them; and the suite's note on what
 //! still differs between a function's builds. Left out for a run whose `metadata.json` predates
-//! these records.
+//! these records. `nebula compare` names the builds two runs compiled differently.
 
 use super::format::esc;
 use super::html::{header, row};
+use crate::results::build::BuildTarget;
 use crate::results::Metadata;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The Builds part: nothing when no module file records its target.
@@ -79,4 +81,55 @@ pub fn builds(h: &mut String, m: &Metadata) {
         }
         h.push_str("</ul>\n");
     }
+}
+
+/// What `compare` reports of a build: its target, features, flags and run-time choosers.
+fn summary(t: &BuildTarget) -> String {
+    let dispatch: Vec<String> = t.runtime_dispatch.iter().map(|d| d.describe()).collect();
+    format!(
+        "{}; features {}; RUSTFLAGS {}; chooses at run time: {}",
+        t.describe(),
+        if t.features.is_empty() {
+            "not known".into()
+        } else {
+            t.features.join(" ")
+        },
+        t.rustflags
+            .as_deref()
+            .map_or("not known", |r| if r.is_empty() { "none" } else { r }),
+        if dispatch.is_empty() {
+            "none".into()
+        } else {
+            dispatch.join(", ")
+        }
+    )
+}
+
+/// How runs A and B differ in what their builds were compiled for: each build both record
+/// (its latest record) compiled differently, and the host CPU's features where both runs list
+/// them. Empty when a run predates these records.
+pub fn differences(a: &Metadata, b: &Metadata) -> Vec<String> {
+    let targets = |m: &Metadata| -> BTreeMap<(String, String), String> {
+        m.modules
+            .iter()
+            .filter_map(|f| Some(((f.function.clone(), f.build.clone()), summary(f.target.as_ref()?))))
+            .collect()
+    };
+    let (ta, tb) = (targets(a), targets(b));
+    let mut out: Vec<String> = ta
+        .iter()
+        .filter_map(|((function, build), x)| {
+            let y = tb.get(&(function.clone(), build.clone()))?;
+            (x != y).then(|| format!("A and B differ in the {build} build of '{function}': A = {x}; B = {y}"))
+        })
+        .collect();
+    let (fa, fb) = (&a.machine.cpu_features, &b.machine.cpu_features);
+    if !fa.is_empty() && !fb.is_empty() && fa != fb {
+        out.push(format!(
+            "A and B differ in CPU features: A = {}, B = {}",
+            fa.join(" "),
+            fb.join(" ")
+        ));
+    }
+    out
 }

@@ -13,8 +13,8 @@ pub struct BuildTarget {
     /// The target triple: `wasm32-wasip1`, or the host's (`x86_64-unknown-linux-gnu`).
     #[serde(default)]
     pub triple: Option<String>,
-    /// Native: the CPU the compiler targeted (`x86-64`, rustc's default on x86-64 Linux, unless
-    /// the flags give `-C target-cpu`); `None` for wasm.
+    /// The CPU the compiler targeted: rustc's default for the triple (`generic` for wasm32,
+    /// `x86-64` on x86-64 Linux) unless the flags give `-C target-cpu`; `None` when not known.
     #[serde(default)]
     pub cpu: Option<String>,
     /// The target features the code was compiled for, sorted: for wasm those the module's
