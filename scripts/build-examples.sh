@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the C examples (examples/c/*.c) for wasm32-wasi and natively, with the kernel markers of
 # include/nebula.h, into examples/c/build/NAME.wasm and examples/c/build/NAME. Both builds use
-# Debian's clang at -O2 with no target-specific flags, so that they differ only in the target.
+# Debian's clang at -O2 with no target-specific flags, so that they differ only in the target
+# (natively clang's default CPU, x86-64's baseline with SSE2). A third build with -msimd128,
+# NAME.simd128.wasm, is the `wasm_simd128` build that the `wasm-simd128` runtime runs.
 # Installs clang, lld, wasi-libc and the wasm32 runtime library when they are missing (as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,7 @@ mkdir -p "$out"
 for src in examples/c/*.c; do
   name=$(basename "$src" .c)
   clang --target=wasm32-wasi -O2 -Iinclude -o "$out/$name.wasm" "$src" -lm
+  clang --target=wasm32-wasi -O2 -msimd128 -Iinclude -o "$out/$name.simd128.wasm" "$src" -lm
   clang -O2 -Iinclude -o "$out/$name" "$src" -lm
 done
-echo "built $(ls examples/c/*.c | wc -l) C examples into $out (wasm and native)"
+echo "built $(ls examples/c/*.c | wc -l) C examples into $out (wasm, wasm with simd128, and native)"

@@ -38,9 +38,18 @@ pub struct FunctionSpec {
     /// then draw the input in bytes with binary tick labels.
     #[serde(default)]
     pub input_unit: Option<String>,
+    /// What differs between the function's wasm and native builds besides the runtime (the
+    /// instructions each may use), or why nothing does: the suite's `build_note`, shown in
+    /// `nebula functions`, metadata.json and the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_note: Option<String>,
     /// A function of one's own: its WASI preview-1 command module (absolute once loaded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wasm: Option<PathBuf>,
+    /// A function of one's own: the same program built for wasm with the `simd128` target
+    /// feature, which the `wasm-simd128` runtime runs (absolute once loaded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_simd128: Option<PathBuf>,
     /// A function of one's own: its native program, a path or a command list such as
     /// `["python3", "bench/nbody.py"]` (the program's path absolute once loaded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,18 +133,18 @@ fn texts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 }
 
 impl FunctionSpec {
-    /// Whether the function names its own builds (`wasm` or `native`) rather than being one of
-    /// the built-in suite's.
+    /// Whether the function names its own builds (`wasm`, `wasm_simd128` or `native`) rather
+    /// than being one of the built-in suite's.
     pub fn is_own(&self) -> bool {
-        self.wasm.is_some() || self.native.is_some()
+        self.wasm.is_some() || self.wasm_simd128.is_some() || self.native.is_some()
     }
 
     /// Makes the definition's paths absolute against `base` (the folder of the file that
     /// defines it): the module, a native program given as a path, and the host side of `dirs`.
     /// A command list's program without a `/` is looked up on PATH when it runs.
     pub fn resolve_paths(&mut self, base: &Path) {
-        if let Some(w) = &self.wasm {
-            self.wasm = Some(base.join(w));
+        for w in [&mut self.wasm, &mut self.wasm_simd128].into_iter().flatten() {
+            *w = base.join(&*w);
         }
         self.native = self.native.take().map(|n| match n {
             NativeCommand::Program(p) => NativeCommand::Program(base.join(p)),
@@ -169,6 +178,16 @@ impl FunctionSpec {
                 "wasm",
                 format!("function '{}' names no build", self.name),
                 "give `wasm = \"path/to/module.wasm\"`, `native = \"path/to/program\"`, or both".into(),
+            ));
+        }
+        if self.wasm_simd128.is_some() && self.wasm.is_none() {
+            return Some((
+                "wasm_simd128",
+                format!(
+                    "function '{}' names a simd128 build but no plain one to compare it with",
+                    self.name
+                ),
+                "give `wasm = \"path/to/module.wasm\"` too (the same program built without simd128)".into(),
             ));
         }
         if let Some(NativeCommand::Command(v)) = &self.native {
@@ -324,17 +343,16 @@ impl Suite {
         Ok(())
     }
 
-    /// Whether `name` has a build for wasm (`wasm = true`) or native: a function of one's own
-    /// may have only one.
-    pub fn has_build(&self, name: &str, wasm: bool) -> bool {
+    /// Whether `name` has a build of that kind. A suite function has them all; one of one's
+    /// own may have only some: a native-only one has no wasm builds, and one with `wasm` counts
+    /// as having a simd128 build (asking for it without `wasm_simd128` is refused by
+    /// [`Suite::build_for`], with the fix).
+    pub fn has_build(&self, name: &str, build: Build) -> bool {
         match self.functions.iter().find(|f| f.name == name) {
-            Some(f) if f.is_own() => {
-                if wasm {
-                    f.wasm.is_some()
-                } else {
-                    f.native.is_some()
-                }
-            }
+            Some(f) if f.is_own() => match build {
+                Build::Wasm | Build::WasmSimd128 => f.wasm.is_some(),
+                Build::Native => f.native.is_some(),
+            },
             Some(_) => true,
             None => false,
         }
@@ -358,36 +376,85 @@ impl Suite {
 
     /// `functions/target/wasm32-wasip1/release/NAME.wasm`.
     pub fn wasm_path(&self, name: &str) -> PathBuf {
-        self.root
-            .join("target/wasm32-wasip1/release")
-            .join(format!("{name}.wasm"))
+        self.build_path(name, Build::Wasm)
     }
 
     /// `functions/target/release/NAME`.
     pub fn native_path(&self, name: &str) -> PathBuf {
-        self.root.join("target/release").join(name)
+        self.build_path(name, Build::Native)
+    }
+
+    /// Where scripts/build-functions.sh puts the suite function `name`'s build of that kind:
+    /// under `functions/`, [`Build::dir`] then `NAME.wasm` or `NAME`.
+    pub fn build_path(&self, name: &str, build: Build) -> PathBuf {
+        let file = match build {
+            Build::Native => name.to_string(),
+            Build::Wasm | Build::WasmSimd128 => format!("{name}.wasm"),
+        };
+        self.root.join(build.dir()).join(file)
     }
 
     /// The build a runtime needs, or an error that says how to make it. A native command list
     /// gives its program (looked up on PATH when it has no `/`).
-    pub fn build_for(&self, name: &str, wasm: bool) -> Result<PathBuf> {
+    pub fn build_for(&self, name: &str, build: Build) -> Result<PathBuf> {
         let spec = self.get(name)?;
         if spec.is_own() {
-            return own_build(spec, wasm);
+            return own_build(spec, build);
         }
-        let p = if wasm {
-            self.wasm_path(name)
-        } else {
-            self.native_path(name)
-        };
+        let p = self.build_path(name, build);
         if !p.is_file() {
             bail!(
-                "the {} build of '{name}' is missing ({}): run scripts/build-functions.sh",
-                if wasm { "wasm" } else { "native" },
+                "the {build} build of '{name}' is missing ({}): run scripts/build-functions.sh",
                 p.display()
             );
         }
         Ok(p)
+    }
+}
+
+/// The kinds of build a function can have: the plain wasm module (`wasm`, `wasm-cold`), the
+/// module built with the `simd128` target feature (`wasm-simd128`), and the host program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Build {
+    /// The WASI preview-1 module built without `simd128` (wasm32-wasip1's default features).
+    Wasm,
+    /// The same source built for wasm32-wasip1 with `-C target-feature=+simd128`.
+    WasmSimd128,
+    /// The program built for the host.
+    Native,
+}
+
+impl Build {
+    /// Every kind, in the order `wasm`, `wasm-simd128`, `native`.
+    pub const ALL: [Build; 3] = [Build::Wasm, Build::WasmSimd128, Build::Native];
+
+    /// The build's name as metadata.json's `modules` and scripts/build-functions.sh spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Build::Wasm => "wasm",
+            Build::WasmSimd128 => "wasm-simd128",
+            Build::Native => "native",
+        }
+    }
+
+    /// Whether the build is a WebAssembly module.
+    pub fn is_wasm(self) -> bool {
+        self != Build::Native
+    }
+
+    /// Where scripts/build-functions.sh puts the suite's builds of this kind, under `functions/`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Build::Wasm => "target/wasm32-wasip1/release",
+            Build::WasmSimd128 => "target/simd128/wasm32-wasip1/release",
+            Build::Native => "target/release",
+        }
+    }
+}
+
+impl std::fmt::Display for Build {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -415,18 +482,28 @@ fn refuse(problem: String, fix: &str) -> anyhow::Error {
 
 /// The build of a function of one's own: the file must exist (and a native program be
 /// executable), said with the key and the fix.
-fn own_build(spec: &FunctionSpec, wasm: bool) -> Result<PathBuf> {
+fn own_build(spec: &FunctionSpec, build: Build) -> Result<PathBuf> {
     let name = &spec.name;
-    if wasm {
-        let Some(p) = &spec.wasm else {
-            return Err(refuse(
-                format!("function '{name}' has no wasm build (its definition names only `native`)"),
-                "run it on native, or give `wasm`",
-            ));
+    if build.is_wasm() {
+        let (key, file) = match build {
+            Build::WasmSimd128 => ("wasm_simd128", &spec.wasm_simd128),
+            _ => ("wasm", &spec.wasm),
+        };
+        let Some(p) = file else {
+            return Err(match (build, &spec.wasm) {
+                (Build::WasmSimd128, Some(_)) => refuse(
+                    format!("function '{name}' has no wasm-simd128 build (its definition names no `wasm_simd128`)"),
+                    "give `wasm_simd128 = \"path/to/module.wasm\"` (the same program built with simd128: clang -msimd128, or RUSTFLAGS=\"-C target-feature=+simd128\"), or leave wasm-simd128 out of `runtimes`",
+                ),
+                _ => refuse(
+                    format!("function '{name}' has no wasm build (its definition names only `native`)"),
+                    "run it on native, or give `wasm`",
+                ),
+            });
         };
         if !p.is_file() {
             return Err(refuse(
-                format!("function '{name}': wasm = {}: no such file", p.display()),
+                format!("function '{name}': {key} = {}: no such file", p.display()),
                 "build the module, or fix the path (relative to the file that defines the function)",
             ));
         }

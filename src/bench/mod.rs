@@ -14,7 +14,7 @@ use crate::runtime::cache::CacheStatus;
 use crate::runtime::{
     CallInput, ColdFunction, HostConfig, Limits, NativeFunction, Runtime, WasmFunction, WasmHost,
 };
-use crate::suite::Suite;
+use crate::suite::{Build, Suite};
 use crate::units::human_duration;
 use anyhow::{bail, Result};
 use std::time::{Duration, Instant};
@@ -71,8 +71,8 @@ pub fn run(suite: &Suite, functions: &[String], n: usize) -> Result<Vec<Line>> {
     let mut out = Vec::new();
     for f in functions {
         let spec = suite.get(f)?;
-        let wasm = suite.build_for(f, true)?;
-        let native = suite.build_for(f, false)?;
+        let wasm = suite.build_for(f, Build::Wasm)?;
+        let native = suite.build_for(f, Build::Native)?;
         let input = CallInput {
             stdin: spec.example.clone().into_bytes(),
             ..CallInput::default()

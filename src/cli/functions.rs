@@ -1,6 +1,6 @@
 //! `nebula functions`: the suite, the input each function expects, and which builds exist.
 
-use crate::suite::Suite;
+use crate::suite::{Build, Suite};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -18,10 +18,10 @@ pub struct FunctionsArgs {
 
 pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
     let suite = Suite::load_with(a.suite.as_deref())?;
-    let build = |name: &str, wasm: bool| {
+    let build = |name: &str, b: Build| {
         suite
-            .has_build(name, wasm)
-            .then(|| suite.build_for(name, wasm).ok())
+            .has_build(name, b)
+            .then(|| suite.build_for(name, b).ok())
             .flatten()
     };
     if a.json {
@@ -32,8 +32,10 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
                 serde_json::json!({
                     "name": f.name, "description": f.description, "input": f.input,
                     "example": f.example, "sizes": f.sizes, "markers": f.markers,
-                    "wasm": build(&f.name, true),
-                    "native": build(&f.name, false),
+                    "wasm": build(&f.name, Build::Wasm),
+                    "wasm_simd128": build(&f.name, Build::WasmSimd128),
+                    "native": build(&f.name, Build::Native),
+                    "build_note": f.build_note,
                 })
             })
             .collect();
@@ -41,27 +43,29 @@ pub fn run(a: FunctionsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::outln!(
-        "{:<20} {:<5} {:<6} {:<10} input",
+        "{:<20} {:<5} {:<7} {:<6} {:<10} input",
         "function",
         "wasm",
+        "simd128",
         "native",
         "example"
     );
     let mut missing = false;
     for f in &suite.functions {
-        let (w, n) = (build(&f.name, true).is_some(), build(&f.name, false).is_some());
-        // A function of one's own may have one build on purpose: "-" is no build, not a missing one.
+        let [w, s, n] = Build::ALL.map(|b| build(&f.name, b).is_some());
+        // A function of one's own may lack builds on purpose: "-" is no build, not a missing one.
         let own = f.is_own();
-        missing |= !(own || w && n);
+        missing |= !(own || w && s && n);
         let mark = |b: bool, named: bool| match (b, named) {
             (true, _) => "yes",
             (false, true) => "NO",
             (false, false) => "-",
         };
         crate::outln!(
-            "{:<20} {:<5} {:<6} {:<10} {}",
+            "{:<20} {:<5} {:<7} {:<6} {:<10} {}",
             f.name,
             mark(w, !own || f.wasm.is_some()),
+            mark(s, !own || f.wasm_simd128.is_some()),
             mark(n, !own || f.native.is_some()),
             f.example,
             f.input

@@ -32,7 +32,8 @@ pub struct InvokeArgs {
     /// Any WASI preview-1 command module instead of a suite function.
     #[arg(long)]
     pub module: Option<PathBuf>,
-    /// wasm (warm, cached), wasm-cold (compile per call) or native.
+    /// wasm (warm, cached), wasm-cold (compile per call), native, or wasm-simd128 (warm, the
+    /// suite function's build with the simd128 target feature).
     #[arg(long, default_value = "wasm", value_parser = parse_runtime)]
     pub runtime: RuntimeKind,
     /// Number of calls.
@@ -77,7 +78,8 @@ pub struct InvokeArgs {
 }
 
 pub fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
-    RuntimeKind::parse(s).ok_or_else(|| format!("unknown runtime '{s}': use wasm, wasm-cold or native"))
+    RuntimeKind::parse(s)
+        .ok_or_else(|| format!("unknown runtime '{s}': use {}", RuntimeKind::names("", "or")))
 }
 
 /// `--timeout`: a duration longer than zero (a zero timeout would fail every call), as the
@@ -247,6 +249,12 @@ fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Call)> {
         if a.runtime == RuntimeKind::Native {
             bail!("--module runs a .wasm module; --runtime native needs a suite function");
         }
+        if a.runtime == RuntimeKind::WasmSimd128 {
+            bail!(
+                "--module runs the module given as it is: use --runtime wasm (or wasm-cold) with \
+                 the simd128 build's path, or name a function for --runtime wasm-simd128"
+            );
+        }
         if m.is_dir() {
             bail!(
                 "module {} is a directory: give the path of a .wasm file",
@@ -265,7 +273,7 @@ fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Call)> {
     let name = a.function.clone().unwrap_or_default();
     let suite = Suite::load_with(a.suite.as_deref())?;
     let spec = suite.get(&name)?;
-    let path = suite.build_for(&name, a.runtime.is_wasm())?;
+    let path = suite.build_for(&name, a.runtime.build())?;
     if spec.is_own() {
         // Where the input goes is the definition's: the arguments, stdin or both.
         let input = match (&a.stdin, &a.input) {

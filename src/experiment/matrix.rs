@@ -51,7 +51,7 @@ pub fn cells(plan: &Plan) -> Vec<Cell> {
             for &runtime in plan
                 .runtimes
                 .iter()
-                .filter(|rt| plan.suite.has_build(function, rt.is_wasm()))
+                .filter(|rt| plan.suite.has_build(function, rt.build()))
             {
                 for &concurrency in &plan.config.concurrency {
                     out.push(Cell {

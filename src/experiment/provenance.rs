@@ -1,11 +1,13 @@
 //! Which files a run measured: the functions folder (absolute) and the SHA-256 of every module
-//! file the run loads (the `.wasm` for `wasm` and `wasm-cold`, the host binary for `native`),
-//! recorded in `metadata.json`. A resume hashes them again: a file that changed since the run
+//! file the run loads (the `.wasm` for `wasm` and `wasm-cold`, the simd128 `.wasm` for
+//! `wasm-simd128`, the host binary for `native`) with what it was compiled for
+//! ([`targets`]), recorded in `metadata.json`. A resume hashes them again: a file that changed since the run
 //! started is added to the list with its new hash and is a warning.
 
 use super::config::Plan;
+use super::targets;
 use crate::results::metadata::{Metadata, ModuleFile, Timestamp};
-use crate::suite::Suite;
+use crate::suite::{Build, Suite};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -38,30 +40,35 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((crate::digest::to_hex(&h.finalize()), n))
 }
 
-/// Hash every module file the plan loads, one entry per (function, build).
+/// Hash every module file the plan loads, one entry per (function, build), with what it was
+/// compiled for.
 pub fn modules(plan: &Plan, suite: &Suite, now: Timestamp) -> Result<Vec<ModuleFile>> {
+    let manifest = targets::Manifest::read(&suite.root);
     let mut out = Vec::new();
     for (f, _) in &plan.functions {
-        for wasm in [true, false] {
+        for build in Build::ALL {
             let runtimes: Vec<String> = plan
                 .runtimes
                 .iter()
-                .filter(|r| r.is_wasm() == wasm && suite.has_build(f, wasm))
+                .filter(|r| r.build() == build && suite.has_build(f, build))
                 .map(|r| r.as_str().to_string())
                 .collect();
             if runtimes.is_empty() {
                 continue;
             }
-            let path = absolute(&suite.build_for(f, wasm)?);
+            let path = absolute(&suite.build_for(f, build)?);
             let (sha256, bytes) = sha256_file(&path)?;
+            let own = suite.get(f).is_ok_and(|s| s.is_own());
+            let target = targets::of(&manifest, own, f, build, &path, &sha256);
             out.push(ModuleFile {
                 function: f.clone(),
-                build: if wasm { "wasm" } else { "native" }.into(),
+                build: build.as_str().into(),
                 runtimes,
                 path: path.display().to_string(),
                 bytes,
                 sha256,
                 hashed_at: now,
+                target: Some(target),
             });
         }
     }
@@ -164,6 +171,7 @@ mod tests {
             bytes: 1,
             sha256: sha.into(),
             hashed_at: Timestamp(chrono::DateTime::UNIX_EPOCH),
+            target: None,
         }
     }
 

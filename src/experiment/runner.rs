@@ -350,8 +350,8 @@ fn progress_bar(show: bool, len: u64, done: u64) -> ProgressBar {
 fn prepare(plan: &Plan, suite: &Suite, host: &Arc<WasmHost>) -> Result<Runtimes> {
     let mut out = Runtimes::new();
     for (f, _) in &plan.functions {
-        for &rt in plan.runtimes.iter().filter(|rt| suite.has_build(f, rt.is_wasm())) {
-            let path = suite.build_for(f, rt.is_wasm())?;
+        for &rt in plan.runtimes.iter().filter(|rt| suite.has_build(f, rt.build())) {
+            let path = suite.build_for(f, rt.build())?;
             let r =
                 runtime::prepare(rt, host, f, &path).with_context(|| format!("cannot load {f} for {rt}"))?;
             out.insert((f.clone(), rt), r);
@@ -381,7 +381,7 @@ fn reference_digests(plan: &Plan, target: &Target) -> Result<References> {
             for &rt in plan
                 .runtimes
                 .iter()
-                .filter(|rt| plan.suite.has_build(f, rt.is_wasm()))
+                .filter(|rt| plan.suite.has_build(f, rt.build()))
             {
                 let call = runtime::input_for(spec, input, rt.is_wasm());
                 let fix = format!(
@@ -747,6 +747,11 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
             .map(|s| (s.name.clone(), s.clone()))
             .collect(),
         marker_overhead_ns: Default::default(),
+        build_notes: plan
+            .functions
+            .iter()
+            .filter_map(|(f, _)| Some((f.clone(), suite.get(f).ok()?.build_note.clone()?)))
+            .collect(),
         config_dir: (plan.config.suite.is_some() || plan.config.functions.iter().any(|f| f.defines()))
             .then(|| plan.base.display().to_string()),
     }

@@ -81,11 +81,7 @@ pub struct RatioChart {
 }
 
 /// Okabe–Ito colours no runtime has, for a second series of the same numerator.
-const SPARE: [RGBColor; 3] = [
-    RGBColor(0xD5, 0x5E, 0x00),
-    RGBColor(0xCC, 0x79, 0xA7),
-    RGBColor(0x56, 0xB4, 0xE9),
-];
+const SPARE: [RGBColor; 3] = [RGBColor(0xD5, 0x5E, 0x00), RGBColor(0xCC, 0x79, 0xA7), GREYS[0]];
 
 fn series_of(pairs: &[(String, String)]) -> Vec<Series> {
     let mut used: Vec<RGBColor> = Vec::new();

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 pub const WASM_COLOR: RGBColor = RGBColor(0x00, 0x72, 0xB2);
 /// Cold Wasm (`wasm-cold`): Okabe–Ito orange.
 pub const WASM_COLD_COLOR: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+/// Warm Wasm of the simd128 build (`wasm-simd128`): Okabe–Ito sky blue, a lighter `wasm`.
+pub const WASM_SIMD128_COLOR: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
 /// Native (`native`): Okabe–Ito bluish green.
 pub const NATIVE_COLOR: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 /// Neutral greys, dark to light, for series that are not a runtime.
@@ -71,18 +73,21 @@ pub fn runtime_color(runtime: &str) -> RGBColor {
     match runtime {
         "wasm" => WASM_COLOR,
         "wasm-cold" => WASM_COLD_COLOR,
+        "wasm-simd128" => WASM_SIMD128_COLOR,
         "native" => NATIVE_COLOR,
         _ => GREYS[1],
     }
 }
 
-/// Runtimes in the order charts list them: wasm, wasm-cold, native, then others by name.
+/// Runtimes in the order charts list them: wasm, wasm-simd128, wasm-cold, native, then others
+/// by name.
 pub fn runtime_rank(runtime: &str) -> (u8, String) {
     let rank = match runtime {
         "wasm" => 0,
-        "wasm-cold" => 1,
-        "native" => 2,
-        _ => 3,
+        "wasm-simd128" => 1,
+        "wasm-cold" => 2,
+        "native" => 3,
+        _ => 4,
     };
     (rank, runtime.to_string())
 }

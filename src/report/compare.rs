@@ -147,7 +147,7 @@ pub fn verdict(rows: &[&CompareRow]) -> String {
 
 /// How runs A and B were made differently, in the ways that change what they measure: the
 /// energy source and its label, the model or measurement settings, the config, the machine,
-/// the software. Empty when both were made alike (or a run has no metadata).
+/// the software, and how each build was compiled ([`super::builds::differences`]). Empty when both were made alike (or a run has no metadata).
 pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<String> {
     let (Some(a), Some(b)) = (a, b) else {
         return Vec::new();
@@ -179,7 +179,7 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
         ("wasmtime", |m| m.versions.wasmtime.clone()),
     ];
     let checks = fields.map(|(what, field)| (what, field(a), field(b)));
-    checks
+    let mut out: Vec<String> = checks
         .into_iter()
         .filter(|(_, x, y)| x != y)
         .map(|(what, x, y)| {
@@ -190,7 +190,9 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
                 one_line(&y)
             )
         })
-        .collect()
+        .collect();
+    out.extend(super::builds::differences(a, b));
+    out
 }
 
 /// What the comparison leaves out or rests on less than whole runs: a run that is partial

@@ -145,7 +145,7 @@ fn charts(h: &mut String, manifest: Option<&Manifest>, plots: &Path) {
     }
 }
 
-fn row(h: &mut String, cells: &[String], left: usize) {
+pub(super) fn row(h: &mut String, cells: &[String], left: usize) {
     h.push_str("<tr>");
     for (i, c) in cells.iter().enumerate() {
         let cls = if i < left { " class=\"l\"" } else { "" };
@@ -344,6 +344,14 @@ fn metadata(h: &mut String, data: &RunData) {
             ("hostname", m.machine.hostname.clone()),
             ("governor", opt(&m.machine.governor)),
             ("turbo", opt(&m.machine.turbo)),
+            ("CPU features", {
+                let f = m.machine.cpu_features.join(" ");
+                if f.is_empty() {
+                    "not recorded".into()
+                } else {
+                    f
+                }
+            }),
             (
                 "virtualized",
                 m.machine

@@ -1,8 +1,10 @@
 //! The report of a run: `report.html` (one self-contained page with the charts, the summary and
 //! comparison tables and the metadata), the Markdown summary table, and the comparison of two
 //! runs (`nebula compare`); `provenance` is the part of the report that says what was measured
-//! (module hashes, idle baselines, the model's coefficients) and what the run warned about.
+//! (module hashes, idle baselines, the model's coefficients) and what the run warned about, and
+//! `builds` what each build was compiled for.
 
+pub mod builds;
 pub mod compare;
 pub mod format;
 pub mod html;

@@ -1,8 +1,8 @@
 //! The provenance of a run in `report.html`: the warnings the run printed (a box near the top,
 //! so that a reader cannot miss them) and, under Metadata, the functions folder, each module
-//! file's SHA-256, every idle baseline with the one in use, the energy model's coefficients when
-//! the model was used, and the warnings again. A part whose key an older `metadata.json` lacks
-//! is left out. SHA-256 values are shown in full, in a `<code>` that wraps.
+//! file's SHA-256 (what each was compiled for: `builds`), every idle baseline with the one in
+//! use, the energy model's coefficients when the model was used, and the warnings again. A part
+//! whose key an older `metadata.json` lacks is left out. SHA-256 values are shown in full, in a `<code>` that wraps.
 
 use super::format::esc;
 use super::html::{dl, header};
@@ -48,6 +48,7 @@ pub fn provenance(h: &mut String, m: &Metadata, estimated: bool) {
         );
     }
     modules(h, m);
+    super::builds::builds(h, m);
     baselines(h, m, estimated);
     model(h, m);
     if !m.warnings.is_empty() {

@@ -1,9 +1,10 @@
 //! `metadata.json`: the machine (CPU, cores, kernel, governor, turbo), the energy source with its
 //! domains, units, ranges, idle power and read cost, the versions (wasmtime, rustc, Nebula's git
 //! commit, the functions' build profile), the full config and its hash, times and status; the
-//! provenance of what was measured (the functions folder, each module file's SHA-256, the
-//! model's coefficients), every idle baseline measured, and the warnings the run printed.
+//! provenance of what was measured (the functions folder, each module file's SHA-256 and what it
+//! was compiled for, the model's coefficients), every idle baseline measured, and the warnings the run printed.
 
+use super::build::BuildTarget;
 use super::call::DEFAULT_RUNTIMES;
 use crate::energy::model::{Model, CCF_AWS_MAX_WATTS_PER_VCPU, CCF_AWS_MIN_WATTS_PER_VCPU};
 use crate::energy::window::Meter;
@@ -78,6 +79,10 @@ pub struct Metadata {
     /// a null kernel (markers around nothing), measured before the run's first window.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub marker_overhead_ns: std::collections::BTreeMap<String, u64>,
+    /// What still differs between each function's builds besides the runtime, or why nothing
+    /// does, by function: the suite manifest's `build_note`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub build_notes: std::collections::BTreeMap<String, String>,
     /// The folder the config's relative paths start from, when it has any (its own functions
     /// or suite file): `--resume` reads them from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,6 +258,11 @@ pub struct Machine {
     pub turbo: Option<String>,
     /// Whether the CPU reports running under a hypervisor; `None` when unknown.
     pub virtualized: Option<bool>,
+    /// The CPU's vector, bit and crypto extensions a native build or a crate choosing at run
+    /// time can use (`sse2`, `avx2`, `sha_ni`, ...: those of [`super::build::HOST_FEATURES`]
+    /// that `/proc/cpuinfo` lists); empty in older runs.
+    #[serde(default)]
+    pub cpu_features: Vec<String>,
 }
 
 /// The energy source a run used, as `metadata.json` records it.
@@ -332,7 +342,7 @@ pub struct Baseline {
 pub struct ModuleFile {
     /// The function this file builds.
     pub function: String,
-    /// `wasm` or `native`: the build this file is.
+    /// `wasm`, `wasm-simd128` or `native`: the build this file is.
     pub build: String,
     /// The runtimes of the run that load this file.
     pub runtimes: Vec<String>,
@@ -344,6 +354,9 @@ pub struct ModuleFile {
     pub sha256: String,
     /// When it was hashed: the run's start, or the resume that found it changed.
     pub hashed_at: Timestamp,
+    /// What the file was compiled for (target, features, SIMD); `None` in older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<BuildTarget>,
 }
 
 /// The versions of what measured and what was measured.
@@ -405,6 +418,7 @@ impl Machine {
             governor: read_trim("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
             turbo,
             virtualized: field("flags").map(|f| f.split_whitespace().any(|x| x == "hypervisor")),
+            cpu_features: super::build::host_features(&cpuinfo),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! through it. It imports only the leaves below it (units, the energy sources' types, the suite
 //! manifest, digests), never a module that runs or draws anything.
 
+pub mod build;
 pub mod call;
 pub mod cells;
 pub mod comparison;

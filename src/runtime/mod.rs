@@ -1,10 +1,12 @@
 //! The runtimes that execute one call of a function: `wasm` (warm: cached, pre-instantiated),
-//! `wasm-cold` (compile per call) and `native` (spawn the host build per call), behind [`Runtime`].
+//! `wasm-cold` (compile per call), `wasm-simd128` (warm, the module built with `simd128`) and
+//! `native` (spawn the host build per call), behind [`Runtime`].
 //! Every call is bounded (timeout, memory cap, output cap) and every failure is a [`CallError`]
 //! inside the [`CallOutcome`], never a panic of the host.
 
 use crate::clock::CpuTime;
 use crate::energy::{EnergySource, Reading};
+use crate::suite::Build;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
@@ -23,18 +25,49 @@ pub enum RuntimeKind {
     /// The function's host build, spawned as a child process per call.
     #[serde(rename = "native")]
     Native,
+    /// Warm wasm, as `wasm`, running the function's build with the `simd128` target feature.
+    #[serde(rename = "wasm-simd128")]
+    WasmSimd128,
 }
 
 impl RuntimeKind {
-    /// Every runtime, in the order `wasm`, `wasm-cold`, `native`.
-    pub const ALL: [RuntimeKind; 3] = [RuntimeKind::Wasm, RuntimeKind::WasmCold, RuntimeKind::Native];
+    /// Every runtime, in the order `wasm`, `wasm-cold`, `native`, `wasm-simd128`.
+    pub const ALL: [RuntimeKind; 4] = [
+        RuntimeKind::Wasm,
+        RuntimeKind::WasmCold,
+        RuntimeKind::Native,
+        RuntimeKind::WasmSimd128,
+    ];
 
-    /// The runtime's name as configs and records spell it (`wasm`, `wasm-cold`, `native`).
+    /// The runtime's name as configs and records spell it (`wasm`, `wasm-cold`, `native`,
+    /// `wasm-simd128`).
     pub fn as_str(self) -> &'static str {
+        use crate::results::call;
         match self {
-            RuntimeKind::Wasm => "wasm",
-            RuntimeKind::WasmCold => "wasm-cold",
-            RuntimeKind::Native => "native",
+            RuntimeKind::Wasm => call::WASM,
+            RuntimeKind::WasmCold => call::WASM_COLD,
+            RuntimeKind::Native => call::NATIVE,
+            RuntimeKind::WasmSimd128 => call::WASM_SIMD128,
+        }
+    }
+
+    /// Every runtime's name for a message, each between `quote`s, the last after `conj`:
+    /// `names("", "or")` is `wasm, wasm-cold, native or wasm-simd128`.
+    pub fn names(quote: &str, conj: &str) -> String {
+        let names: Vec<String> = Self::ALL.iter().map(|k| format!("{quote}{k}{quote}")).collect();
+        match names.split_last() {
+            Some((last, rest)) => format!("{} {conj} {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
+    /// The build the runtime runs: `wasm` and `wasm-cold` the plain module, `wasm-simd128` the
+    /// module built with `simd128`, `native` the host program.
+    pub fn build(self) -> Build {
+        match self {
+            RuntimeKind::Wasm | RuntimeKind::WasmCold => Build::Wasm,
+            RuntimeKind::WasmSimd128 => Build::WasmSimd128,
+            RuntimeKind::Native => Build::Native,
         }
     }
 
@@ -43,9 +76,9 @@ impl RuntimeKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// Whether the call runs WebAssembly (`wasm` or `wasm-cold`).
+    /// Whether the call runs WebAssembly (`wasm`, `wasm-cold` or `wasm-simd128`).
     pub fn is_wasm(self) -> bool {
-        !matches!(self, RuntimeKind::Native)
+        self.build().is_wasm()
     }
 }
 
@@ -297,6 +330,7 @@ pub mod input;
 pub mod native;
 pub mod null;
 pub mod record;
+pub mod scan;
 pub mod store;
 pub mod wasm;
 
@@ -373,7 +407,9 @@ pub fn prepare(
     path: &std::path::Path,
 ) -> anyhow::Result<Box<dyn Runtime>> {
     Ok(match kind {
-        RuntimeKind::Wasm => Box::new(WasmFunction::load(host.clone(), name, path)?),
+        RuntimeKind::Wasm | RuntimeKind::WasmSimd128 => {
+            Box::new(WasmFunction::load(host.clone(), name, path)?.running_as(kind))
+        }
         RuntimeKind::WasmCold => Box::new(ColdFunction::load(host.clone(), name, path)?),
         RuntimeKind::Native => Box::new(NativeFunction::new(path, host.limits)?),
     })

@@ -31,11 +31,9 @@ pub const CALLS: usize = 21;
 pub fn overhead_ns(kind: RuntimeKind, host: &Arc<WasmHost>) -> Result<Option<u64>> {
     let mut input = CallInput::default();
     let rt: Box<dyn Runtime> = match kind {
-        RuntimeKind::Wasm => Box::new(WasmFunction::from_bytes(
-            host.clone(),
-            "null-kernel",
-            NULL_MODULE,
-        )?),
+        RuntimeKind::Wasm | RuntimeKind::WasmSimd128 => {
+            Box::new(WasmFunction::from_bytes(host.clone(), "null-kernel", NULL_MODULE)?.running_as(kind))
+        }
         RuntimeKind::WasmCold => Box::new(ColdFunction::from_bytes(
             host.clone(),
             "null-kernel",

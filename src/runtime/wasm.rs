@@ -1,5 +1,6 @@
-//! The two wasm runtimes. `wasm` (warm): the module is loaded once (from the precompiled cache
+//! The wasm runtimes. `wasm` (warm): the module is loaded once (from the precompiled cache
 //! when possible) and pre-instantiated; each call gets a fresh `Store`, WASI context and instance.
+//! `wasm-simd128` is the same warm path over the module built with `simd128`.
 //! `wasm-cold`: each call compiles the module from its bytes, as a FaaS cold start does.
 
 use super::cache::{CacheStatus, Loaded};
@@ -23,6 +24,7 @@ pub struct WasmFunction {
     host: Arc<WasmHost>,
     name: String,
     pre: InstancePre<HostState>,
+    kind: RuntimeKind,
     /// Hex SHA-256 of the module's bytes.
     pub sha256: String,
     /// Whether the module came from the cache, and how long loading it took.
@@ -56,10 +58,20 @@ impl WasmFunction {
             host,
             name: name.to_string(),
             pre,
+            kind: RuntimeKind::Wasm,
             sha256,
             cache: status,
             load_time: took,
         })
+    }
+
+    /// The same warm function, its calls recorded as `kind`'s (`wasm-simd128` for the module
+    /// built with `simd128`); a kind that is not warm wasm leaves it as it is.
+    pub fn running_as(mut self, kind: RuntimeKind) -> WasmFunction {
+        if matches!(kind, RuntimeKind::Wasm | RuntimeKind::WasmSimd128) {
+            self.kind = kind;
+        }
+        self
     }
 
     /// The function's name (the guest's program name).
@@ -75,21 +87,14 @@ impl WasmFunction {
 
 impl Runtime for WasmFunction {
     fn kind(&self) -> RuntimeKind {
-        RuntimeKind::Wasm
+        self.kind
     }
 
     fn call(&self, input: &CallInput) -> CallOutcome {
         let t0 = Instant::now();
         let cpu0 = cpu::thread_mark();
         run(
-            &self.host,
-            &self.pre,
-            &self.name,
-            input,
-            RuntimeKind::Wasm,
-            None,
-            t0,
-            cpu0,
+            &self.host, &self.pre, &self.name, input, self.kind, None, t0, cpu0,
         )
     }
 }

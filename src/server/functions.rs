@@ -7,7 +7,7 @@ use super::body::TimedBody;
 use super::error::AppError;
 use super::SharedState;
 use crate::runtime::{NativeFunction, WasmFunction, WasmHost};
-use crate::suite::{FunctionSpec, Suite};
+use crate::suite::{Build, FunctionSpec, Suite};
 use anyhow::Result;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -144,8 +144,8 @@ impl Registry {
                 }
             };
             let native = suite
-                .has_build(&spec.name, false)
-                .then(|| suite.build_for(&spec.name, false).ok())
+                .has_build(&spec.name, Build::Native)
+                .then(|| suite.build_for(&spec.name, Build::Native).ok())
                 .flatten()
                 .and_then(|p| NativeFunction::new(&p, host.limits).ok())
                 .map(Arc::new);

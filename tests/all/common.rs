@@ -78,7 +78,9 @@ pub fn suite() -> nebula::suite::Suite {
     let s = nebula::suite::Suite::load_default().expect("functions/suite.toml");
     for f in &s.functions {
         assert!(
-            s.wasm_path(&f.name).is_file() && s.native_path(&f.name).is_file(),
+            nebula::suite::Build::ALL
+                .iter()
+                .all(|b| s.build_path(&f.name, *b).is_file()),
             "the builds of '{}' are missing: run scripts/build-functions.sh first",
             f.name
         );

@@ -173,6 +173,7 @@ pub fn meta(run_id: &str) -> Metadata {
             governor: None,
             turbo: None,
             virtualized: Some(true),
+            cpu_features: vec!["sse2".into(), "avx2".into(), "sha_ni".into()],
         },
         energy: EnergyMeta {
             source: "model".into(),
@@ -206,6 +207,7 @@ pub fn meta(run_id: &str) -> Metadata {
         inputs: Default::default(),
         functions: Default::default(),
         marker_overhead_ns: Default::default(),
+        build_notes: Default::default(),
         config_dir: None,
     }
 }

@@ -11,6 +11,7 @@ mod hostile_support;
 mod server_support;
 
 // The areas.
+mod build_targets;
 mod cli_flags;
 mod columns_doc;
 mod comparison_table;

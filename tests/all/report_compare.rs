@@ -1,5 +1,6 @@
 //! `nebula compare`: a planted 2x slowdown of warm wasm is reported as about +100% and
-//! significant; two samples of the same distribution show no significant change.
+//! significant; two samples of the same distribution show no significant change; how the runs
+//! were made differently (energy settings, config, builds compiled differently) is named.
 
 use crate::fixture_run;
 
@@ -146,6 +147,51 @@ fn differences_in_how_the_runs_were_made_are_reported() {
         "{:?}",
         c.differences
     );
+}
+
+#[test]
+fn builds_compiled_differently_are_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (da, db) = two_runs(tmp.path(), |spec| Spec { seed: 9, ..spec });
+    // Both runs' native build of alpha, A's choosing SHA-NI at run time, B's forced to
+    // software; B's host has SHA-NI too.
+    let target = |forced_soft: bool| {
+        serde_json::json!({
+            "triple": "x86_64-unknown-linux-gnu", "cpu": "x86-64", "features": ["fxsr", "sse", "sse2"],
+            "rustflags": "", "source": "test",
+            "runtime_dispatch": [{"name": "sha2", "version": "0.10.9",
+                                  "features": if forced_soft { vec!["force-soft"] } else { vec![] },
+                                  "forced_soft": forced_soft}]
+        })
+    };
+    for (dir, soft, features) in [(&da, false, vec!["sse2"]), (&db, true, vec!["sse2", "sha_ni"])] {
+        let path = dir.join("metadata.json");
+        let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        meta["modules"] = serde_json::json!([{
+            "function": "alpha", "build": "native", "runtimes": ["native"], "path": "/f/alpha",
+            "bytes": 1, "sha256": "aa", "hashed_at": "2026-01-01T00:00:00.000Z", "target": target(soft)
+        }]);
+        meta["machine"]["cpu_features"] = serde_json::json!(features);
+        std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    }
+    let c = write_compare(&da, &db, Some(&tmp.path().join("builds"))).expect("compare");
+    assert!(
+        c.differences
+            .iter()
+            .any(|d| d.starts_with("A and B differ in the native build of 'alpha'")
+                && d.contains("sha2 0.10.9 (chooses at run time)")
+                && d.contains("sha2 0.10.9 (portable only: force-soft)")),
+        "{:?}",
+        c.differences
+    );
+    assert!(
+        c.differences
+            .iter()
+            .any(|d| d == "A and B differ in CPU features: A = sse2, B = sse2 sha_ni"),
+        "{:?}",
+        c.differences
+    );
+    assert_eq!(c.differences.len(), 2, "{:?}", c.differences);
 }
 
 #[test]

@@ -217,6 +217,7 @@ fn module(build: &str, sha: &str, bytes: u64) -> ModuleFile {
         bytes,
         sha256: sha.into(),
         hashed_at: "2026-01-01T00:00:00.000Z".parse().unwrap(),
+        target: None,
     }
 }
 

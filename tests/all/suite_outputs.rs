@@ -1,6 +1,6 @@
-//! Every suite function gives the same output in wasm (warm and cold) and native, that output is
-//! correct against a computation written independently here, and the kernel markers arrive from
-//! both builds.
+//! Every suite function gives the same output in wasm (warm and cold), wasm-simd128 and native,
+//! that output is correct against a computation written independently here, and the kernel
+//! markers arrive from every build.
 
 use crate::common;
 
@@ -38,7 +38,7 @@ impl Harness {
     fn call(&mut self, f: &str, rt: RuntimeKind, input: &str) -> nebula::runtime::CallOutcome {
         let (host, suite) = (&self.host, &self.suite);
         let r = self.loaded.entry((f.to_string(), rt)).or_insert_with(|| {
-            let path = suite.build_for(f, rt.is_wasm()).unwrap();
+            let path = suite.build_for(f, rt.build()).unwrap();
             runtime::prepare(rt, host, f, &path).unwrap()
         });
         r.call(&CallInput {
@@ -47,13 +47,15 @@ impl Harness {
         })
     }
 
-    /// The output of `f(input)`, after checking that wasm and native agree (and wasm-cold too
-    /// when `cold`), and that the kernel markers were seen where the function has them.
+    /// The output of `f(input)`, after checking that wasm, wasm-simd128 and native agree (and
+    /// wasm-cold too when `cold`), and that the kernel markers were seen where the function has
+    /// them.
     fn output(&mut self, f: &str, input: &str, cold: bool) -> String {
         let markers = self.suite.get(f).unwrap().markers;
         let native = self.call(f, RuntimeKind::Native, input);
         let wasm = self.call(f, RuntimeKind::Wasm, input);
-        for o in [&native, &wasm] {
+        let simd = self.call(f, RuntimeKind::WasmSimd128, input);
+        for o in [&native, &wasm, &simd] {
             assert!(
                 o.ok(),
                 "{f}({input}) on {}: {:?} {}",
@@ -73,6 +75,12 @@ impl Harness {
             String::from_utf8_lossy(&native.stdout),
             "{f}({input}): wasm and native disagree"
         );
+        assert_eq!(
+            String::from_utf8_lossy(&simd.stdout),
+            String::from_utf8_lossy(&wasm.stdout),
+            "{f}({input}): wasm-simd128 and wasm disagree"
+        );
+        assert_eq!(simd.runtime, RuntimeKind::WasmSimd128);
         if cold {
             let c = self.call(f, RuntimeKind::WasmCold, input);
             assert_eq!(c.stdout, wasm.stdout, "{f}({input}): wasm-cold differs");

@@ -1,6 +1,7 @@
-//! `sha256`: the SHA-256 digest (the `sha2` crate) of n KiB of bytes from
-//! `SplitMix64::new(SEED)`, each `next_u64` giving 8 little-endian bytes. The data is generated
-//! before the kernel; the kernel is the hashing. Prints the hex digest. `n` in 0..=1048576 (1 GiB).
+//! `sha256`: the SHA-256 digest (the `sha2` crate, its portable code: `force-soft`) of n KiB of
+//! bytes from `SplitMix64::new(SEED)`, each `next_u64` giving 8 little-endian bytes. The data is
+//! generated before the kernel; the kernel is the hashing. Prints the hex digest. `n` in
+//! 0..=1048576 (1 GiB).
 
 use nebula_guest::{kernel, parse_u64, run, try_vec_with_capacity, SplitMix64, SEED};
 use sha2::{Digest, Sha256};

@@ -118,6 +118,9 @@ pub struct FunctionConfig {
     /// A function of one's own: its WASI command module, relative to the config file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wasm: Option<PathBuf>,
+    /// A function of one's own: its module built with `simd128`, for `wasm-simd128`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_simd128: Option<PathBuf>,
     /// A function of one's own: its native program, or a command list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native: Option<NativeCommand>,
@@ -142,6 +145,7 @@ impl FunctionConfig {
     /// Whether the table gives any key that defines a function of one's own.
     pub fn defines(&self) -> bool {
         self.wasm.is_some()
+            || self.wasm_simd128.is_some()
             || self.native.is_some()
             || self.args.is_some()
             || self.stdin.is_some()
@@ -155,6 +159,7 @@ impl FunctionConfig {
         FunctionSpec {
             name: self.name.clone(),
             wasm: self.wasm.clone(),
+            wasm_simd128: self.wasm_simd128.clone(),
             native: self.native.clone(),
             args: self.args.clone().unwrap_or_default(),
             stdin: self.stdin.clone(),

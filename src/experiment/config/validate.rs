@@ -9,7 +9,7 @@ use crate::energy::model::{check_watts, Model};
 use crate::runtime::{Limits, RuntimeKind};
 use crate::server::sched::SchedPolicy;
 use crate::stats::adjust::PAdjust;
-use crate::suite::Suite;
+use crate::suite::{Build, Suite};
 use crate::units::{parse_bytes, parse_duration};
 use clap::ValueEnum;
 use std::path::Path;
@@ -110,7 +110,7 @@ pub(super) fn validate(
                 return Err(blame.error(
                     At::Key("runtimes"),
                     format!("unknown runtime '{r}'"),
-                    "use \"wasm\", \"wasm-cold\" and/or \"native\"",
+                    &format!("use {}", RuntimeKind::names("\"", "and/or")),
                 ))
             }
         }
@@ -133,10 +133,13 @@ pub(super) fn validate(
             ))
         }
     };
-    if http && runtimes.contains(&RuntimeKind::WasmCold) {
+    if let Some(rt) = runtimes
+        .iter()
+        .find(|rt| http && matches!(rt, RuntimeKind::WasmCold | RuntimeKind::WasmSimd128))
+    {
         return Err(blame.error(
             At::Key("runtimes"),
-            "wasm-cold cannot be driven over HTTP".into(),
+            format!("{rt} cannot be driven over HTTP (the server serves the plain wasm build)"),
             "use \"wasm\" and/or \"native\" with target = \"http\"",
         ));
     }
@@ -184,7 +187,7 @@ pub(super) fn validate(
         let usable: Vec<RuntimeKind> = runtimes
             .iter()
             .copied()
-            .filter(|rt| suite.has_build(name, rt.is_wasm()))
+            .filter(|rt| suite.has_build(name, rt.build()))
             .collect();
         if usable.is_empty() {
             let names: Vec<&str> = runtimes.iter().map(|r| r.as_str()).collect();
@@ -194,14 +197,15 @@ pub(super) fn validate(
                     "function '{name}' has no build for any of the run's runtimes ({})",
                     names.join(", ")
                 ),
-                "give it a `wasm` build for wasm and wasm-cold, or a `native` one for native",
+                "give it a `wasm` build for wasm, wasm-cold and wasm-simd128, or a `native` one for native",
             ));
         }
         for rt in usable {
-            if let Err(e) = suite.build_for(name, rt.is_wasm()) {
-                let key = match (own, rt.is_wasm()) {
-                    (true, true) => "wasm",
-                    (true, false) => "native",
+            if let Err(e) = suite.build_for(name, rt.build()) {
+                let key = match (own, rt.build()) {
+                    (true, Build::Wasm) => "wasm",
+                    (true, Build::WasmSimd128) => "wasm_simd128",
+                    (true, Build::Native) => "native",
                     (false, _) => "name",
                 };
                 return Err(match e.downcast_ref::<crate::suite::BuildError>() {
