@@ -24,6 +24,7 @@ mod fuzz_inputs;
 mod hostile_guests;
 mod hostile_http;
 mod invoke_cli;
+mod marker_spans;
 mod own_functions;
 mod plot_charts;
 mod report_browser;

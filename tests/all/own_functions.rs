@@ -143,10 +143,12 @@ fn args_stdin_and_env_reach_the_program_alike_on_wasm_and_natively() {
         serde_json::from_str(&std::fs::read_to_string(run.join("metadata.json")).unwrap()).unwrap();
     assert_eq!(meta["functions"]["probe"]["args"][0], "n={input}");
     // What the markers add to a span on each runtime: a null kernel's median, measured before
-    // the first window (a few hundred ns here; the bound only says it was measured).
+    // the first window: about 50-120 ns on the development VM (docs/benchmarks.md), a write
+    // system call (several us) had it stayed inside the span; the bound leaves room for a
+    // slower CI machine.
     for rt in ["wasm", "native"] {
         let ns = meta["marker_overhead_ns"][rt].as_u64().unwrap_or(0);
-        assert!(ns > 0 && ns < 50_000, "{rt}: {}", meta["marker_overhead_ns"]);
+        assert!(ns > 0 && ns < 5_000, "{rt}: {}", meta["marker_overhead_ns"]);
     }
     let builds: Vec<&str> = meta["modules"]
         .as_array()
