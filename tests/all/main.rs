@@ -30,6 +30,7 @@ mod plot_charts;
 mod report_browser;
 mod report_compare;
 mod report_html;
+mod results_scale;
 mod run_files;
 mod run_provenance;
 mod runtime_native_env;

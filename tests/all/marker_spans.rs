@@ -57,19 +57,39 @@ fn a_kernel_of_known_length_reads_its_length_on_every_runtime() {
             .env("NEBULA_CACHE_DIR", tmp.path().join("cache"))
             .args(["invoke", "spin", "--suite"])
             .arg(&suite)
-            .args(["--runtime", runtime, "--input", "2000", "--repeat", "15", "--json"])
+            .args([
+                "--runtime",
+                runtime,
+                "--input",
+                "2000",
+                "--repeat",
+                "15",
+                "--json",
+            ])
             .output()
             .unwrap();
-        assert!(o.status.success(), "{runtime}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{runtime}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let kernels: Vec<f64> = String::from_utf8_lossy(&o.stderr)
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter_map(|v| v["kernel_ns"].as_f64())
             .collect();
-        assert_eq!(kernels.len(), 15, "{runtime}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            kernels.len(),
+            15,
+            "{runtime}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         // The guest waits 2 ms by the same clock: no span can be shorter; the median exceeds it
         // by the last clock read and the markers' cost (tens of ns to a few us), far below 300 us.
-        assert!(kernels.iter().all(|&k| k >= 2_000_000.0), "{runtime}: {kernels:?}");
+        assert!(
+            kernels.iter().all(|&k| k >= 2_000_000.0),
+            "{runtime}: {kernels:?}"
+        );
         let m = median(kernels);
         assert!(m < 2_300_000.0, "{runtime}: median kernel {m} ns for a 2 ms wait");
     }
