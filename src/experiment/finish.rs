@@ -6,7 +6,7 @@ use crate::export::{compare, summarize, write_comparison, write_summary};
 use crate::results::call::{NATIVE, WASM};
 use crate::results::comparison::{find, Metric};
 use crate::results::{ComparisonRow, Metadata, RunData, Status, SummaryRow};
-use crate::stats::DEFAULT_RESAMPLES;
+use crate::stats::{ALPHA, DEFAULT_RESAMPLES};
 use crate::units::{human_duration, Joules};
 use anyhow::Result;
 use std::path::Path;
@@ -164,10 +164,29 @@ pub fn few_windows(comparison: &[ComparisonRow]) -> Option<String> {
         .filter(|c| c.metric == Metric::Energy && c.ratio.is_some())
         .map(|c| c.n.min(c.n_reference))
         .min()?;
-    (least < 4).then(|| {
-        format!(
+    if least < 4 {
+        return Some(format!(
             "note: some energy ratios rest on {least} measurement window(s) per runtime (energy is one value per window); \
              with fewer than 4 a side no energy difference can reach p < 0.05: raise `repetitions` in the config"
+        ));
+    }
+    // Differences whose own test passes but that the adjustment over the run's tests cannot
+    // carry: few windows give a smallest p that many tests multiply past 0.05.
+    let lost = comparison
+        .iter()
+        .filter(|c| c.metric == Metric::Energy && c.significant == Some(false))
+        .filter(|c| c.p_value.is_some_and(|p| p < ALPHA) && c.p_adjusted.is_some_and(|p| p >= ALPHA))
+        .filter(|c| {
+            c.ratio_ci_lo
+                .zip(c.ratio_ci_hi)
+                .is_some_and(|(lo, hi)| lo > 1.0 || hi < 1.0)
+        })
+        .count();
+    let tests = comparison.iter().filter(|c| c.p_value.is_some()).count();
+    (lost > 0).then(|| {
+        format!(
+            "note: {lost} energy difference(s) have p < 0.05 on their own but not once adjusted over the run's {tests} tests \
+             (energy is one value per window, {least} or more a side): raise `repetitions` in the config to resolve them"
         )
     })
 }
@@ -198,5 +217,29 @@ mod tests {
             ..ComparisonRow::default()
         };
         assert_eq!(few_windows(&[no_energy]), None);
+        // Five windows a side: p = 0.009 alone, 0.27 adjusted over 30 tests.
+        let lost = ComparisonRow {
+            metric: Metric::Energy,
+            ratio: Some(2.0),
+            ratio_ci_lo: Some(1.8),
+            ratio_ci_hi: Some(2.2),
+            p_value: Some(0.009),
+            p_adjusted: Some(0.27),
+            significant: Some(false),
+            n: 5,
+            n_reference: 5,
+            ..ComparisonRow::default()
+        };
+        let w = few_windows(&[lost.clone()]).unwrap_or_default();
+        assert!(
+            w.contains("1 energy difference(s)") && w.contains("repetitions"),
+            "{w}"
+        );
+        let carried = ComparisonRow {
+            p_adjusted: Some(0.02),
+            significant: Some(true),
+            ..lost
+        };
+        assert_eq!(few_windows(&[carried]), None);
     }
 }
