@@ -230,7 +230,7 @@ mod tests {
             n_reference: 5,
             ..ComparisonRow::default()
         };
-        let w = few_windows(&[lost.clone()]).unwrap_or_default();
+        let w = few_windows(std::slice::from_ref(&lost)).unwrap_or_default();
         assert!(
             w.contains("1 energy difference(s)") && w.contains("repetitions"),
             "{w}"
