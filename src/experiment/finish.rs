@@ -1,6 +1,6 @@
-//! After a run: `summary.csv` and `comparison.csv` from `calls.csv`, and the short table printed
-//! at the end (per function and input: wasm vs native latency, kernel time and energy, at
-//! concurrency 1 or else the run's lowest level).
+//! After a run: `summary.csv`, `comparison.csv` and the columnar copy `calls.parquet` from
+//! `calls.csv`, and the short table printed at the end (per function and input: wasm vs native
+//! latency, kernel time and energy, at concurrency 1 or else the run's lowest level).
 
 use crate::export::{compare_cells, summarize_cells, write_comparison, write_summary};
 use crate::results::call::{NATIVE, WASM};
@@ -20,6 +20,7 @@ pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
     let comparison = compare_cells(&rows, DEFAULT_RESAMPLES, seed, meta.p_adjust());
     write_summary(&dir.join("summary.csv"), &summary)?;
     write_comparison(&dir.join("comparison.csv"), &comparison)?;
+    crate::export::parquet::write_or_warn(dir);
     if print {
         print_table(&summary, &comparison, meta);
     }

@@ -24,6 +24,7 @@ mod hostile_guests;
 mod hostile_http;
 mod invoke_cli;
 mod own_functions;
+mod parquet_copy;
 mod plot_charts;
 mod report_browser;
 mod report_compare;
