@@ -317,10 +317,10 @@ assert len(c) == len(p)
 for col in c.columns:
     a, b = c[col], p[col]
     assert a.isna().equals(b.isna()), col
-    if a.dtype == object or b.dtype == object:
-        assert (a.dropna().astype(str) == b.dropna().astype(str)).all(), col
+    if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+        assert (a.dropna().astype("float64").values == b.dropna().astype("float64").values).all(), col
     else:
-        assert (a.dropna().astype("float64") == b.dropna().astype("float64")).all(), col
+        assert (a.dropna().astype(str).values == b.dropna().astype(str).values).all(), col
 print("pandas ok", len(p))
 "#;
     let out = Command::new("python3")
