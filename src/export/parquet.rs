@@ -1,15 +1,17 @@
-//! `calls.parquet`: a columnar copy of `calls.csv` that pandas, polars and R read in a second,
-//! written beside the CSV (which stays the record a person reads). The CSV is streamed row by
-//! row into typed column buffers, one row group of [`ROW_GROUP_ROWS`] at a time, so memory stays
-//! bounded whatever the run's size. Columns keep the CSV's names and order; integers are signed
-//! 64-bit (`exit_code` 32-bit), energies doubles, `ok` a boolean, text UTF-8 with dictionary
-//! encoding; an empty cell is NULL, never 0 or "". The file is written under a temporary name
-//! and renamed, so a killed write never leaves a half file named `calls.parquet`.
+//! `calls.parquet`: a columnar copy of `calls.csv` that pandas, polars and R read several times
+//! faster, a column at a time if they like, written beside the CSV (which stays the record a
+//! person reads). The CSV is streamed row by row into typed column buffers, one row group of
+//! [`ROW_GROUP_ROWS`] at a time, so memory stays bounded whatever the run's size (200 MB for ten
+//! million rows, docs/benchmarks.md). Columns keep the CSV's names and order; integers are signed
+//! 64-bit (`exit_code` 32-bit), energies doubles, `ok` a boolean, text UTF-8; an empty cell is
+//! NULL, never 0 or "". Snappy-compressed, text dictionary-encoded, times delta-encoded. The file
+//! is written under a temporary name and renamed when whole, so a killed write never leaves a
+//! half file named `calls.parquet`.
 
 use crate::results::call::{label_str, CallRow};
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use parquet::basic::{Compression, Encoding, LogicalType, Repetition, Type as Physical};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
 use parquet::file::properties::WriterProperties;
@@ -24,8 +26,8 @@ use std::sync::Arc;
 /// The columnar copy's file name, beside `calls.csv`.
 pub const FILE: &str = "calls.parquet";
 
-/// Rows per row group: what is held in memory at once (about 150 MB at most), and the unit
-/// readers skip by (polars' own default size).
+/// Rows per row group: what is held in memory at once, and the unit readers skip by (polars'
+/// own default size).
 pub const ROW_GROUP_ROWS: usize = 1 << 18;
 
 /// A `calls.csv` larger than this gets a progress bar (on a terminal).
@@ -383,7 +385,6 @@ fn convert(dir: &Path, csv: &Path, tmp: &Path, group_rows: usize) -> Result<(u64
         }
     }
     if cut && rows > 0 {
-        bar.finish_and_clear();
         bail!(
             "{}: line {line}: the last row is cut short (the file does not end with a line end: the run was stopped while writing it); {}",
             csv.display(),
@@ -399,7 +400,6 @@ fn convert(dir: &Path, csv: &Path, tmp: &Path, group_rows: usize) -> Result<(u64
     // On disk before it takes the real name: a crash after the rename finds a whole file.
     out.sync_all()
         .with_context(|| format!("cannot write {}", tmp.display()))?;
-    bar.finish_and_clear();
     Ok((rows, csv_bytes))
 }
 
@@ -459,7 +459,8 @@ fn progress(len: u64) -> ProgressBar {
     if len <= PROGRESS_BYTES || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(len);
+    // Cleared when dropped, on an error as well.
+    let bar = ProgressBar::new(len).with_finish(ProgressFinish::AndClear);
     bar.set_style(
         ProgressStyle::with_template(
             "calls.parquet {bar:30} {bytes}/{total_bytes} of calls.csv  ~{eta} left",
