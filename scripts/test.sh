@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need (the wasm target,
-# Chromium for the browser tests, clang and wasi-libc for the C examples), builds the function
+# Chromium for the browser tests, clang and wasi-libc for the C examples, pandas and pyarrow in
+# target/pyenv for the Parquet reader test), builds the function
 # suite and the C examples once, runs the suite's unit tests and
 # Nebula's tests (release profile, so the build is shared with scripts/setup.sh).
 set -euo pipefail
@@ -12,6 +13,21 @@ if ! command -v chromium >/dev/null 2>&1; then
   else
     echo "warning: chromium is missing; install it (apt-get install chromium) for the browser tests" >&2
   fi
+fi
+# pandas and pyarrow, in a virtual environment of the repository's own, for the test that reads
+# calls.parquet the way a researcher does.
+if [ ! -x target/pyenv/bin/python ] || ! target/pyenv/bin/python -c "import pyarrow, pandas" 2>/dev/null; then
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" 2>/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    else
+      echo "error: python3-venv is missing; install it (apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
+  mkdir -p target
+  python3 -m venv target/pyenv
+  target/pyenv/bin/pip install -q --disable-pip-version-check pyarrow pandas
 fi
 bash scripts/build-functions.sh
 bash scripts/build-examples.sh

@@ -2,8 +2,9 @@
 //! It writes a synthetic run folder of N call rows (13 functions x 4 inputs x 3 runtimes, 10
 //! interleaved windows per cell, a window effect, noise, some failed calls, energy per window),
 //! then runs, each as a child process so that its peak memory is its own, what a researcher
-//! runs on such a folder: the end of a run (summary.csv, comparison.csv, charts, report),
-//! `nebula report` and `nebula plot`, and gives each one's wall time and peak resident memory.
+//! runs on such a folder: the end of a run (summary.csv, comparison.csv, calls.parquet, charts,
+//! report), `nebula report` and `nebula plot`, and gives each one's wall time and peak resident
+//! memory.
 
 use crate::results::call::{CallRow, EnergyLabel};
 use crate::results::files::with_header;

@@ -26,7 +26,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", requires = "results")]
     keep: Option<std::path::PathBuf>,
     /// Finish the run folder DIR as the end of `nebula run` does (summary.csv, comparison.csv,
-    /// charts, report): the step the results benchmark times.
+    /// calls.parquet, charts, report): the step the results benchmark times.
     #[arg(long, value_name = "DIR", hide = true)]
     finish_run: Option<std::path::PathBuf>,
 }
@@ -44,8 +44,7 @@ fn parse_calls(s: &str) -> Result<usize, String> {
 
 pub fn run(a: BenchArgs) -> Result<ExitCode> {
     if let Some(dir) = &a.finish_run {
-        let data = crate::experiment::finish::complete(dir)?;
-        crate::report::draw_and_write_data(&data);
+        crate::experiment::finish::finish_files(dir, |_| {})?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(n) = a.results {

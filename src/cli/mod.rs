@@ -7,6 +7,7 @@ mod compare;
 mod energy_args;
 mod functions;
 mod invoke;
+mod parquet;
 mod plot;
 mod report;
 mod run;
@@ -65,6 +66,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Change in median latency and energy per cell from run A to run B, with CIs.
     Compare(compare::CompareArgs),
+    /// (Re)write RUN/calls.parquet, the columnar copy of RUN/calls.csv for pandas, polars and R.
+    Parquet(parquet::ParquetArgs),
 }
 
 /// The `nebula` command: parses the command line, sets up logging on stderr (`--log-format`,
@@ -90,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Parquet(a) => parquet::run(a),
     };
     // Write the log lines still queued before the final error, so that stderr stays in order.
     drop(log);

@@ -1,6 +1,6 @@
-//! After a run: `summary.csv` and `comparison.csv` from `calls.csv`, and the short table printed
-//! at the end (per function and input: wasm vs native latency, kernel time and energy, at
-//! concurrency 1 or else the run's lowest level).
+//! After a run: `summary.csv`, `comparison.csv` and the columnar copy `calls.parquet` from
+//! `calls.csv`, and the short table printed at the end (per function and input: wasm vs native
+//! latency, kernel time and energy, at concurrency 1 or else the run's lowest level).
 
 use crate::export::{compare, summarize, write_comparison, write_summary};
 use crate::results::call::{NATIVE, WASM};
@@ -13,14 +13,36 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Write summary.csv and comparison.csv of a results directory, print the summary table, draw
-/// the charts and write the report, reading calls.csv once.
+/// the charts and write the report, reading calls.csv once; calls.parquet is written beside, at
+/// the same time.
 pub fn finish(dir: &Path, meta: &Metadata, print: bool) -> Result<()> {
-    let data = complete(dir)?;
-    if print {
-        print_table(&data.summary, &data.comparison, meta);
+    finish_files(dir, |data| {
+        if print {
+            print_table(&data.summary, &data.comparison, meta);
+        }
+    })
+    .map(|_| ())
+}
+
+/// Everything the end of a run writes into `dir`: summary.csv and comparison.csv
+/// ([`complete`]), then (after `then`, given the tables) the charts and report.html; and, on a
+/// second thread from the start, calls.parquet (whose failure is only a warning). Returns the
+/// run as read.
+pub fn finish_files(dir: &Path, then: impl FnOnce(&RunData)) -> Result<RunData> {
+    let copy_dir = dir.to_path_buf();
+    let parquet = std::thread::spawn(move || crate::export::parquet::write_or_warn(&copy_dir));
+    let done = complete(dir).inspect(|data| {
+        then(data);
+        crate::report::draw_and_write_data(data);
+    });
+    if parquet.join().is_err() {
+        crate::errln!(
+            "warning: writing {} stopped on an internal error; calls.csv, the record, is complete: `nebula parquet {}` writes it again",
+            crate::export::parquet::FILE,
+            dir.display()
+        );
     }
-    crate::report::draw_and_write_data(&data);
-    Ok(())
+    done
 }
 
 /// Reads a results directory's calls (by cell, in columns), computes its summary and comparison

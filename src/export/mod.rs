@@ -5,6 +5,7 @@
 
 pub mod comparison;
 pub mod contrast;
+pub mod parquet;
 pub mod summary;
 
 pub use comparison::{compare, compare_cells};

@@ -26,6 +26,7 @@ mod hostile_http;
 mod invoke_cli;
 mod marker_spans;
 mod own_functions;
+mod parquet_copy;
 mod plot_charts;
 mod report_browser;
 mod report_compare;
