@@ -376,7 +376,7 @@ pub fn table(rows: &[CompareRow]) -> String {
     let adjust = rows.first().map_or("holm", |r| r.p_adjust.as_str());
     let _ = writeln!(
         out,
-        "change = median(B) / median(A) - 1 [95% bootstrap CI]; * = the interval excludes 0 and the Mann-Whitney p, \
+        "change = median(B) / median(A) - 1 [95% bootstrap CI over windows]; * = the interval excludes 0 and the Mann-Whitney p, \
          adjusted over the whole comparison ({adjust}), is below 0.05; latency and energy are of whole calls, kernel of \
          the marked kernel; energy is gross energy per call, statistics per window; compare.csv has Cliff's delta too"
     );

@@ -7,7 +7,8 @@ use crate::plot::axis::{energy_unit, fmt_num, time_unit, Unit};
 use crate::results::ComparisonRow;
 
 /// What the reports say once per table about the intervals.
-pub const INTERVAL_NOTE: &str = "median [95% bootstrap CI], the bounds in the median's unit";
+pub const INTERVAL_NOTE: &str =
+    "median [95% bootstrap CI, resampling measurement windows], the bounds in the median's unit";
 
 /// The unit of one table column (or of columns that belong together, such as the latency
 /// median, p5 and p95), so that a column never mixes µs and ms.

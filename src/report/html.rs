@@ -250,7 +250,7 @@ fn comparison_table(h: &mut String, data: &RunData) {
     let adjust = data.comparison.first().map_or("holm", |c| c.p_adjust.as_str());
     let _ = writeln!(
         h,
-        "<h2 id=\"comparison\">Runtime comparisons</h2>\n<p>From <code>comparison.csv</code> (one row per cell, runtime pair and metric): each runtime against its reference as the ratio of medians [95% bootstrap CI], and Cliff's delta [95% CI] with the Mann–Whitney p-value adjusted over the whole table ({}). * = the interval excludes 1 and the adjusted p is below 0.05. <em>Latency</em> and <em>energy</em> are of whole calls (the FaaS question: start-up, spawn and I/O included); <em>kernel time</em> and <em>kernel energy</em> are of the code between the kernel's markers (the code-speed question).</p>",
+        "<h2 id=\"comparison\">Runtime comparisons</h2>\n<p>From <code>comparison.csv</code> (one row per cell, runtime pair and metric): each runtime against its reference as the ratio of medians [95% CI, a bootstrap that resamples measurement windows], and Cliff's delta [95% CI] with the Mann–Whitney p-value adjusted over the whole table ({}). * = the interval excludes 1 and the adjusted p is below 0.05. <em>Latency</em> and <em>energy</em> are of whole calls (the FaaS question: start-up, spawn and I/O included); <em>kernel time</em> and <em>kernel energy</em> are of the code between the kernel's markers (the code-speed question).</p>",
         esc(adjust_name(adjust))
     );
     let metrics: Vec<Metric> = Metric::ALL
