@@ -15,8 +15,8 @@
 //! independent units). The grid bounds a resampled median to within one grid step of the exact
 //! one: 1/4096 of the cell's distribution, far inside any interval's width.
 
-use super::bootstrap::{Interval, Ratio, LEVEL};
-use super::describe::{median, quantile_sorted};
+use super::bootstrap::{percentile_interval, Interval, Ratio};
+use super::describe::median;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -120,7 +120,6 @@ impl Clustered {
                 .map(|(i, &m)| (i, m)),
         );
         let total: u64 = counts.iter().map(|&(i, m)| m * self.sizes[i]).sum();
-        let target = total.div_ceil(2);
         let g = self.grid.len();
         let at = |gi: usize| -> u64 {
             counts
@@ -128,17 +127,27 @@ impl Clustered {
                 .map(|&(i, m)| m * u64::from(self.cum[i * g + gi]))
                 .sum()
         };
-        // The smallest grid point with at least half the resample at or below it.
-        let (mut lo, mut hi) = (0usize, g - 1);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if at(mid) >= target {
-                hi = mid;
-            } else {
-                lo = mid + 1;
+        // The value of rank `r` (from 1): the smallest grid point with `r` values at or below.
+        let rank = |r: u64| -> f64 {
+            let (mut lo, mut hi) = (0usize, g - 1);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if at(mid) >= r {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
             }
+            self.grid[lo]
+        };
+        // The median as type 7 takes it: the middle value, or the mean of the two middle ones.
+        let lower = rank(total.div_ceil(2));
+        if total % 2 == 1 {
+            lower
+        } else {
+            let upper = rank(total / 2 + 1);
+            lower + (upper - lower) / 2.0
         }
-        self.grid[lo]
     }
 }
 
@@ -162,17 +171,6 @@ fn grid_of(sorted: &[f64]) -> Vec<f64> {
     grid
 }
 
-/// The percentile interval of `stats` at [`LEVEL`].
-fn percentile(mut stats: Vec<f64>) -> Option<Interval> {
-    stats.sort_unstable_by(f64::total_cmp);
-    let alpha = (1.0 - LEVEL) / 2.0;
-    Some(Interval {
-        lo: quantile_sorted(&stats, alpha)?,
-        hi: quantile_sorted(&stats, 1.0 - alpha)?,
-        level: LEVEL,
-    })
-}
-
 /// 95% interval of the median, resampling windows; `None` with fewer than two windows (one
 /// window resampled is itself) or no resamples.
 pub fn median_ci(c: &Clustered, resamples: usize, seed: u64) -> Option<Interval> {
@@ -181,7 +179,7 @@ pub fn median_ci(c: &Clustered, resamples: usize, seed: u64) -> Option<Interval>
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut counts = Vec::new();
-    percentile(
+    percentile_interval(
         (0..resamples)
             .map(|_| c.resampled_median(&mut rng, &mut counts))
             .collect(),
@@ -209,7 +207,7 @@ pub fn ratio_ci(num: &Clustered, den: &Clustered, resamples: usize, seed: u64) -
     if stats.len() * 2 < resamples {
         return None;
     }
-    let ci = percentile(stats)?;
+    let ci = percentile_interval(stats)?;
     Some(Ratio {
         estimate,
         ci,
@@ -222,10 +220,9 @@ mod tests {
     use super::*;
 
     /// The median of the union of the windows picked, computed from the values themselves.
-    fn pooled_lower_median(windows: &[Vec<f64>], picks: &[usize]) -> f64 {
-        let mut all: Vec<f64> = picks.iter().flat_map(|&w| windows[w].iter().copied()).collect();
-        all.sort_by(f64::total_cmp);
-        all[all.len().div_ceil(2) - 1]
+    fn pooled_median(windows: &[Vec<f64>], picks: &[usize]) -> f64 {
+        let all: Vec<f64> = picks.iter().flat_map(|&w| windows[w].iter().copied()).collect();
+        median(&all).unwrap_or(f64::NAN)
     }
 
     #[test]
@@ -251,7 +248,7 @@ mod tests {
             let mut replay = rng.clone();
             let picks: Vec<usize> = (0..4).map(|_| replay.gen_range(0..4)).collect();
             let m = c.resampled_median(&mut rng, &mut counts);
-            assert_eq!(m, pooled_lower_median(&windows, &picks), "{picks:?}");
+            assert_eq!(m, pooled_median(&windows, &picks), "{picks:?}");
         }
     }
 
@@ -286,6 +283,45 @@ mod tests {
             "{ci:?} {}",
             c.median()
         );
+    }
+
+    #[test]
+    fn no_values_no_resamples_or_one_window_give_none() {
+        assert!(Clustered::independent(&[]).is_none());
+        assert!(Clustered::independent(&[f64::NAN, f64::INFINITY]).is_none());
+        let one = Clustered::new(&[1.0, 2.0, 3.0], &[4, 4, 4]).unwrap();
+        assert_eq!(median_ci(&one, 100, 1), None);
+        let two = Clustered::independent(&[7.0, 9.0]).unwrap();
+        assert_eq!(median_ci(&two, 0, 1), None);
+        let ci = median_ci(&two, 2000, 1).unwrap();
+        assert_eq!((ci.lo, ci.hi), (7.0, 9.0));
+        assert!(ratio_ci(&two, &one, 100, 1).is_none());
+        let zero = Clustered::independent(&[0.0, 0.0, 1.0]).unwrap();
+        assert!(ratio_ci(&two, &zero, 100, 1).is_none());
+    }
+
+    #[test]
+    fn constant_ratio_is_degenerate_and_a_doubling_is_found() {
+        let (six, three) = (
+            Clustered::independent(&[6.0; 20]).unwrap(),
+            Clustered::independent(&[3.0; 20]).unwrap(),
+        );
+        let r = ratio_ci(&six, &three, 500, 3).unwrap();
+        assert_eq!(
+            (r.estimate, r.ci.lo, r.ci.hi, r.significant),
+            (2.0, 2.0, 2.0, true)
+        );
+        assert!(!ratio_ci(&three, &three, 500, 3).unwrap().significant);
+        let den: Vec<f64> = (0..40).map(|i| 100.0 + f64::from(i % 7)).collect();
+        let num: Vec<f64> = den.iter().map(|x| 2.0 * x + 1.0).collect();
+        let r = ratio_ci(
+            &Clustered::independent(&num).unwrap(),
+            &Clustered::independent(&den).unwrap(),
+            2000,
+            11,
+        )
+        .unwrap();
+        assert!(r.significant && r.ci.lo > 1.9 && r.ci.hi < 2.1, "{r:?}");
     }
 
     #[test]

@@ -5,15 +5,16 @@
 
 pub mod adjust;
 pub mod bootstrap;
-pub mod change;
 pub mod cluster;
 pub mod describe;
 pub mod effect;
 pub mod significance;
 
-pub use bootstrap::{median_ci, ratio_ci, Interval, Ratio, DEFAULT_RESAMPLES, LEVEL};
-pub use change::{change, Change, ALPHA};
+pub use bootstrap::{Interval, Ratio, DEFAULT_RESAMPLES, LEVEL};
 pub use describe::{mean, median, quantile, quantile_sorted, sorted_finite, summarize, Summary};
+/// Significance threshold of a (adjusted) Mann–Whitney p-value.
+pub const ALPHA: f64 = 0.05;
+
 pub use significance::{
     erfc, mann_whitney, normal_two_sided_p, tukey_fences, tukey_outliers, Fences, MannWhitney,
 };

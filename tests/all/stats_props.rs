@@ -1,6 +1,23 @@
-//! Property tests of `nebula::stats`: bootstrap intervals, ratios and quantiles.
+//! Property tests of `nebula::stats`: bootstrap intervals (the window bootstrap with one value a
+//! window, the ordinary bootstrap), ratios and quantiles.
 
-use nebula::stats::{mann_whitney, median, median_ci, quantile, ratio_ci, summarize, tukey_outliers};
+use nebula::stats::cluster::{self, Clustered};
+use nebula::stats::{mann_whitney, median, quantile, summarize, tukey_outliers, Interval, Ratio};
+
+/// The window bootstrap's interval of the median, each value its own window.
+fn median_ci(xs: &[f64], resamples: usize, seed: u64) -> Option<Interval> {
+    cluster::median_ci(&Clustered::independent(xs)?, resamples, seed)
+}
+
+/// The window bootstrap's interval of a ratio of medians, each value its own window.
+fn ratio_ci(num: &[f64], den: &[f64], resamples: usize, seed: u64) -> Option<Ratio> {
+    cluster::ratio_ci(
+        &Clustered::independent(num)?,
+        &Clustered::independent(den)?,
+        resamples,
+        seed,
+    )
+}
 use proptest::prelude::*;
 
 const RESAMPLES: usize = 300;
