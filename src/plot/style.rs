@@ -124,3 +124,27 @@ pub fn runtime_rank(runtime: &str) -> (u8, String) {
     };
     (rank, runtime.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::RuntimeKind;
+
+    #[test]
+    fn every_runtime_has_a_colour_and_a_rank_of_its_own() {
+        let colours: std::collections::BTreeSet<(u8, u8, u8)> = RuntimeKind::ALL
+            .iter()
+            .map(|k| runtime_color(k.as_str()))
+            .map(|c| (c.0, c.1, c.2))
+            .collect();
+        assert_eq!(colours.len(), RuntimeKind::ALL.len());
+        assert!(!colours.contains(&(GREYS[1].0, GREYS[1].1, GREYS[1].2)));
+        let ranks: std::collections::BTreeSet<u8> = RuntimeKind::ALL
+            .iter()
+            .map(|k| runtime_rank(k.as_str()).0)
+            .collect();
+        assert_eq!(ranks.len(), RuntimeKind::ALL.len());
+        assert_eq!(runtime_rank("my-runtime").0, 12);
+        assert_eq!(lighter(WASM_WINCH_COLOR), RGBColor(0xEA, 0xAE, 0x7F));
+    }
+}
