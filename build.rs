@@ -1,5 +1,5 @@
-//! Records, for metadata.json, the rustc that built Nebula, the wasmtime version in Cargo.lock and
-//! the git commit of the source (with `-dirty` when the files Nebula is built from, [`SOURCES`],
+//! Records, for metadata.json, the rustc that built Nebula, the wasmtime version in Cargo.lock, the
+//! target triple and the git commit of the source (with `-dirty` when the files Nebula is built from, [`SOURCES`],
 //! had uncommitted changes). The script reruns when those files or the checked-out commit change,
 //! so that the flag is never left over from an earlier build.
 
@@ -32,6 +32,9 @@ fn main() {
         .map(|v| v.trim_end_matches('"').to_string())
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=NEBULA_WASMTIME_VERSION={wasmtime}");
+    // The triple Cranelift and Winch compile for (the host's): recorded with each engine.
+    let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());
+    println!("cargo:rustc-env=NEBULA_HOST_TARGET={target}");
     // Without these, Cargo reran the script only when .git/HEAD or .git/index changed: an edit of
     // src/ that was not staged yet kept the commit of the last run, without `-dirty`.
     for source in SOURCES {

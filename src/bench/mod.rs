@@ -93,7 +93,7 @@ pub fn run(suite: &Suite, functions: &[String], n: usize) -> Result<Vec<Line>> {
             if w.cache != CacheStatus::Hit {
                 bail!(
                     "the module was not found in the cache {}",
-                    host.cache.dir().display()
+                    host.cache_dir().display()
                 );
             }
             let o = w.call(&input);

@@ -32,8 +32,10 @@ pub struct InvokeArgs {
     /// Any WASI preview-1 command module instead of a suite function.
     #[arg(long)]
     pub module: Option<PathBuf>,
-    /// wasm (warm, cached), wasm-cold (compile per call), native, or wasm-simd128 (warm, the
-    /// suite function's build with the simd128 target feature).
+    /// wasm (warm, cached), wasm-cold (compile per call), native, wasm-simd128 (warm, the
+    /// suite function's build with the simd128 target feature), or another wasmtime engine:
+    /// wasm-opt-none, wasm-opt-size (Cranelift at opt level none, speed-and-size), wasm-winch
+    /// (Winch, x86_64), wasm-pulley (the Pulley interpreter), each also -cold.
     #[arg(long, default_value = "wasm", value_parser = parse_runtime)]
     pub runtime: RuntimeKind,
     /// Number of calls.
@@ -78,8 +80,12 @@ pub struct InvokeArgs {
 }
 
 pub fn parse_runtime(s: &str) -> Result<RuntimeKind, String> {
-    RuntimeKind::parse(s)
-        .ok_or_else(|| format!("unknown runtime '{s}': use {}", RuntimeKind::names("", "or")))
+    let kind = RuntimeKind::parse(s)
+        .ok_or_else(|| format!("unknown runtime '{s}': use {}", RuntimeKind::names("", "or")))?;
+    match kind.unsupported_here() {
+        Some((problem, fix)) => Err(format!("{problem}. Fix: {fix}")),
+        None => Ok(kind),
+    }
 }
 
 /// `--timeout`: a duration longer than zero (a zero timeout would fail every call), as the
@@ -251,8 +257,9 @@ fn resolve(a: &InvokeArgs) -> Result<(String, PathBuf, Call)> {
         }
         if a.runtime == RuntimeKind::WasmSimd128 {
             bail!(
-                "--module runs the module given as it is: use --runtime wasm (or wasm-cold) with \
-                 the simd128 build's path, or name a function for --runtime wasm-simd128"
+                "--module runs the module given as it is: use --runtime wasm (or wasm-cold, or \
+                 another engine's runtime) with the simd128 build's path, or name a function for \
+                 --runtime wasm-simd128"
             );
         }
         if m.is_dir() {

@@ -754,5 +754,10 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
             .collect(),
         config_dir: (plan.config.suite.is_some() || plan.config.functions.iter().any(|f| f.defines()))
             .then(|| plan.base.display().to_string()),
+        // A server elsewhere runs its own engines, which this process cannot see.
+        engines: match plan.config.url {
+            Some(_) => Vec::new(),
+            None => runtime::engine::engine_settings(&plan.runtimes),
+        },
     }
 }

@@ -14,6 +14,23 @@ pub const WASM_COLD_COLOR: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
 pub const WASM_SIMD128_COLOR: RGBColor = RGBColor(0x56, 0xB4, 0xE9);
 /// Native (`native`): Okabe–Ito bluish green.
 pub const NATIVE_COLOR: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+/// Winch (`wasm-winch`): Okabe–Ito vermillion.
+pub const WASM_WINCH_COLOR: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+/// Pulley (`wasm-pulley`): Okabe–Ito reddish purple.
+pub const WASM_PULLEY_COLOR: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+/// Cranelift at opt level `none` (`wasm-opt-none`): Okabe–Ito yellow, darkened to read on white.
+pub const WASM_OPT_NONE_COLOR: RGBColor = RGBColor(0xB8, 0xAB, 0x00);
+/// Cranelift at `speed-and-size` (`wasm-opt-size`): Okabe–Ito black.
+pub const WASM_OPT_SIZE_COLOR: RGBColor = RGBColor(0x00, 0x00, 0x00);
+/// The palette has no more hues: an engine's cold runtime (`wasm-winch-cold`, ...) is its warm
+/// colour mixed halfway to white.
+pub const fn lighter(c: RGBColor) -> RGBColor {
+    RGBColor(
+        c.0 + (255 - c.0) / 2,
+        c.1 + (255 - c.1) / 2,
+        c.2 + (255 - c.2) / 2,
+    )
+}
 /// Neutral greys, dark to light, for series that are not a runtime.
 pub const GREYS: [RGBColor; 4] = [
     RGBColor(0x40, 0x40, 0x40),
@@ -75,19 +92,59 @@ pub fn runtime_color(runtime: &str) -> RGBColor {
         "wasm-cold" => WASM_COLD_COLOR,
         "wasm-simd128" => WASM_SIMD128_COLOR,
         "native" => NATIVE_COLOR,
+        "wasm-opt-none" => WASM_OPT_NONE_COLOR,
+        "wasm-opt-size" => WASM_OPT_SIZE_COLOR,
+        "wasm-winch" => WASM_WINCH_COLOR,
+        "wasm-pulley" => WASM_PULLEY_COLOR,
+        "wasm-opt-none-cold" => lighter(WASM_OPT_NONE_COLOR),
+        "wasm-opt-size-cold" => lighter(WASM_OPT_SIZE_COLOR),
+        "wasm-winch-cold" => lighter(WASM_WINCH_COLOR),
+        "wasm-pulley-cold" => lighter(WASM_PULLEY_COLOR),
         _ => GREYS[1],
     }
 }
 
-/// Runtimes in the order charts list them: wasm, wasm-simd128, wasm-cold, native, then others
-/// by name.
+/// Runtimes in the order charts list them: wasm, wasm-simd128, wasm-cold, native, the other
+/// engines (each warm, then cold), then others by name.
 pub fn runtime_rank(runtime: &str) -> (u8, String) {
     let rank = match runtime {
         "wasm" => 0,
         "wasm-simd128" => 1,
         "wasm-cold" => 2,
         "native" => 3,
-        _ => 4,
+        "wasm-opt-none" => 4,
+        "wasm-opt-none-cold" => 5,
+        "wasm-opt-size" => 6,
+        "wasm-opt-size-cold" => 7,
+        "wasm-winch" => 8,
+        "wasm-winch-cold" => 9,
+        "wasm-pulley" => 10,
+        "wasm-pulley-cold" => 11,
+        _ => 12,
     };
     (rank, runtime.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::RuntimeKind;
+
+    #[test]
+    fn every_runtime_has_a_colour_and_a_rank_of_its_own() {
+        let colours: std::collections::BTreeSet<(u8, u8, u8)> = RuntimeKind::ALL
+            .iter()
+            .map(|k| runtime_color(k.as_str()))
+            .map(|c| (c.0, c.1, c.2))
+            .collect();
+        assert_eq!(colours.len(), RuntimeKind::ALL.len());
+        assert!(!colours.contains(&(GREYS[1].0, GREYS[1].1, GREYS[1].2)));
+        let ranks: std::collections::BTreeSet<u8> = RuntimeKind::ALL
+            .iter()
+            .map(|k| runtime_rank(k.as_str()).0)
+            .collect();
+        assert_eq!(ranks.len(), RuntimeKind::ALL.len());
+        assert_eq!(runtime_rank("my-runtime").0, 12);
+        assert_eq!(lighter(WASM_WINCH_COLOR), RGBColor(0xEA, 0xAE, 0x7F));
+    }
 }

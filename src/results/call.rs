@@ -15,6 +15,22 @@ pub const WASM_COLD: &str = "wasm-cold";
 pub const NATIVE: &str = "native";
 /// `wasm-simd128`: warm wasm running the suite's build with the `simd128` target feature.
 pub const WASM_SIMD128: &str = "wasm-simd128";
+/// `wasm-opt-none`: warm wasm compiled by Cranelift at opt level `none`.
+pub const WASM_OPT_NONE: &str = "wasm-opt-none";
+/// `wasm-opt-none-cold`: cold wasm compiled by Cranelift at opt level `none`.
+pub const WASM_OPT_NONE_COLD: &str = "wasm-opt-none-cold";
+/// `wasm-opt-size`: warm wasm compiled by Cranelift at opt level `speed-and-size`.
+pub const WASM_OPT_SIZE: &str = "wasm-opt-size";
+/// `wasm-opt-size-cold`: cold wasm compiled by Cranelift at opt level `speed-and-size`.
+pub const WASM_OPT_SIZE_COLD: &str = "wasm-opt-size-cold";
+/// `wasm-winch`: warm wasm compiled by Winch, wasmtime's baseline compiler.
+pub const WASM_WINCH: &str = "wasm-winch";
+/// `wasm-winch-cold`: cold wasm compiled by Winch.
+pub const WASM_WINCH_COLD: &str = "wasm-winch-cold";
+/// `wasm-pulley`: warm wasm run by Pulley, wasmtime's interpreter.
+pub const WASM_PULLEY: &str = "wasm-pulley";
+/// `wasm-pulley-cold`: cold wasm run by Pulley.
+pub const WASM_PULLEY_COLD: &str = "wasm-pulley-cold";
 /// The runtimes a config that names none runs.
 pub const DEFAULT_RUNTIMES: [&str; 2] = [WASM, NATIVE];
 

@@ -3,7 +3,10 @@
 //! and adjusted Mann–Whitney p-values and Cliff's delta with its interval, computed by
 //! `export::comparison`.
 
-use super::call::{NATIVE, WASM, WASM_COLD, WASM_SIMD128};
+use super::call::{
+    NATIVE, WASM, WASM_COLD, WASM_OPT_NONE, WASM_OPT_NONE_COLD, WASM_OPT_SIZE, WASM_OPT_SIZE_COLD,
+    WASM_PULLEY, WASM_PULLEY_COLD, WASM_SIMD128, WASM_WINCH, WASM_WINCH_COLD,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -11,11 +14,24 @@ use std::fmt;
 /// The runtime every other one is compared against.
 pub const REFERENCE: &str = NATIVE;
 
-/// Wasm variants compared against warm `wasm` as well: (variant, its reference).
-pub const VARIANTS: [(&str, &str); 2] = [(WASM_COLD, WASM), (WASM_SIMD128, WASM)];
+/// Wasm variants compared against warm `wasm` as well: (variant, its reference). The other
+/// engines' warm runtimes are compared against `wasm` (Cranelift at `speed`), their cold ones
+/// against `wasm-cold`.
+pub const VARIANTS: [(&str, &str); 10] = [
+    (WASM_COLD, WASM),
+    (WASM_SIMD128, WASM),
+    (WASM_OPT_NONE, WASM),
+    (WASM_OPT_SIZE, WASM),
+    (WASM_WINCH, WASM),
+    (WASM_PULLEY, WASM),
+    (WASM_OPT_NONE_COLD, WASM_COLD),
+    (WASM_OPT_SIZE_COLD, WASM_COLD),
+    (WASM_WINCH_COLD, WASM_COLD),
+    (WASM_PULLEY_COLD, WASM_COLD),
+];
 
 /// The (runtime, reference) pairs among the `present` runtimes of a cell: each against
-/// [`REFERENCE`], then the [`VARIANTS`] against warm `wasm`.
+/// [`REFERENCE`], then the [`VARIANTS`] against their references.
 pub fn pairs_of<'a>(present: &BTreeSet<&'a str>) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     if let Some(reference) = present.get(REFERENCE) {

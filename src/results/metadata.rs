@@ -87,6 +87,11 @@ pub struct Metadata {
     /// or suite file): `--resume` reads them from there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_dir: Option<String>,
+    /// The settings of each wasmtime engine the run's wasm runtimes use (compiler, opt level,
+    /// target, wasmtime version) with those runtimes; empty in older runs, in runs of `native`
+    /// alone and in HTTP runs against a server elsewhere (its engines are its own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engines: Vec<crate::runtime::engine::EngineSettings>,
 }
 
 /// A function's input as its suite manifest describes it (`input_label`, `input_unit`).

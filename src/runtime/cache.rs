@@ -1,5 +1,6 @@
 //! The on-disk cache of precompiled modules. An artifact is keyed by the SHA-256 of the module's
-//! bytes and the engine's compatibility hash, written atomically (temporary file + rename), and
+//! bytes, the engine's name (`cranelift-speed`, `winch`, `pulley`, ...) and its compatibility
+//! hash, written atomically (temporary file + rename), and
 //! only loaded from a directory owned by this user and closed to others: Nebula deserializes
 //! only artifacts it compiled itself.
 
@@ -35,6 +36,7 @@ pub struct Loaded {
 /// The directory of precompiled module artifacts, owned by this user and closed to others.
 pub struct ModuleCache {
     dir: PathBuf,
+    engine: String,
     compat: String,
 }
 
@@ -53,9 +55,11 @@ impl ModuleCache {
         base.join("nebula").join("modules")
     }
 
-    /// Opens (creating it if needed) the cache at `dir` for artifacts of `engine`; an error when
-    /// another user owns it.
-    pub fn open(dir: &Path, engine: &Engine) -> Result<ModuleCache> {
+    /// Opens (creating it if needed) the cache at `dir` for artifacts of `engine`, named `name`
+    /// in the artifacts' file names; an error when another user owns it. The name keeps apart
+    /// engines whose artifacts wasmtime would load into one another: code of one Cranelift opt
+    /// level loads into an engine of another (it is compatible, but not the code measured).
+    pub fn open(dir: &Path, engine: &Engine, name: &str) -> Result<ModuleCache> {
         std::fs::create_dir_all(dir).with_context(|| {
             format!(
                 "cannot create the module cache {}: choose another with NEBULA_CACHE_DIR",
@@ -84,6 +88,7 @@ impl ModuleCache {
         engine.precompile_compatibility_hash().hash(&mut h);
         Ok(ModuleCache {
             dir: dir.to_path_buf(),
+            engine: name.to_string(),
             compat: format!("{:016x}", h.finish()),
         })
     }
@@ -93,9 +98,10 @@ impl ModuleCache {
         &self.dir
     }
 
-    /// The artifact path for a module digest.
+    /// The artifact path for a module digest: `<sha256>-<engine>-<compatibility hash>.cwasm`.
     pub fn artifact_path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(format!("{sha256}-{}.cwasm", self.compat))
+        self.dir
+            .join(format!("{sha256}-{}-{}.cwasm", self.engine, self.compat))
     }
 
     /// Load the module for `bytes` from the cache, or compile it and store it.

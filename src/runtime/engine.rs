@@ -1,16 +1,21 @@
-//! The shared wasmtime host: one `Engine` (pooling allocator, copy-on-write memory images, epoch
-//! interruption), one `Linker` with WASI preview 1 and the `bench` kernel markers, the epoch
-//! ticker thread, and the on-disk cache of precompiled modules.
+//! The wasmtime hosts: one `Engine` per [`EngineKind`] (Cranelift at each opt level, Winch,
+//! Pulley), each created on first use with the pooling allocator, copy-on-write memory images
+//! and epoch interruption, its own `Linker` with WASI preview 1 and the `bench` kernel markers,
+//! its epoch ticker thread and its own keys in the on-disk cache of precompiled modules.
 
 use super::cache::ModuleCache;
 use super::store::{add_bench_markers, HostState};
 use super::Limits;
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, Linker, OptLevel, PoolingAllocationConfig, Strategy,
+};
 
 /// How often the epoch advances: the granularity of wasm timeouts.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -44,22 +49,246 @@ impl HostConfig {
     }
 }
 
-/// The engine, the linker and the cache, shared by every wasm function and call.
+/// A wasmtime engine configuration: the compiler, Cranelift's opt level and the target. Each
+/// has its own `Engine` in the process ([`WasmHost::engine`]) and its own artifacts in the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EngineKind {
+    /// Cranelift at opt level `speed`, wasmtime's default (`wasm`, `wasm-cold`, `wasm-simd128`).
+    Cranelift,
+    /// Cranelift at opt level `none` (`wasm-opt-none`, `wasm-opt-none-cold`).
+    CraneliftOptNone,
+    /// Cranelift at opt level `speed-and-size` (`wasm-opt-size`, `wasm-opt-size-cold`).
+    CraneliftOptSize,
+    /// Winch, wasmtime's baseline compiler: one pass, no optimisation (`wasm-winch`,
+    /// `wasm-winch-cold`); x86_64 only.
+    Winch,
+    /// Pulley, wasmtime's portable interpreter: Cranelift (`speed`) compiles to `pulley64`
+    /// bytecode, which wasmtime interprets (`wasm-pulley`, `wasm-pulley-cold`).
+    Pulley,
+}
+
+impl EngineKind {
+    /// Every engine configuration.
+    pub const ALL: [EngineKind; 5] = [
+        EngineKind::Cranelift,
+        EngineKind::CraneliftOptNone,
+        EngineKind::CraneliftOptSize,
+        EngineKind::Winch,
+        EngineKind::Pulley,
+    ];
+
+    /// The compiler: `cranelift` or `winch` (Pulley's bytecode comes from Cranelift).
+    pub fn strategy(self) -> &'static str {
+        match self {
+            EngineKind::Winch => "winch",
+            _ => "cranelift",
+        }
+    }
+
+    /// Cranelift's opt level (`none`, `speed`, `speed-and-size`); `None` for Winch, which has
+    /// none.
+    pub fn opt_level(self) -> Option<&'static str> {
+        match self {
+            EngineKind::Cranelift | EngineKind::Pulley => Some("speed"),
+            EngineKind::CraneliftOptNone => Some("none"),
+            EngineKind::CraneliftOptSize => Some("speed-and-size"),
+            EngineKind::Winch => None,
+        }
+    }
+
+    /// What the engine compiles for: the host's triple, or `pulley64` for Pulley.
+    pub fn target(self) -> &'static str {
+        match self {
+            EngineKind::Pulley => "pulley64",
+            _ => env!("NEBULA_HOST_TARGET"),
+        }
+    }
+
+    /// The engine's short name, as the cache's file names carry it: `cranelift-speed`,
+    /// `cranelift-none`, `cranelift-speed-and-size`, `winch`, `pulley`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Cranelift => "cranelift-speed",
+            EngineKind::CraneliftOptNone => "cranelift-none",
+            EngineKind::CraneliftOptSize => "cranelift-speed-and-size",
+            EngineKind::Winch => "winch",
+            EngineKind::Pulley => "pulley",
+        }
+    }
+
+    /// The engine in words for messages: `cranelift (opt level speed) for pulley64`.
+    pub fn describe(self) -> String {
+        let opt = self
+            .opt_level()
+            .map(|o| format!(" (opt level {o})"))
+            .unwrap_or_default();
+        format!("{}{opt} for {}", self.strategy(), self.target())
+    }
+
+    /// Why the engine cannot run on this machine, and the fix; `None` when it can.
+    pub fn unsupported_here(self) -> Option<(String, String)> {
+        self.unsupported_on(std::env::consts::ARCH)
+    }
+
+    /// Why the engine cannot run on a host of architecture `arch` (as `std::env::consts::ARCH`
+    /// names it), and the fix; `None` when it can.
+    pub fn unsupported_on(self, arch: &str) -> Option<(String, String)> {
+        (self == EngineKind::Winch && arch != "x86_64").then(|| {
+            (
+                format!(
+                    "Winch (wasmtime {}'s baseline compiler) compiles only for x86_64, and this \
+                     machine is {arch}",
+                    env!("NEBULA_WASMTIME_VERSION")
+                ),
+                "use \"wasm-opt-none\" (Cranelift without optimisation) or \"wasm-pulley\" instead"
+                    .to_string(),
+            )
+        })
+    }
+
+    /// The settings metadata.json records for the engine (no runtimes yet).
+    pub fn settings(self) -> EngineSettings {
+        EngineSettings {
+            runtimes: Vec::new(),
+            strategy: self.strategy().to_string(),
+            opt_level: self.opt_level().map(str::to_string),
+            target: self.target().to_string(),
+            wasmtime: env!("NEBULA_WASMTIME_VERSION").to_string(),
+        }
+    }
+
+    /// Sets the compiler, opt level and target on `config`.
+    fn configure(self, config: &mut Config) -> Result<()> {
+        match self {
+            EngineKind::Cranelift => {}
+            EngineKind::CraneliftOptNone => {
+                config.cranelift_opt_level(OptLevel::None);
+            }
+            EngineKind::CraneliftOptSize => {
+                config.cranelift_opt_level(OptLevel::SpeedAndSize);
+            }
+            EngineKind::Winch => {
+                config.strategy(Strategy::Winch);
+            }
+            EngineKind::Pulley => {
+                config
+                    .target(self.target())
+                    .map_err(anyhow::Error::from)
+                    .context("cannot set the Pulley target")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One engine's settings as metadata.json records them (`engines`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineSettings {
+    /// The run's runtimes that used the engine, e.g. `["wasm", "wasm-cold"]`.
+    pub runtimes: Vec<String>,
+    /// The compiler: `cranelift` or `winch`.
+    pub strategy: String,
+    /// Cranelift's opt level (`none`, `speed`, `speed-and-size`); absent for Winch.
+    pub opt_level: Option<String>,
+    /// The compilation target: the host's triple, or `pulley64` (wasmtime's interpreter).
+    pub target: String,
+    /// The wasmtime version.
+    pub wasmtime: String,
+}
+
+/// The engines a list of runtimes uses, each with the runtimes that use it, in engine order.
+pub fn engine_settings(runtimes: &[super::RuntimeKind]) -> Vec<EngineSettings> {
+    EngineKind::ALL
+        .into_iter()
+        .filter_map(|e| {
+            let users: Vec<String> = runtimes
+                .iter()
+                .filter(|r| r.engine() == Some(e))
+                .map(|r| r.to_string())
+                .collect();
+            (!users.is_empty()).then(|| EngineSettings {
+                runtimes: users,
+                ..e.settings()
+            })
+        })
+        .collect()
+}
+
+/// Every engine of the process, by [`EngineKind`], each created on first use, and the bounds
+/// on every call.
 pub struct WasmHost {
+    /// Bounds on every call.
+    pub limits: Limits,
+    cfg: HostConfig,
+    engines: Mutex<BTreeMap<EngineKind, Arc<WasmEngine>>>,
+}
+
+impl WasmHost {
+    /// A host for `cfg`, with the default engine (Cranelift, `speed`) created now, so that a
+    /// cache directory that cannot be used is an error at once; the others come on first use.
+    pub fn new(cfg: HostConfig) -> Result<Arc<WasmHost>> {
+        let default = Arc::new(WasmEngine::new(EngineKind::Cranelift, &cfg)?);
+        Ok(Arc::new(WasmHost {
+            limits: cfg.limits,
+            engines: Mutex::new(BTreeMap::from([(EngineKind::Cranelift, default)])),
+            cfg,
+        }))
+    }
+
+    /// The engine of `kind`, created now if this is its first use; an error (with the fix)
+    /// where it cannot run on this machine.
+    pub fn engine(&self, kind: EngineKind) -> Result<Arc<WasmEngine>> {
+        if let Some((problem, fix)) = kind.unsupported_here() {
+            anyhow::bail!("{problem}. Fix: {fix}");
+        }
+        // A poisoned lock only means a thread panicked while it held the map, which is whole.
+        let mut engines = self.engines.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = engines.get(&kind) {
+            return Ok(e.clone());
+        }
+        let e = Arc::new(WasmEngine::new(kind, &self.cfg)?);
+        engines.insert(kind, e.clone());
+        Ok(e)
+    }
+
+    /// The engines created so far, in engine order.
+    pub fn engines_created(&self) -> Vec<EngineKind> {
+        let engines = self.engines.lock().unwrap_or_else(|p| p.into_inner());
+        engines.keys().copied().collect()
+    }
+
+    /// Where precompiled modules are kept.
+    pub fn cache_dir(&self) -> &std::path::Path {
+        &self.cfg.cache_dir
+    }
+
+    /// A short version string for metadata: `wasmtime 48.0.8`.
+    pub fn version() -> &'static str {
+        concat!("wasmtime ", env!("NEBULA_WASMTIME_VERSION"))
+    }
+}
+
+/// One engine with its linker and its cache keys, shared by every function and call on it.
+pub struct WasmEngine {
+    /// Which engine configuration this is.
+    pub kind: EngineKind,
     /// The wasmtime engine (pooling allocator, epoch interruption).
     pub engine: Engine,
     /// The linker with WASI preview 1 and the `bench` kernel markers.
     pub linker: Linker<HostState>,
-    /// The on-disk cache of precompiled modules.
+    /// The on-disk cache of precompiled modules, keyed for this engine.
     pub cache: ModuleCache,
     /// Bounds on every call.
     pub limits: Limits,
     stop: Arc<AtomicBool>,
 }
 
-impl WasmHost {
-    /// Creates the engine, linker and cache from `cfg` and starts the epoch ticker thread.
-    pub fn new(cfg: HostConfig) -> Result<Arc<WasmHost>> {
+impl WasmEngine {
+    /// Creates the engine of `kind`, its linker and cache from `cfg` and starts its epoch ticker
+    /// thread. Every engine bounds its calls alike: epoch interruption (Cranelift, Winch and
+    /// Pulley code all check the epoch at function entries and loop headers), the pooling
+    /// allocator's memory slots and the store's limiter.
+    pub fn new(kind: EngineKind, cfg: &HostConfig) -> Result<WasmEngine> {
         let mut pool = PoolingAllocationConfig::default();
         let slots = cfg.max_instances.max(1);
         let max_memory = usize::try_from(cfg.limits.memory_bytes).unwrap_or(usize::MAX);
@@ -87,9 +316,10 @@ impl WasmHost {
             // Compile on the calling thread: a cold call's CPU time then includes its compilation.
             .parallel_compilation(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        kind.configure(&mut config)?;
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
-            .context("cannot create the wasmtime engine")?;
+            .with_context(|| format!("cannot create the wasmtime engine {}", kind.describe()))?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         // The async WASI host: a guest blocked in a host call (a `poll_oneoff` sleep) is a
         // suspended future that the call's deadline can drop; see `wasm::drive`.
@@ -97,16 +327,17 @@ impl WasmHost {
             .map_err(anyhow::Error::from)
             .context("cannot add WASI preview 1 to the linker")?;
         add_bench_markers(&mut linker)?;
-        let cache = ModuleCache::open(&cfg.cache_dir, &engine)?;
+        let cache = ModuleCache::open(&cfg.cache_dir, &engine, kind.name())?;
         let stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), stop.clone())?;
-        Ok(Arc::new(WasmHost {
+        Ok(WasmEngine {
+            kind,
             engine,
             linker,
             cache,
             limits: cfg.limits,
             stop,
-        }))
+        })
     }
 
     /// Epoch ticks for the call timeout (rounded up, at least one).
@@ -121,14 +352,9 @@ impl WasmHost {
     pub fn call_deadline(&self) -> Duration {
         self.limits.timeout.saturating_add(EPOCH_TICK * 2)
     }
-
-    /// A short version string for metadata: `wasmtime 48.0.8`.
-    pub fn version() -> &'static str {
-        concat!("wasmtime ", env!("NEBULA_WASMTIME_VERSION"))
-    }
 }
 
-impl Drop for WasmHost {
+impl Drop for WasmEngine {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }

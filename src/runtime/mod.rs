@@ -1,12 +1,15 @@
 //! The runtimes that execute one call of a function: `wasm` (warm: cached, pre-instantiated),
-//! `wasm-cold` (compile per call), `wasm-simd128` (warm, the module built with `simd128`) and
-//! `native` (spawn the host build per call), behind [`Runtime`].
+//! `wasm-cold` (compile per call), `wasm-simd128` (warm, the module built with `simd128`),
+//! `native` (spawn the host build per call), and the same warm and cold wasm on wasmtime's other
+//! engines (`wasm-opt-none`, `wasm-opt-size`, `wasm-winch`, `wasm-pulley`, each with a `-cold`
+//! twin), behind [`Runtime`].
 //! Every call is bounded (timeout, memory cap, output cap) and every failure is a [`CallError`]
 //! inside the [`CallOutcome`], never a panic of the host.
 
 use crate::clock::CpuTime;
 use crate::energy::{EnergySource, Reading};
 use crate::suite::Build;
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
@@ -28,19 +31,52 @@ pub enum RuntimeKind {
     /// Warm wasm, as `wasm`, running the function's build with the `simd128` target feature.
     #[serde(rename = "wasm-simd128")]
     WasmSimd128,
+    /// Warm wasm compiled by Cranelift at opt level `none`.
+    #[serde(rename = "wasm-opt-none")]
+    WasmOptNone,
+    /// Cold wasm compiled by Cranelift at opt level `none`.
+    #[serde(rename = "wasm-opt-none-cold")]
+    WasmOptNoneCold,
+    /// Warm wasm compiled by Cranelift at opt level `speed-and-size`.
+    #[serde(rename = "wasm-opt-size")]
+    WasmOptSize,
+    /// Cold wasm compiled by Cranelift at opt level `speed-and-size`.
+    #[serde(rename = "wasm-opt-size-cold")]
+    WasmOptSizeCold,
+    /// Warm wasm compiled by Winch, wasmtime's baseline compiler (x86_64 only).
+    #[serde(rename = "wasm-winch")]
+    WasmWinch,
+    /// Cold wasm compiled by Winch.
+    #[serde(rename = "wasm-winch-cold")]
+    WasmWinchCold,
+    /// Warm wasm run by Pulley, wasmtime's interpreter (Cranelift compiles to its bytecode).
+    #[serde(rename = "wasm-pulley")]
+    WasmPulley,
+    /// Cold wasm run by Pulley.
+    #[serde(rename = "wasm-pulley-cold")]
+    WasmPulleyCold,
 }
 
 impl RuntimeKind {
-    /// Every runtime, in the order `wasm`, `wasm-cold`, `native`, `wasm-simd128`.
-    pub const ALL: [RuntimeKind; 4] = [
+    /// Every runtime, in the order `wasm`, `wasm-cold`, `native`, `wasm-simd128`, then the other
+    /// engines' (each warm, then cold).
+    pub const ALL: [RuntimeKind; 12] = [
         RuntimeKind::Wasm,
         RuntimeKind::WasmCold,
         RuntimeKind::Native,
         RuntimeKind::WasmSimd128,
+        RuntimeKind::WasmOptNone,
+        RuntimeKind::WasmOptNoneCold,
+        RuntimeKind::WasmOptSize,
+        RuntimeKind::WasmOptSizeCold,
+        RuntimeKind::WasmWinch,
+        RuntimeKind::WasmWinchCold,
+        RuntimeKind::WasmPulley,
+        RuntimeKind::WasmPulleyCold,
     ];
 
     /// The runtime's name as configs and records spell it (`wasm`, `wasm-cold`, `native`,
-    /// `wasm-simd128`).
+    /// `wasm-simd128`, `wasm-winch`, ...).
     pub fn as_str(self) -> &'static str {
         use crate::results::call;
         match self {
@@ -48,7 +84,45 @@ impl RuntimeKind {
             RuntimeKind::WasmCold => call::WASM_COLD,
             RuntimeKind::Native => call::NATIVE,
             RuntimeKind::WasmSimd128 => call::WASM_SIMD128,
+            RuntimeKind::WasmOptNone => call::WASM_OPT_NONE,
+            RuntimeKind::WasmOptNoneCold => call::WASM_OPT_NONE_COLD,
+            RuntimeKind::WasmOptSize => call::WASM_OPT_SIZE,
+            RuntimeKind::WasmOptSizeCold => call::WASM_OPT_SIZE_COLD,
+            RuntimeKind::WasmWinch => call::WASM_WINCH,
+            RuntimeKind::WasmWinchCold => call::WASM_WINCH_COLD,
+            RuntimeKind::WasmPulley => call::WASM_PULLEY,
+            RuntimeKind::WasmPulleyCold => call::WASM_PULLEY_COLD,
         }
+    }
+
+    /// The engine that compiles and runs the runtime's module; `None` for `native`.
+    pub fn engine(self) -> Option<EngineKind> {
+        Some(match self {
+            RuntimeKind::Native => return None,
+            RuntimeKind::Wasm | RuntimeKind::WasmCold | RuntimeKind::WasmSimd128 => EngineKind::Cranelift,
+            RuntimeKind::WasmOptNone | RuntimeKind::WasmOptNoneCold => EngineKind::CraneliftOptNone,
+            RuntimeKind::WasmOptSize | RuntimeKind::WasmOptSizeCold => EngineKind::CraneliftOptSize,
+            RuntimeKind::WasmWinch | RuntimeKind::WasmWinchCold => EngineKind::Winch,
+            RuntimeKind::WasmPulley | RuntimeKind::WasmPulleyCold => EngineKind::Pulley,
+        })
+    }
+
+    /// Whether each call compiles the module afresh (`wasm-cold` and the other `-cold`s).
+    pub fn is_cold(self) -> bool {
+        matches!(
+            self,
+            RuntimeKind::WasmCold
+                | RuntimeKind::WasmOptNoneCold
+                | RuntimeKind::WasmOptSizeCold
+                | RuntimeKind::WasmWinchCold
+                | RuntimeKind::WasmPulleyCold
+        )
+    }
+
+    /// Why the runtime cannot run on this machine, and the fix; `None` when it can.
+    pub fn unsupported_here(self) -> Option<(String, String)> {
+        let (why, fix) = self.engine()?.unsupported_here()?;
+        Some((format!("runtime '{self}' cannot run here: {why}"), fix))
     }
 
     /// Every runtime's name for a message, each between `quote`s, the last after `conj`:
@@ -61,13 +135,13 @@ impl RuntimeKind {
         }
     }
 
-    /// The build the runtime runs: `wasm` and `wasm-cold` the plain module, `wasm-simd128` the
-    /// module built with `simd128`, `native` the host program.
+    /// The build the runtime runs: `wasm-simd128` the module built with `simd128`, `native` the
+    /// host program, every other runtime the plain module.
     pub fn build(self) -> Build {
         match self {
-            RuntimeKind::Wasm | RuntimeKind::WasmCold => Build::Wasm,
             RuntimeKind::WasmSimd128 => Build::WasmSimd128,
             RuntimeKind::Native => Build::Native,
+            _ => Build::Wasm,
         }
     }
 
@@ -76,7 +150,7 @@ impl RuntimeKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// Whether the call runs WebAssembly (`wasm`, `wasm-cold` or `wasm-simd128`).
+    /// Whether the call runs WebAssembly (every runtime but `native`).
     pub fn is_wasm(self) -> bool {
         self.build().is_wasm()
     }
@@ -334,7 +408,7 @@ pub mod scan;
 pub mod store;
 pub mod wasm;
 
-pub use engine::{HostConfig, WasmHost};
+pub use engine::{EngineKind, HostConfig, WasmEngine, WasmHost};
 pub use input::input_for;
 pub use native::NativeFunction;
 pub use wasm::{ColdFunction, WasmFunction};
@@ -406,12 +480,30 @@ pub fn prepare(
     name: &str,
     path: &std::path::Path,
 ) -> anyhow::Result<Box<dyn Runtime>> {
-    Ok(match kind {
-        RuntimeKind::Wasm | RuntimeKind::WasmSimd128 => {
-            Box::new(WasmFunction::load(host.clone(), name, path)?.running_as(kind))
-        }
-        RuntimeKind::WasmCold => Box::new(ColdFunction::load(host.clone(), name, path)?),
-        RuntimeKind::Native => Box::new(NativeFunction::new(path, host.limits)?),
+    if kind == RuntimeKind::Native {
+        return Ok(Box::new(NativeFunction::new(path, host.limits)?));
+    }
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
+    prepare_wasm(kind, host, name, &bytes)
+}
+
+/// The module `bytes` ready for `kind`'s calls, on `kind`'s engine: warm (cached and
+/// pre-instantiated) or cold (compiled per call). `kind` must be a wasm runtime.
+pub fn prepare_wasm(
+    kind: RuntimeKind,
+    host: &Arc<WasmHost>,
+    name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<Box<dyn Runtime>> {
+    let Some(engine) = kind.engine() else {
+        anyhow::bail!("'{kind}' does not run a wasm module: use a wasm runtime such as \"wasm\"");
+    };
+    let engine = host.engine(engine)?;
+    Ok(if kind.is_cold() {
+        Box::new(ColdFunction::from_bytes(engine, name, bytes)?.running_as(kind))
+    } else {
+        Box::new(WasmFunction::from_bytes(engine, name, bytes)?.running_as(kind))
     })
 }
 

@@ -4,7 +4,7 @@
 //! `NEBULA_NULL_KERNEL=1`, which speaks the native marker protocol as the suite's guests do
 //! ([`null_kernel_and_exit`]). A run records the median per runtime in metadata.json.
 
-use super::{CallInput, ColdFunction, NativeFunction, Runtime, RuntimeKind, WasmFunction, WasmHost};
+use super::{CallInput, NativeFunction, Runtime, RuntimeKind, WasmHost};
 use anyhow::{Context, Result};
 use std::sync::Arc;
 
@@ -30,21 +30,12 @@ pub const CALLS: usize = 21;
 /// The median `kernel_ns` of a null kernel on `kind`; `None` when it cannot be measured there.
 pub fn overhead_ns(kind: RuntimeKind, host: &Arc<WasmHost>) -> Result<Option<u64>> {
     let mut input = CallInput::default();
-    let rt: Box<dyn Runtime> = match kind {
-        RuntimeKind::Wasm | RuntimeKind::WasmSimd128 => {
-            Box::new(WasmFunction::from_bytes(host.clone(), "null-kernel", NULL_MODULE)?.running_as(kind))
-        }
-        RuntimeKind::WasmCold => Box::new(ColdFunction::from_bytes(
-            host.clone(),
-            "null-kernel",
-            NULL_MODULE,
-        )?),
-        RuntimeKind::Native => {
-            let me =
-                std::env::current_exe().context("cannot find this program for the native null kernel")?;
-            input.env.push((NULL_KERNEL_ENV.into(), "1".into()));
-            Box::new(NativeFunction::new(&me, host.limits)?)
-        }
+    let rt: Box<dyn Runtime> = if kind == RuntimeKind::Native {
+        let me = std::env::current_exe().context("cannot find this program for the native null kernel")?;
+        input.env.push((NULL_KERNEL_ENV.into(), "1".into()));
+        Box::new(NativeFunction::new(&me, host.limits)?)
+    } else {
+        super::prepare_wasm(kind, host, "null-kernel", NULL_MODULE)?
     };
     let mut spans: Vec<u64> = (0..CALLS)
         .filter_map(|_| rt.call(&input).kernel.map(|k| k.duration.as_nanos() as u64))

@@ -2,9 +2,11 @@
 //! when possible) and pre-instantiated; each call gets a fresh `Store`, WASI context and instance.
 //! `wasm-simd128` is the same warm path over the module built with `simd128`.
 //! `wasm-cold`: each call compiles the module from its bytes, as a FaaS cold start does.
+//! The other engines' runtimes (`wasm-winch`, `wasm-pulley-cold`, ...) are the same two paths on
+//! their own [`WasmEngine`].
 
 use super::cache::{CacheStatus, Loaded};
-use super::engine::WasmHost;
+use super::engine::{EngineKind, WasmEngine, WasmHost};
 use super::store::{HostState, Stdio};
 use super::{describe_compile_error, describe_link_error};
 use super::{CallError, CallInput, CallOutcome, Phases, Runtime, RuntimeKind};
@@ -19,9 +21,28 @@ use wasmtime::{InstancePre, Module, Store, Trap};
 /// Marks errors of instantiation (before any guest code ran) as load errors.
 const LOAD_PREFIX: &str = "cannot instantiate the module";
 
+/// What a function runs on: a [`WasmEngine`], or a [`WasmHost`] for its default engine (the
+/// one `wasm` runs on).
+pub trait IntoEngine {
+    /// The engine; an error when it cannot be created.
+    fn into_engine(self) -> Result<Arc<WasmEngine>>;
+}
+
+impl IntoEngine for Arc<WasmEngine> {
+    fn into_engine(self) -> Result<Arc<WasmEngine>> {
+        Ok(self)
+    }
+}
+
+impl IntoEngine for Arc<WasmHost> {
+    fn into_engine(self) -> Result<Arc<WasmEngine>> {
+        self.engine(EngineKind::Cranelift)
+    }
+}
+
 /// A module ready for warm calls.
 pub struct WasmFunction {
-    host: Arc<WasmHost>,
+    host: Arc<WasmEngine>,
     name: String,
     pre: InstancePre<HostState>,
     kind: RuntimeKind,
@@ -35,7 +56,7 @@ pub struct WasmFunction {
 
 impl WasmFunction {
     /// Reads the module at `path` and prepares it for warm calls, via the cache.
-    pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<WasmFunction> {
+    pub fn load(host: impl IntoEngine, name: &str, path: &Path) -> Result<WasmFunction> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
         Self::from_bytes(host, name, &bytes)
@@ -43,7 +64,8 @@ impl WasmFunction {
 
     /// Prepares the module `bytes` for warm calls: loaded from the cache or compiled, then
     /// pre-instantiated.
-    pub fn from_bytes(host: Arc<WasmHost>, name: &str, bytes: &[u8]) -> Result<WasmFunction> {
+    pub fn from_bytes(host: impl IntoEngine, name: &str, bytes: &[u8]) -> Result<WasmFunction> {
+        let host = host.into_engine()?;
         let Loaded {
             module,
             status,
@@ -55,10 +77,10 @@ impl WasmFunction {
             .instantiate_pre(&module)
             .map_err(|e| describe_link_error(e.into()))?;
         Ok(WasmFunction {
+            kind: warm_kind(host.kind),
             host,
             name: name.to_string(),
             pre,
-            kind: RuntimeKind::Wasm,
             sha256,
             cache: status,
             load_time: took,
@@ -66,12 +88,18 @@ impl WasmFunction {
     }
 
     /// The same warm function, its calls recorded as `kind`'s (`wasm-simd128` for the module
-    /// built with `simd128`); a kind that is not warm wasm leaves it as it is.
+    /// built with `simd128`); a kind that is not warm wasm on this function's engine leaves it as
+    /// it is.
     pub fn running_as(mut self, kind: RuntimeKind) -> WasmFunction {
-        if matches!(kind, RuntimeKind::Wasm | RuntimeKind::WasmSimd128) {
+        if kind.engine() == Some(self.host.kind) && !kind.is_cold() {
             self.kind = kind;
         }
         self
+    }
+
+    /// The engine the function runs on.
+    pub fn engine(&self) -> &WasmEngine {
+        &self.host
     }
 
     /// The function's name (the guest's program name).
@@ -101,35 +129,69 @@ impl Runtime for WasmFunction {
 
 /// A module compiled afresh on every call.
 pub struct ColdFunction {
-    host: Arc<WasmHost>,
+    host: Arc<WasmEngine>,
     name: String,
     bytes: Arc<[u8]>,
+    kind: RuntimeKind,
 }
 
 impl ColdFunction {
     /// Reads the module at `path` and validates it; each call compiles it afresh.
-    pub fn load(host: Arc<WasmHost>, name: &str, path: &Path) -> Result<ColdFunction> {
+    pub fn load(host: impl IntoEngine, name: &str, path: &Path) -> Result<ColdFunction> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;
         Self::from_bytes(host, name, &bytes)
     }
 
     /// A module given as bytes; each call compiles it afresh.
-    pub fn from_bytes(host: Arc<WasmHost>, name: &str, bytes: &[u8]) -> Result<ColdFunction> {
+    pub fn from_bytes(host: impl IntoEngine, name: &str, bytes: &[u8]) -> Result<ColdFunction> {
+        let host = host.into_engine()?;
         let bytes = bytes.to_vec();
         // Validate once up front so that a bad module is a load error, not N failed calls.
         Module::validate(&host.engine, &bytes).map_err(|e| describe_compile_error(e.into()))?;
         Ok(ColdFunction {
+            kind: cold_kind(host.kind),
             host,
             name: name.to_string(),
             bytes: bytes.into(),
         })
     }
+
+    /// The same cold function, its calls recorded as `kind`'s; a kind that is not cold wasm on
+    /// this function's engine leaves it as it is.
+    pub fn running_as(mut self, kind: RuntimeKind) -> ColdFunction {
+        if kind.engine() == Some(self.host.kind) && kind.is_cold() {
+            self.kind = kind;
+        }
+        self
+    }
+}
+
+/// The warm runtime of an engine.
+fn warm_kind(engine: EngineKind) -> RuntimeKind {
+    match engine {
+        EngineKind::Cranelift => RuntimeKind::Wasm,
+        EngineKind::CraneliftOptNone => RuntimeKind::WasmOptNone,
+        EngineKind::CraneliftOptSize => RuntimeKind::WasmOptSize,
+        EngineKind::Winch => RuntimeKind::WasmWinch,
+        EngineKind::Pulley => RuntimeKind::WasmPulley,
+    }
+}
+
+/// The cold runtime of an engine.
+fn cold_kind(engine: EngineKind) -> RuntimeKind {
+    match engine {
+        EngineKind::Cranelift => RuntimeKind::WasmCold,
+        EngineKind::CraneliftOptNone => RuntimeKind::WasmOptNoneCold,
+        EngineKind::CraneliftOptSize => RuntimeKind::WasmOptSizeCold,
+        EngineKind::Winch => RuntimeKind::WasmWinchCold,
+        EngineKind::Pulley => RuntimeKind::WasmPulleyCold,
+    }
 }
 
 impl Runtime for ColdFunction {
     fn kind(&self) -> RuntimeKind {
-        RuntimeKind::WasmCold
+        self.kind
     }
 
     fn call(&self, input: &CallInput) -> CallOutcome {
@@ -150,12 +212,12 @@ impl Runtime for ColdFunction {
                 &pre,
                 &self.name,
                 input,
-                RuntimeKind::WasmCold,
+                self.kind,
                 Some(compile),
                 t0,
                 cpu0,
             ),
-            Err(e) => failed(RuntimeKind::WasmCold, t0, CallError::Load(format!("{e:#}"))),
+            Err(e) => failed(self.kind, t0, CallError::Load(format!("{e:#}"))),
         }
     }
 }
@@ -178,7 +240,7 @@ pub(crate) fn failed(runtime: RuntimeKind, t0: Instant, error: CallError) -> Cal
 
 #[allow(clippy::too_many_arguments)]
 fn run(
-    host: &WasmHost,
+    host: &WasmEngine,
     pre: &InstancePre<HostState>,
     name: &str,
     input: &CallInput,

@@ -130,10 +130,16 @@ pub async fn handler(
         None | Some("wasm") => RuntimeKind::Wasm,
         Some("native") => RuntimeKind::Native,
         Some(r) => {
+            // The other runtimes (wasm-cold, wasm-simd128, the other engines') are Nebula's,
+            // but the server runs only warm wasm on its default engine and native.
+            let what = match RuntimeKind::parse(r) {
+                Some(_) => "is not served here (the server runs warm wasm on its default engine, and native)",
+                None => "is unknown",
+            };
             return Err(AppError::bad_request(
                 "bad-runtime",
-                format!("unknown runtime '{r}': use runtime=wasm or runtime=native"),
-            ))
+                format!("runtime '{r}' {what}: use runtime=wasm or runtime=native"),
+            ));
         }
     };
     if kind == RuntimeKind::Native && entry.native.is_none() {

@@ -51,7 +51,8 @@ fn run_into(cfg: &Path, dir: &Path) -> std::process::Output {
         .unwrap()
 }
 
-fn run_to(dir: &Path, config: &Path, extra: &[&str]) -> std::process::Output {
+/// `nebula run CONFIG --out DIR --quiet EXTRA...`, which must succeed.
+pub fn run_to(dir: &Path, config: &Path, extra: &[&str]) -> std::process::Output {
     let out = nebula()
         .arg("run")
         .arg(config)

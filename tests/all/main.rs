@@ -18,6 +18,7 @@ mod comparison_table;
 mod crash_interrupt;
 mod energy_powercap;
 mod energy_sensors;
+mod engines;
 mod experiment_config;
 mod experiment_run;
 mod fuzz_inputs;

@@ -196,7 +196,7 @@ fn the_disk_cache_is_reused_and_rebuilt_when_the_module_changes() {
     let p = write(tmp.path(), "c.wasm", &hello("one"));
     let first = WasmFunction::load(h.clone(), "c", &p).unwrap();
     assert_eq!(first.cache, CacheStatus::Compiled);
-    assert!(h.cache.artifact_path(&first.sha256).is_file());
+    assert!(first.engine().cache.artifact_path(&first.sha256).is_file());
     let again = WasmFunction::load(h.clone(), "c", &p).unwrap();
     assert_eq!(again.cache, CacheStatus::Hit);
     assert_eq!(again.call(&CallInput::default()).stdout, b"one");

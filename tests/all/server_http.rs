@@ -231,6 +231,17 @@ async fn oversized_and_malformed_requests_are_refused() {
         (r.status, r.json().expect("json")["error"].clone()),
         (400, "bad-runtime".into())
     );
+    // Nebula's other runtimes are known, but not served.
+    let r = s.invoke("m", "?runtime=wasm-winch", "").await;
+    let j = r.json().expect("json");
+    assert_eq!((r.status, j["error"].clone()), (400, "bad-runtime".into()));
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("'wasm-winch' is not served here"),
+        "{j}"
+    );
     let r = s.invoke("m", "?format=xml", "").await;
     assert_eq!(r.status, 400);
     assert_eq!(s.invoke("nope", "", "").await.status, 404);

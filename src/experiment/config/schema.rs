@@ -18,7 +18,9 @@ pub struct Config {
     /// The seed of the window order and of the bootstrap resampling.
     #[serde(default = "defaults::seed")]
     pub seed: u64,
-    /// The runtimes every function runs on: `wasm`, `wasm-cold`, `native`.
+    /// The runtimes every function runs on: `wasm`, `wasm-cold`, `native`, `wasm-simd128`, and
+    /// the other engines' (`wasm-opt-none`, `wasm-opt-size`, `wasm-winch`, `wasm-pulley`, each
+    /// also `-cold`).
     #[serde(default = "defaults::runtimes")]
     pub runtimes: Vec<String>,
     /// The concurrency levels: calls in flight at once in a window.

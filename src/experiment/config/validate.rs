@@ -105,7 +105,12 @@ pub(super) fn validate(
     let mut runtimes = Vec::new();
     for r in &config.runtimes {
         match RuntimeKind::parse(r) {
-            Some(k) => runtimes.push(k),
+            Some(k) => {
+                if let Some((problem, fix)) = k.unsupported_here() {
+                    return Err(blame.error(At::Key("runtimes"), problem, &fix));
+                }
+                runtimes.push(k)
+            }
             None => {
                 return Err(blame.error(
                     At::Key("runtimes"),
@@ -133,13 +138,17 @@ pub(super) fn validate(
             ))
         }
     };
+    // The server runs warm `wasm` on its default engine and `native`, nothing else.
     if let Some(rt) = runtimes
         .iter()
-        .find(|rt| http && matches!(rt, RuntimeKind::WasmCold | RuntimeKind::WasmSimd128))
+        .find(|rt| http && !matches!(rt, RuntimeKind::Wasm | RuntimeKind::Native))
     {
         return Err(blame.error(
             At::Key("runtimes"),
-            format!("{rt} cannot be driven over HTTP (the server serves the plain wasm build)"),
+            format!(
+                "{rt} cannot be driven over HTTP (the server serves the plain wasm build, warm, on \
+                 its default engine)"
+            ),
             "use \"wasm\" and/or \"native\" with target = \"http\"",
         ));
     }
