@@ -628,6 +628,27 @@ fn signal(child: &std::process::Child, sig: i32) {
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
 }
 
+/// Waits until every thread of `child` is stopped (state `T` in /proc): a SIGSTOP is only
+/// delivered when each thread next leaves the kernel, so a thread may still write for a moment
+/// after `kill` returns.
+fn wait_stopped(child: &std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let tasks = PathBuf::from(format!("/proc/{}/task", child.id()));
+    loop {
+        let all_stopped = std::fs::read_dir(&tasks).unwrap().flatten().all(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            // The state is the field after the command name, which ends at the last ')'.
+            let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
+            matches!(state, Some('T') | Some('t') | None)
+        });
+        if all_stopped {
+            return;
+        }
+        assert!(Instant::now() < deadline, "pid {} never stopped", child.id());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 #[test]
 fn a_resume_while_the_run_holds_its_folder_is_refused_naming_the_folder_and_the_pid() {
     let tmp = tempfile::tempdir().unwrap();
@@ -655,6 +676,7 @@ fn a_resume_while_the_run_holds_its_folder_is_refused_naming_the_folder_and_the_
         std::thread::sleep(Duration::from_millis(5));
     }
     signal(&child, libc::SIGSTOP);
+    wait_stopped(&child);
     let out = nebula().arg("run").arg("--resume").arg(&dir).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
