@@ -91,7 +91,7 @@ pub struct Metadata {
     /// target, wasmtime version) with those runtimes; empty in older runs, in runs of `native`
     /// alone and in HTTP runs against a server elsewhere (its engines are its own).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub engines: Vec<crate::runtime::engine::EngineSettings>,
+    pub engines: Vec<EngineSettings>,
 }
 
 /// A function's input as its suite manifest describes it (`input_label`, `input_unit`).
@@ -497,4 +497,19 @@ pub fn read(dir: &Path) -> Result<Metadata> {
         )
     })?;
     serde_json::from_str(&text).with_context(|| format!("{} is not valid Nebula metadata", p.display()))
+}
+
+/// One engine's settings as metadata.json records them (`engines`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineSettings {
+    /// The run's runtimes that used the engine, e.g. `["wasm", "wasm-cold"]`.
+    pub runtimes: Vec<String>,
+    /// The compiler: `cranelift` or `winch`.
+    pub strategy: String,
+    /// Cranelift's opt level (`none`, `speed`, `speed-and-size`); absent for Winch.
+    pub opt_level: Option<String>,
+    /// The compilation target: the host's triple, or `pulley64` (wasmtime's interpreter).
+    pub target: String,
+    /// The wasmtime version.
+    pub wasmtime: String,
 }

@@ -6,8 +6,8 @@
 use super::cache::ModuleCache;
 use super::store::{add_bench_markers, HostState};
 use super::Limits;
+use crate::results::metadata::EngineSettings;
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -179,21 +179,6 @@ impl EngineKind {
         }
         Ok(())
     }
-}
-
-/// One engine's settings as metadata.json records them (`engines`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngineSettings {
-    /// The run's runtimes that used the engine, e.g. `["wasm", "wasm-cold"]`.
-    pub runtimes: Vec<String>,
-    /// The compiler: `cranelift` or `winch`.
-    pub strategy: String,
-    /// Cranelift's opt level (`none`, `speed`, `speed-and-size`); absent for Winch.
-    pub opt_level: Option<String>,
-    /// The compilation target: the host's triple, or `pulley64` (wasmtime's interpreter).
-    pub target: String,
-    /// The wasmtime version.
-    pub wasmtime: String,
 }
 
 /// The engines a list of runtimes uses, each with the runtimes that use it, in engine order.

@@ -4,6 +4,7 @@
 //! p, not the raw one), the file read back equal, and a run's comparison.csv of the wide form of
 //! earlier versions recomputed in the long form.
 
+use crate::common::median_by_hand;
 use crate::fixture_run::{write_run, Spec};
 use nebula::export::{compare_cells, write_comparison};
 use nebula::results::call::{CallRow, EnergyLabel};
@@ -42,17 +43,6 @@ fn pick<'a>(rows: &'a [ComparisonRow], runtime: &str, reference: &str, metric: M
     rows.iter()
         .find(|r| r.runtime == runtime && r.reference == reference && r.metric == metric)
         .unwrap_or_else(|| panic!("no {runtime}/{reference} {metric} row"))
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// Cliff's delta by its definition: over all pairs, (#a > b - #a < b) / (n_a n_b).
@@ -119,15 +109,18 @@ fn kernel_ratio_stands_beside_the_whole_call_ratio() {
         (call_ratio.scope, kernel_ratio.scope),
         (Scope::Call, Scope::Kernel)
     );
-    assert_eq!(call_ratio.ratio, Some(median(&ww) / median(&nw)));
-    assert_eq!(kernel_ratio.ratio, Some(median(&wk) / median(&nk)));
+    assert_eq!(call_ratio.ratio, Some(median_by_hand(&ww) / median_by_hand(&nw)));
+    assert_eq!(
+        kernel_ratio.ratio,
+        Some(median_by_hand(&wk) / median_by_hand(&nk))
+    );
     assert!(
         call_ratio.ratio < Some(0.3) && kernel_ratio.ratio > Some(1.4),
         "{c:?}"
     );
     assert_eq!(
         (kernel_ratio.median, kernel_ratio.median_reference),
-        (Some(median(&wk)), Some(median(&nk)))
+        (Some(median_by_hand(&wk)), Some(median_by_hand(&nk)))
     );
     assert_eq!(kernel_ratio.cliffs_delta, Some(delta_by_pairs(&wk, &nk)));
     assert_eq!(call_ratio.cliffs_delta, Some(-1.0));

@@ -8,8 +8,9 @@ use crate::common;
 
 use common::*;
 use nebula::experiment::config::parse;
+use nebula::results::metadata::EngineSettings;
 use nebula::results::metadata::Metadata;
-use nebula::runtime::engine::{engine_settings, EngineKind, EngineSettings};
+use nebula::runtime::engine::{engine_settings, EngineKind};
 use nebula::runtime::{self, CallError, CallInput, RuntimeKind};
 use std::collections::BTreeSet;
 use std::time::Duration;

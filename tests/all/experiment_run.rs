@@ -200,16 +200,6 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
     // The summary's n and median agree with the rows.
     let mut s = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
     let sums: Vec<nebula::results::SummaryRow> = s.deserialize().map(|r| r.unwrap()).collect();
-    let median_of = |xs: &[f64]| {
-        let mut v = xs.to_vec();
-        v.sort_by(f64::total_cmp);
-        let m = v.len();
-        if m % 2 == 1 {
-            v[m / 2]
-        } else {
-            (v[m / 2 - 1] + v[m / 2]) / 2.0
-        }
-    };
     assert_eq!(sums.len(), 6);
     for srow in &sums {
         let mut walls: Vec<u64> = rows
@@ -266,7 +256,7 @@ fn a_small_run_writes_every_file_with_consistent_contents() {
         let k = of(Metric::KernelTime);
         assert_eq!((k.n, k.n_reference), (w.len(), n.len()));
         assert!(
-            (k.ratio.unwrap() - median_of(&w) / median_of(&n)).abs() < 1e-9,
+            (k.ratio.unwrap() - common::median_by_hand(&w) / common::median_by_hand(&n)).abs() < 1e-9,
             "{k:?}"
         );
     }

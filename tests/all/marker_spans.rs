@@ -37,16 +37,6 @@ fn build(dir: &Path) -> PathBuf {
     suite
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 #[test]
 fn a_kernel_of_known_length_reads_its_length_on_every_runtime() {
     let tmp = tempfile::tempdir().unwrap();
@@ -90,7 +80,7 @@ fn a_kernel_of_known_length_reads_its_length_on_every_runtime() {
             kernels.iter().all(|&k| k >= 2_000_000.0),
             "{runtime}: {kernels:?}"
         );
-        let m = median(kernels);
+        let m = common::median_by_hand(&kernels);
         assert!(m < 2_300_000.0, "{runtime}: median kernel {m} ns for a 2 ms wait");
     }
 }
