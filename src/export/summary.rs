@@ -6,7 +6,9 @@
 //! Only calls with `ok = true` count toward the statistics; the others are counted in `errors`.
 //! Units are in the column names; a metric without values is an empty cell, never a zero.
 
+use super::contrast::samples;
 use crate::results::cells::{CellCalls, RunCalls};
+use crate::results::comparison::Metric;
 use crate::results::{CallRow, SummaryRow};
 use crate::stats::cluster::{median_ci, Clustered};
 use crate::stats::summarize as describe;
@@ -100,16 +102,6 @@ pub fn distinct_joined<'a>(values: impl Iterator<Item = &'a str>) -> String {
     set.into_iter().collect::<Vec<_>>().join("+")
 }
 
-/// The present values of a sparse column with the window id of each.
-fn present_with_windows(cell: &CellCalls, col: &[f64]) -> (Vec<f64>, Vec<u64>) {
-    let ids = cell.window_ids();
-    col.iter()
-        .zip(ids)
-        .filter(|(v, _)| v.is_finite())
-        .map(|(v, w)| (*v, w))
-        .unzip()
-}
-
 /// One summary row per cell, ordered by function, input (natural order), runtime, concurrency.
 /// Every interval uses `resamples` bootstrap resamples drawn from `seed`, so the file is
 /// reproducible.
@@ -135,11 +127,11 @@ pub fn summarize_cells(rows: &[CallRow], resamples: usize, seed: u64) -> Vec<Sum
 
 fn summary_row(cell: &CellCalls, resamples: usize, seed: u64) -> SummaryRow {
     let ids = cell.window_ids();
-    let (kv, kw) = present_with_windows(cell, &cell.kernel.0);
+    let kernel = samples(cell, Metric::KernelTime);
     let (gross, net) = (cell.window_energy(false), cell.window_energy(true));
     let (w, kn, c, g, nt) = (
         metric_stats(&cell.wall, Some(&ids), resamples, seed),
-        metric_stats(&kv, Some(&kw), resamples, seed),
+        metric_stats(&kernel.values, Some(&kernel.windows), resamples, seed),
         metric_stats(&cell.cpu, Some(&ids), resamples, seed),
         metric_stats(&gross, None, resamples, seed),
         metric_stats(&net, None, resamples, seed),

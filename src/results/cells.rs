@@ -266,18 +266,6 @@ impl RunCalls {
         run
     }
 
-    /// The cell of this key.
-    pub fn cell(&self, function: &str, input: &str, runtime: &str, concurrency: u32) -> Option<&CellCalls> {
-        self.index
-            .get(&(
-                function.to_string(),
-                input.to_string(),
-                runtime.to_string(),
-                concurrency,
-            ))
-            .and_then(|&i| self.cells.get(i))
-    }
-
     /// Whether the run has no call.
     pub fn is_empty(&self) -> bool {
         self.rows == 0
