@@ -148,8 +148,13 @@ pub fn run(a: InvokeArgs) -> Result<ExitCode> {
     for i in 0..a.repeat {
         let start = unix_now_ns();
         let before = meter.open()?;
+        let mono = crate::clock::monotonic_ns();
         let o = rt.call(&input);
         let window = meter.close(&before)?;
+        // Run as a command runtime's program, the kernel goes to the runtime that started us.
+        if let Some(k) = &o.kernel {
+            runtime::native::report_kernel(k, mono);
+        }
         // The guest's stdout, as it wrote it (its stderr went straight to ours during the call).
         crate::stdout::write(&o.stdout);
         let ctx = CallContext {

@@ -752,12 +752,20 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
             .iter()
             .filter_map(|(f, _)| Some((f.clone(), suite.get(f).ok()?.build_note.clone()?)))
             .collect(),
-        config_dir: (plan.config.suite.is_some() || plan.config.functions.iter().any(|f| f.defines()))
-            .then(|| plan.base.display().to_string()),
+        config_dir: (plan.config.suite.is_some()
+            || !plan.config.command_runtimes.is_empty()
+            || plan.config.functions.iter().any(|f| f.defines()))
+        .then(|| plan.base.display().to_string()),
         // A server elsewhere runs its own engines, which this process cannot see.
         engines: match plan.config.url {
             Some(_) => Vec::new(),
             None => runtime::engine::engine_settings(&plan.runtimes),
         },
+        command_runtimes: plan
+            .runtimes
+            .iter()
+            .filter_map(|rt| rt.command())
+            .map(runtime::command::record)
+            .collect(),
     }
 }

@@ -92,6 +92,10 @@ pub struct Metadata {
     /// alone and in HTTP runs against a server elsewhere (its engines are its own).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub engines: Vec<EngineSettings>,
+    /// The run's runtimes defined by a command template (`[[runtime]]`): each one's template,
+    /// the program found, its version and whether kernel time was measured on it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command_runtimes: Vec<CommandRecord>,
 }
 
 /// A function's input as its suite manifest describes it (`input_label`, `input_unit`).
@@ -512,4 +516,27 @@ pub struct EngineSettings {
     pub target: String,
     /// The wasmtime version.
     pub wasmtime: String,
+}
+
+/// What metadata.json records of a command runtime.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// The runtime's name.
+    pub name: String,
+    /// What it is.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The template, as defined.
+    pub command: Vec<String>,
+    /// The program that ran, found on PATH.
+    pub program: String,
+    /// The first line its version command printed, or why there is none.
+    pub version: String,
+    /// How the marker imports were met: `report`, `provided` or `strip`.
+    pub markers: String,
+    /// Whether kernel time was measured on it.
+    pub kernel_time: bool,
+    /// Its install line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install: Option<String>,
 }

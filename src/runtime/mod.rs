@@ -2,7 +2,8 @@
 //! `wasm-cold` (compile per call), `wasm-simd128` (warm, the module built with `simd128`),
 //! `native` (spawn the host build per call), and the same warm and cold wasm on wasmtime's other
 //! engines (`wasm-opt-none`, `wasm-opt-size`, `wasm-winch`, `wasm-pulley`, each with a `-cold`
-//! twin), behind [`Runtime`].
+//! twin), and the runtimes a config defines by a command template (`[[runtime]]`: a process
+//! per call, measured as `native` is), behind [`Runtime`].
 //! Every call is bounded (timeout, memory cap, output cap) and every failure is a [`CallError`]
 //! inside the [`CallOutcome`], never a panic of the host.
 
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Which runtime runs a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum RuntimeKind {
     /// Warm wasm: each call instantiates the module from a cached pre-instantiation.
     #[serde(rename = "wasm")]
@@ -55,6 +56,9 @@ pub enum RuntimeKind {
     /// Cold wasm run by Pulley.
     #[serde(rename = "wasm-pulley-cold")]
     WasmPulleyCold,
+    /// A runtime defined by a command template (`[[runtime]]`): a process per call.
+    #[serde(untagged)]
+    Command(command::CommandRef),
 }
 
 impl RuntimeKind {
@@ -92,13 +96,14 @@ impl RuntimeKind {
             RuntimeKind::WasmWinchCold => call::WASM_WINCH_COLD,
             RuntimeKind::WasmPulley => call::WASM_PULLEY,
             RuntimeKind::WasmPulleyCold => call::WASM_PULLEY_COLD,
+            RuntimeKind::Command(c) => c.name(),
         }
     }
 
     /// The engine that compiles and runs the runtime's module; `None` for `native`.
     pub fn engine(self) -> Option<EngineKind> {
         Some(match self {
-            RuntimeKind::Native => return None,
+            RuntimeKind::Native | RuntimeKind::Command(_) => return None,
             RuntimeKind::Wasm | RuntimeKind::WasmCold | RuntimeKind::WasmSimd128 => EngineKind::Cranelift,
             RuntimeKind::WasmOptNone | RuntimeKind::WasmOptNoneCold => EngineKind::CraneliftOptNone,
             RuntimeKind::WasmOptSize | RuntimeKind::WasmOptSizeCold => EngineKind::CraneliftOptSize,
@@ -125,7 +130,7 @@ impl RuntimeKind {
         Some((format!("runtime '{self}' cannot run here: {why}"), fix))
     }
 
-    /// Every runtime's name for a message, each between `quote`s, the last after `conj`:
+    /// Every built-in runtime's name for a message, each between `quote`s, the last after `conj`:
     /// `names("", "or")` is `wasm, wasm-cold, native or wasm-simd128`.
     pub fn names(quote: &str, conj: &str) -> String {
         let names: Vec<String> = Self::ALL.iter().map(|k| format!("{quote}{k}{quote}")).collect();
@@ -136,16 +141,26 @@ impl RuntimeKind {
     }
 
     /// The build the runtime runs: `wasm-simd128` the module built with `simd128`, `native` the
-    /// host program, every other runtime the plain module.
+    /// host program, a command runtime the one its template names, every other runtime the
+    /// plain module.
     pub fn build(self) -> Build {
         match self {
             RuntimeKind::WasmSimd128 => Build::WasmSimd128,
             RuntimeKind::Native => Build::Native,
+            RuntimeKind::Command(c) if !c.spec().runs_wasm() => Build::Native,
             _ => Build::Wasm,
         }
     }
 
-    /// The runtime of that name; `None` for any other text.
+    /// The definition of a runtime defined by a command template; `None` for a built-in one.
+    pub fn command(self) -> Option<&'static crate::suite::runtimes::CommandSpec> {
+        match self {
+            RuntimeKind::Command(c) => Some(c.spec()),
+            _ => None,
+        }
+    }
+
+    /// The built-in runtime of that name; `None` for any other text.
     pub fn parse(s: &str) -> Option<RuntimeKind> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
@@ -398,6 +413,7 @@ pub trait Runtime: Send + Sync {
 }
 
 pub mod cache;
+pub mod command;
 mod drive;
 pub mod engine;
 pub mod input;
@@ -406,6 +422,7 @@ pub mod null;
 pub mod record;
 pub mod scan;
 pub mod store;
+pub mod strip;
 pub mod wasm;
 
 pub use engine::{EngineKind, HostConfig, WasmEngine, WasmHost};
@@ -482,6 +499,9 @@ pub fn prepare(
 ) -> anyhow::Result<Box<dyn Runtime>> {
     if kind == RuntimeKind::Native {
         return Ok(Box::new(NativeFunction::new(path, host.limits)?));
+    }
+    if let RuntimeKind::Command(c) = kind {
+        return Ok(Box::new(command::CommandFunction::new(c, path, host.limits)?));
     }
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the module {}: check the path", path.display()))?;

@@ -48,11 +48,28 @@ impl Runtime for NativeFunction {
 
     fn call(&self, input: &CallInput) -> CallOutcome {
         let t0 = Instant::now();
-        match spawn_and_collect(&self.path, input, self.limits, t0) {
+        let process = Process {
+            program: &self.path,
+            args: &input.args,
+            env: &input.env,
+            path: NATIVE_PATH,
+            kind: RuntimeKind::Native,
+        };
+        match spawn_and_collect(&process, input, self.limits, t0) {
             Ok(o) => o,
             Err(e) => failed(RuntimeKind::Native, t0, CallError::Load(format!("{e:#}"))),
         }
     }
+}
+
+/// What one call starts: the program, its arguments, the variables set on it besides PATH and
+/// Nebula's marker protocol, the PATH it gets, and the runtime the outcome is of.
+pub(crate) struct Process<'a> {
+    pub program: &'a Path,
+    pub args: &'a [String],
+    pub env: &'a [(String, String)],
+    pub path: &'a str,
+    pub kind: RuntimeKind,
 }
 
 /// A pipe whose read end is ours (close-on-exec) and whose write end the child inherits.
@@ -74,15 +91,22 @@ fn marker_pipe() -> Result<(OwnedFd, OwnedFd)> {
     Ok((r, w))
 }
 
-fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant) -> Result<CallOutcome> {
+/// Run `p` once with `input`'s stdin, bounded by `limits`: its outcome, or an error when it
+/// cannot be started.
+pub(crate) fn spawn_and_collect(
+    p: &Process,
+    input: &CallInput,
+    limits: Limits,
+    t0: Instant,
+) -> Result<CallOutcome> {
     let (marker_r, marker_w) = marker_pipe()?;
     let call_mono = cpu::monotonic_ns();
-    let mut cmd = Command::new(path);
-    // Like a wasm guest, a native call sees only the environment it is given (and a standard
-    // PATH): never Nebula's own, which may hold the server's token.
-    cmd.args(&input.args)
+    let mut cmd = Command::new(p.program);
+    // Like a wasm guest, a native call sees only the environment it is given (and a PATH):
+    // never Nebula's own, which may hold the server's token.
+    cmd.args(p.args)
         .env_clear()
-        .env("PATH", NATIVE_PATH)
+        .env("PATH", p.path)
         .env("NEBULA_MARKER_FD", marker_w.as_raw_fd().to_string())
         // The suite's guests ask the kernel to kill them if this process goes (see
         // `nebula_guest::run`), so that a Nebula killed with SIGKILL leaves none running.
@@ -94,13 +118,13 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
             false => Stdio::piped(),
         })
         .process_group(0);
-    for (k, v) in &input.env {
+    for (k, v) in p.env {
         cmd.env(k, v);
     }
     let spawn_at = Instant::now();
     let mut child = cmd
         .spawn()
-        .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", p.program.display()))?;
     drop(marker_w);
     let pid = child.id() as libc::pid_t;
     let deadline = spawn_at + limits.timeout;
@@ -158,7 +182,7 @@ fn spawn_and_collect(path: &Path, input: &CallInput, limits: Limits, t0: Instant
         });
     }
     Ok(CallOutcome {
-        runtime: RuntimeKind::Native,
+        runtime: p.kind,
         wall,
         phases: Phases {
             spawn_to_exit: Some(spawn_to_exit),
@@ -355,6 +379,28 @@ fn read_markers(fd: &OwnedFd, call_mono: u64) -> GuestReport {
         return GuestReport::default();
     }
     parse_markers(&buf[..n as usize], call_mono)
+}
+
+/// The marker pipe this process was given (`$NEBULA_MARKER_FD`), if any.
+pub(crate) fn marker_fd() -> Option<libc::c_int> {
+    std::env::var("NEBULA_MARKER_FD")
+        .ok()
+        .and_then(|v| v.trim().parse::<libc::c_int>().ok())
+}
+
+/// When this process was started with a marker pipe (`$NEBULA_MARKER_FD`, as `nebula invoke`
+/// is by a command runtime), write `kernel` to it as a native guest would: the call began at
+/// `call_mono` on the monotonic clock.
+pub fn report_kernel(kernel: &Kernel, call_mono: u64) {
+    let Some(fd) = marker_fd() else {
+        return;
+    };
+    let start = call_mono.saturating_add(kernel.offset.as_nanos() as u64);
+    let end = start.saturating_add(kernel.duration.as_nanos() as u64);
+    let cpu = kernel.cpu.map_or(0, |c| c.as_nanos() as u64);
+    let line = format!("start {start} 0\nend {end} {cpu}\n");
+    // SAFETY: writing our own buffer to a descriptor the parent gave us; a bad one only fails.
+    unsafe { libc::write(fd, line.as_ptr().cast(), line.len()) };
 }
 
 /// Parse `start MONO_NS CPU_NS`, `end MONO_NS CPU_NS` and `rss_hwm KIB` lines; malformed lines

@@ -2,8 +2,10 @@
 //! nothing) called on a runtime reads what the markers add to every kernel span there. On wasm
 //! it is a module of two imports; natively it is this binary started with
 //! `NEBULA_NULL_KERNEL=1`, which speaks the native marker protocol as the suite's guests do
-//! ([`null_kernel_and_exit`]). A run records the median per runtime in metadata.json.
+//! ([`null_kernel_and_exit`]). A command runtime that measures kernels runs the module or this
+//! binary through its template. A run records the median per runtime in metadata.json.
 
+use super::command::CommandFunction;
 use super::{CallInput, NativeFunction, Runtime, RuntimeKind, WasmHost};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -12,15 +14,19 @@ use std::sync::Arc;
 pub const NULL_KERNEL_ENV: &str = "NEBULA_NULL_KERNEL";
 
 /// `(module (import "bench" "start" (func)) (import "bench" "end" (func))
-///  (func (export "_start") call 0 call 1))`, encoded (checked against `wat` in the tests).
+///  (memory (export "memory") 0) (func (export "_start") call 0 call 1))`, encoded (checked
+/// against `wat` in the tests). The empty memory is for runtimes such as Node's WASI, which
+/// refuse a command module that exports none.
 pub const NULL_MODULE: &[u8] = &[
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
     0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // types: [] -> []
     0x02, 0x1b, 0x02, // imports: 2
     0x05, b'b', b'e', b'n', b'c', b'h', 0x05, b's', b't', b'a', b'r', b't', 0x00, 0x00, 0x05, b'b', b'e',
-    b'n', b'c', b'h', 0x03, b'e', b'n', b'd', 0x00, 0x00, 0x03, 0x02, 0x01,
-    0x00, // functions: one of type 0
-    0x07, 0x0a, 0x01, 0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x02, // export _start
+    b'n', b'c', b'h', 0x03, b'e', b'n', b'd', 0x00, 0x00, // bench.start, bench.end
+    0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+    0x05, 0x03, 0x01, 0x00, 0x00, // memory: min 0 pages
+    0x07, 0x13, 0x02, 0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, 0x06, b'_', b's', b't', b'a',
+    b'r', b't', 0x00, 0x02, // exports: memory, _start
     0x0a, 0x08, 0x01, 0x06, 0x00, 0x10, 0x00, 0x10, 0x01, 0x0b, // code: call 0, call 1
 ];
 
@@ -30,12 +36,19 @@ pub const CALLS: usize = 21;
 /// The median `kernel_ns` of a null kernel on `kind`; `None` when it cannot be measured there.
 pub fn overhead_ns(kind: RuntimeKind, host: &Arc<WasmHost>) -> Result<Option<u64>> {
     let mut input = CallInput::default();
-    let rt: Box<dyn Runtime> = if kind == RuntimeKind::Native {
-        let me = std::env::current_exe().context("cannot find this program for the native null kernel")?;
+    let native_null = |input: &mut CallInput| -> Result<std::path::PathBuf> {
         input.env.push((NULL_KERNEL_ENV.into(), "1".into()));
-        Box::new(NativeFunction::new(&me, host.limits)?)
-    } else {
-        super::prepare_wasm(kind, host, "null-kernel", NULL_MODULE)?
+        std::env::current_exe().context("cannot find this program for the native null kernel")
+    };
+    let rt: Box<dyn Runtime> = match kind {
+        RuntimeKind::Native => Box::new(NativeFunction::new(&native_null(&mut input)?, host.limits)?),
+        RuntimeKind::Command(c) if !c.spec().kernel_time() => return Ok(None),
+        RuntimeKind::Command(c) if c.spec().runs_wasm() => {
+            let module = super::strip::write_module("null-kernel.wasm", NULL_MODULE)?;
+            Box::new(CommandFunction::new(c, &module, host.limits)?)
+        }
+        RuntimeKind::Command(c) => Box::new(CommandFunction::new(c, &native_null(&mut input)?, host.limits)?),
+        _ => super::prepare_wasm(kind, host, "null-kernel", NULL_MODULE)?,
     };
     let mut spans: Vec<u64> = (0..CALLS)
         .filter_map(|_| rt.call(&input).kernel.map(|k| k.duration.as_nanos() as u64))
@@ -51,10 +64,7 @@ pub fn null_kernel_and_exit() {
     if std::env::var_os(NULL_KERNEL_ENV).is_none() {
         return;
     }
-    let Some(fd) = std::env::var("NEBULA_MARKER_FD")
-        .ok()
-        .and_then(|v| v.trim().parse::<libc::c_int>().ok())
-    else {
+    let Some(fd) = super::native::marker_fd() else {
         std::process::exit(0)
     };
     use crate::clock::{monotonic_ns, thread_cpu_clock};
@@ -75,7 +85,7 @@ mod tests {
     #[test]
     fn the_module_is_the_text_it_says() {
         let text = r#"(module (import "bench" "start" (func)) (import "bench" "end" (func))
-            (func (export "_start") call 0 call 1))"#;
+            (memory (export "memory") 0) (func (export "_start") call 0 call 1))"#;
         assert_eq!(NULL_MODULE, wat::parse_str(text).unwrap().as_slice());
     }
 }

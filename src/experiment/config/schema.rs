@@ -1,6 +1,7 @@
 //! The config's schema: the serde structs of `experiments/NAME.toml`, their defaults, and the
 //! keys each table must have.
 
+use crate::suite::runtimes::CommandSpec;
 use crate::suite::{FunctionSpec, NativeCommand, OutputCheck};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -18,11 +19,15 @@ pub struct Config {
     /// The seed of the window order and of the bootstrap resampling.
     #[serde(default = "defaults::seed")]
     pub seed: u64,
-    /// The runtimes every function runs on: `wasm`, `wasm-cold`, `native`, `wasm-simd128`, and
-    /// the other engines' (`wasm-opt-none`, `wasm-opt-size`, `wasm-winch`, `wasm-pulley`, each
-    /// also `-cold`).
+    /// The runtimes every function runs on: `wasm`, `wasm-cold`, `native`, `wasm-simd128`, the
+    /// other engines' (`wasm-opt-none`, `wasm-opt-size`, `wasm-winch`, `wasm-pulley`, each
+    /// also `-cold`), and runtimes defined by a command template (the shipped ones in
+    /// `runtimes/runtimes.toml`, a suite file's, the config's `[[runtime]]` tables).
     #[serde(default = "defaults::runtimes")]
     pub runtimes: Vec<String>,
+    /// The runtime every other one is compared against (default `native`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// The concurrency levels: calls in flight at once in a window.
     #[serde(default = "defaults::concurrency")]
     pub concurrency: Vec<u32>,
@@ -82,6 +87,9 @@ pub struct Config {
     /// The functions and their inputs (`[[function]]` tables).
     #[serde(default, rename = "function")]
     pub functions: Vec<FunctionConfig>,
+    /// Runtimes defined by a command template (`[[runtime]]` tables).
+    #[serde(default, rename = "runtime", skip_serializing_if = "Vec::is_empty")]
+    pub command_runtimes: Vec<CommandSpec>,
 }
 
 /// The `[energy]` table: the energy source and the model's coefficients.
@@ -246,6 +254,7 @@ mod defaults {
 pub(super) fn required(table: &[&str]) -> &'static [&'static str] {
     match table {
         [] | ["function[]"] => &["name"],
+        ["runtime[]"] => &["name", "command"],
         ["function[]", "range"] => &["from", "to", "step"],
         ["function[]", "geometric"] => &["from", "to", "factor"],
         _ => &[],
@@ -269,6 +278,10 @@ mod tests {
         match table {
             [] => body,
             ["function[]"] => format!("name = \"t\"\n[[function]]\n{body}"),
+            ["runtime[]"] => format!(
+                "name = \"t\"\n[[runtime]]\n{}",
+                body.replace("command = 1", "command = []")
+            ),
             [_, sub] => format!("name = \"t\"\n[[function]]\nname = \"f\"\n[function.{sub}]\n{body}"),
             _ => unreachable!(),
         }
@@ -283,6 +296,7 @@ mod tests {
             &["function[]"],
             &["function[]", "range"],
             &["function[]", "geometric"],
+            &["runtime[]"],
         ] {
             let keys = required(table);
             let all = config_with(table, keys);

@@ -6,10 +6,10 @@ use super::schema::{Config, EnergyConfig};
 use super::{expand, ConfigError, Plan};
 use crate::energy::auto::{Choice, EnergyOptions};
 use crate::energy::model::{check_watts, Model};
-use crate::runtime::{Limits, RuntimeKind};
+use crate::runtime::{command, Limits, RuntimeKind};
 use crate::server::sched::SchedPolicy;
 use crate::stats::adjust::PAdjust;
-use crate::suite::{Build, Suite};
+use crate::suite::{runtimes, Build, Suite};
 use crate::units::{parse_bytes, parse_duration};
 use clap::ValueEnum;
 use std::path::Path;
@@ -102,24 +102,8 @@ pub(super) fn validate(
             "use 1 or more, or leave it out to keep them all",
         ));
     }
-    let mut runtimes = Vec::new();
-    for r in &config.runtimes {
-        match RuntimeKind::parse(r) {
-            Some(k) => {
-                if let Some((problem, fix)) = k.unsupported_here() {
-                    return Err(blame.error(At::Key("runtimes"), problem, &fix));
-                }
-                runtimes.push(k)
-            }
-            None => {
-                return Err(blame.error(
-                    At::Key("runtimes"),
-                    format!("unknown runtime '{r}'"),
-                    &format!("use {}", RuntimeKind::names("\"", "and/or")),
-                ))
-            }
-        }
-    }
+    let suite = own_suite(&config, suite, blame, base)?;
+    let runtimes = runtimes(&config, &suite, blame)?;
     if runtimes.is_empty() {
         return Err(blame.error(
             At::Key("runtimes"),
@@ -189,7 +173,6 @@ pub(super) fn validate(
             "use \"holm\" (the default: the family-wise error rate) or \"bh\" (Benjamini-Hochberg: the false discovery rate)",
         ));
     }
-    let suite = own_suite(&config, suite, blame, base)?;
     let functions = expand::functions(&config, &suite, blame)?;
     for (name, _) in functions.iter().filter(|_| config.url.is_none()) {
         let own = suite.get(name).is_ok_and(|f| f.is_own());
@@ -210,6 +193,24 @@ pub(super) fn validate(
             ));
         }
         for rt in usable {
+            let spec = suite.get(name).ok();
+            if let (Some(def), Some(f)) = (rt.command().filter(|d| d.runs_wasm()), spec) {
+                let lacks = match (
+                    f.env.is_empty() || def.passes_env(),
+                    f.dirs.is_empty() || def.passes_dirs(),
+                ) {
+                    (false, _) => Some(("env", "{env}")),
+                    (_, false) => Some(("dirs", "{dirs}")),
+                    _ => None,
+                };
+                if let Some((key, placeholder)) = lacks {
+                    return Err(blame.error(
+                        At::Function { name, key },
+                        format!("runtime '{rt}' has no {placeholder} in its command, so the module would not get the function's {key}"),
+                        &format!("add \"{placeholder}\" to the runtime's command (and shape each item with its `{}` key), or leave '{rt}' out", &key[..3]),
+                    ));
+                }
+            }
             if let Err(e) = suite.build_for(name, rt.build()) {
                 let key = match (own, rt.build()) {
                     (true, Build::Wasm) => "wasm",
@@ -250,8 +251,51 @@ pub(super) fn validate(
     })
 }
 
+/// The config's runtimes: built-in ones by name, the others from their definitions (which the
+/// suite holds), each able to run here; its reference must be one of them.
+fn runtimes(config: &Config, suite: &Suite, blame: &Blame) -> Result<Vec<RuntimeKind>, ConfigError> {
+    let mut runtimes = Vec::new();
+    for r in &config.runtimes {
+        if let Some(k) = RuntimeKind::parse(r) {
+            if let Some((problem, fix)) = k.unsupported_here() {
+                return Err(blame.error(At::Key("runtimes"), problem, &fix));
+            }
+            runtimes.push(k);
+            continue;
+        }
+        let Some(def) = suite.runtimes.iter().find(|d| d.name == *r) else {
+            let defined: Vec<String> = suite.runtimes.iter().map(|d| format!("\"{}\"", d.name)).collect();
+            return Err(blame.error(
+                At::Key("runtimes"),
+                format!("unknown runtime '{r}'"),
+                &format!(
+                    "use {}; or one defined by a command template: {} (or a [[runtime]] table of your own; see docs/runtimes.md)",
+                    RuntimeKind::names("\"", "and/or"),
+                    defined.join(", ")
+                ),
+            ));
+        };
+        if let Err((problem, fix)) = def.find_program(&command::search_path()) {
+            return Err(blame.error(At::Key("runtimes"), problem, &fix));
+        }
+        runtimes.push(command::intern(def));
+    }
+    if let Some(r) = config.reference.as_ref().filter(|r| !config.runtimes.contains(r)) {
+        return Err(blame.error(
+            At::Key("reference"),
+            format!(
+                "the reference runtime '{r}' is not one of the run's runtimes {:?}",
+                config.runtimes
+            ),
+            "name one of `runtimes`, or add it to them",
+        ));
+    }
+    Ok(runtimes)
+}
+
 /// The suite the config's functions come from: the given one, the functions of the config's
-/// `suite` file, and those its `[[function]]` tables define (paths relative to `base`).
+/// `suite` file, and those its `[[function]]` tables define (paths relative to `base`); and
+/// its runtimes with the config's `[[runtime]]` tables added.
 fn own_suite(config: &Config, suite: &Suite, blame: &Blame, base: &Path) -> Result<Suite, ConfigError> {
     let mut out = suite.clone();
     if let Some(file) = &config.suite {
@@ -279,6 +323,28 @@ fn own_suite(config: &Config, suite: &Suite, blame: &Blame, base: &Path) -> Resu
         spec.resolve_paths(base);
         out.add(spec)
             .map_err(|e| blame.error(at("name"), format!("{e:#}"), "give each function one name"))?;
+    }
+    let defs = runtimes::set_here(config.command_runtimes.clone(), blame.file, base).map_err(|e| {
+        blame.error(
+            At::Key("runtime"),
+            format!("{e:#}"),
+            "see docs/runtimes.md for the keys and placeholders of a [[runtime]] table",
+        )
+    })?;
+    runtimes::overlay(&mut out.runtimes, defs);
+    if let Some(d) = out
+        .runtimes
+        .iter()
+        .find(|d| RuntimeKind::parse(&d.name).is_some())
+    {
+        return Err(blame.error(
+            At::Key("runtime"),
+            format!(
+                "runtime '{}' is built into Nebula: a [[runtime]] table cannot define it",
+                d.name
+            ),
+            "give your runtime another name, e.g. \"my-wasmtime\"",
+        ));
     }
     Ok(out)
 }

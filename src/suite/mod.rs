@@ -1,7 +1,10 @@
 //! The function suite: what `functions/suite.toml` lists, and where each function's wasm and
 //! native builds live, plus the functions of a researcher's own (any WASI command module and
 //! any native program, in any language), from a suite file of theirs or an experiment's
-//! `[[function]]` tables: their builds, arguments, stdin, environment and directories.
+//! `[[function]]` tables: their builds, arguments, stdin, environment and directories; and the
+//! runtimes defined by command templates ([`runtimes`]).
+
+pub mod runtimes;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -237,6 +240,8 @@ pub fn bytes_per_unit(unit: &str) -> Option<f64> {
 struct Manifest {
     #[serde(default)]
     function: Vec<FunctionSpec>,
+    #[serde(default)]
+    runtime: Vec<runtimes::CommandSpec>,
 }
 
 /// The suite: its manifest and the folder of the functions workspace.
@@ -246,6 +251,9 @@ pub struct Suite {
     pub root: PathBuf,
     /// The functions `suite.toml` lists, in manifest order.
     pub functions: Vec<FunctionSpec>,
+    /// The runtimes defined by command templates: the shipped ones (`runtimes/runtimes.toml`),
+    /// then those of a suite file of one's own (a later definition of a name replaces one).
+    pub runtimes: Vec<runtimes::CommandSpec>,
 }
 
 impl Suite {
@@ -282,9 +290,16 @@ impl Suite {
                 );
             }
         }
+        let here = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut defs = runtimes::shipped()?;
+        runtimes::overlay(
+            &mut defs,
+            runtimes::set_here(m.runtime, &path.display().to_string(), &here)?,
+        );
         Ok(Suite {
             root: root.to_path_buf(),
             functions: m.function,
+            runtimes: defs,
         })
     }
 
@@ -328,6 +343,8 @@ impl Suite {
             self.add(f)
                 .with_context(|| format!("suite file {}", path.display()))?;
         }
+        let defs = runtimes::set_here(m.runtime, &path.display().to_string(), &base)?;
+        runtimes::overlay(&mut self.runtimes, defs);
         Ok(())
     }
 
