@@ -11,6 +11,7 @@ mod parquet;
 mod plot;
 mod report;
 mod run;
+mod runtimes;
 mod sensors;
 mod serve;
 
@@ -27,6 +28,7 @@ use std::process::ExitCode;
     about = "Time and energy footprint of WebAssembly functions vs native, and a small FaaS server",
     after_help = "Environment:
   NEBULA_FUNCTIONS      the function suite folder (default: ./functions)
+  NEBULA_RUNTIMES       the folder of the shipped runtime definitions (default: ./runtimes)
   NEBULA_CACHE_DIR      precompiled modules (default: ~/.cache/nebula/modules)
   NEBULA_LOG            log filter, e.g. debug or nebula=trace (default: info for serve, warn otherwise)
   NEBULA_TOKEN          bearer token for uploads and deletes on `nebula serve` (or --token)
@@ -50,6 +52,8 @@ pub enum Command {
     Invoke(Box<invoke::InvokeArgs>),
     /// List the function suite: inputs and whether each build exists.
     Functions(functions::FunctionsArgs),
+    /// List the runtimes: built-in and defined by a command template, ready here or how to install.
+    Runtimes(runtimes::RuntimesArgs),
     /// Run an experiment config (or --resume an interrupted run).
     Run(run::RunArgs),
     /// Per-call latency of each runtime next to a bare wasmtime loop and a bare spawn loop.
@@ -85,6 +89,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Invoke(a) => invoke::run(*a),
         Command::Functions(a) => functions::run(a),
+        Command::Runtimes(a) => runtimes::run(a),
         Command::Sensors(a) => sensors::run(a),
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::run(a),

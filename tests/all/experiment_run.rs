@@ -33,7 +33,7 @@ name = "fibonacci"
 sizes = [10, 90]
 "#;
 
-fn nebula() -> Command {
+pub fn nebula() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nebula"));
     c.env("NEBULA_FUNCTIONS", common::suite().root)
         .env("NEBULA_CACHE_DIR", std::env::temp_dir().join("nebula-test-cache"));

@@ -209,6 +209,7 @@ pub fn meta(run_id: &str) -> Metadata {
         marker_overhead_ns: Default::default(),
         build_notes: Default::default(),
         config_dir: None,
+        command_runtimes: Vec::new(),
         engines: vec![],
     }
 }

@@ -14,6 +14,7 @@ mod server_support;
 mod build_targets;
 mod cli_flags;
 mod columns_doc;
+mod command_runtimes;
 mod comparison_table;
 mod crash_interrupt;
 mod energy_powercap;
