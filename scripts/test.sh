@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need (the wasm target,
-# Chromium for the browser tests, clang and wasi-libc for the C examples, pandas and pyarrow in
-# target/pyenv for the Parquet reader test), builds the function
+# Chromium for the browser tests, Node.js for the external-runtime tests (runtimes/node-wasi.mjs),
+# clang and wasi-libc for the C examples, pandas and pyarrow in target/pyenv for the Parquet
+# reader test), builds the function
 # suite and the C examples once, runs the suite's unit tests and
 # Nebula's tests (release profile, so the build is shared with scripts/setup.sh).
 set -euo pipefail
@@ -12,6 +13,15 @@ if ! command -v chromium >/dev/null 2>&1; then
       || echo "warning: could not install chromium; the browser tests will fail" >&2
   else
     echo "warning: chromium is missing; install it (apt-get install chromium) for the browser tests" >&2
+  fi
+fi
+# Node.js 18 or later (node:wasi's preview-1 API), the `node` runtime that the tests run.
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+  else
+    echo "error: Node.js 18 or later is missing; install it (apt-get install nodejs)" >&2
+    exit 1
   fi
 fi
 # pandas and pyarrow, in a virtual environment of the repository's own, for the test that reads
