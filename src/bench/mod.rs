@@ -2,12 +2,14 @@
 //! per-call latency of each runtime next to its floor (here and `floor.rs`), and
 //! `nebula bench-http`, the server's throughput against a stock axum handler (`http.rs`,
 //! `baseline.rs`), with the CPU and context switches of each thread role (`threads.rs`); and
-//! `nebula bench --results N`, reading a run of N calls (`results.rs`).
+//! `nebula bench --results N`, reading a run of N calls (`results.rs`); and `nebula bench
+//! --runtimes`, every engine and command runtime next to its floor (`runtimes.rs`).
 
 pub mod baseline;
 pub mod floor;
 pub mod http;
 pub mod results;
+pub mod runtimes;
 pub mod threads;
 
 use crate::runtime::cache::CacheStatus;
@@ -117,7 +119,13 @@ pub fn run(suite: &Suite, functions: &[String], n: usize) -> Result<Vec<Line>> {
         out.push(line(
             f,
             "bare spawn-and-wait loop (floor)",
-            floor::bare_spawn(&native, &input.stdin, spawn_n)?,
+            floor::bare_spawn(
+                &native,
+                &[],
+                &[("PATH".into(), crate::runtime::native::NATIVE_PATH.into())],
+                &input.stdin,
+                spawn_n,
+            )?,
         ));
         let nat = NativeFunction::new(&native, Limits::default())?;
         out.push(line(f, "native", time_calls(&nat, &input, spawn_n)?));

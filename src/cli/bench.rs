@@ -21,6 +21,13 @@ pub struct BenchArgs {
     /// measure the end of a run, `nebula report` and `nebula plot` on it (wall time, peak memory).
     #[arg(long, value_name = "N", value_parser = crate::bench::results::parse_count)]
     results: Option<u64>,
+    /// Instead: every wasmtime engine (warm and cold) next to a bare wasmtime loop, and every
+    /// command runtime found on PATH next to a bare spawn loop of the same command.
+    #[arg(long, conflicts_with = "results")]
+    runtimes: bool,
+    /// A suite file of one's own, for --runtimes: its [[runtime]] tables are measured too.
+    #[arg(long, value_name = "FILE", requires = "runtimes")]
+    suite: Option<std::path::PathBuf>,
     /// With --results: write the synthetic run into this folder and keep it (default: a
     /// temporary folder, removed after).
     #[arg(long, value_name = "DIR", requires = "results")]
@@ -57,8 +64,11 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
         let ok = steps.iter().all(|s| s.ok);
         return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
-    let suite = Suite::load_default()?;
-    let lines = crate::bench::run(&suite, &a.functions, a.calls)?;
+    let suite = Suite::load_with(a.suite.as_deref())?;
+    let lines = match a.runtimes {
+        true => crate::bench::runtimes::run(&suite, &a.functions, a.calls)?,
+        false => crate::bench::run(&suite, &a.functions, a.calls)?,
+    };
     if a.json {
         crate::outln!("{}", serde_json::to_string_pretty(&lines)?);
     } else {
