@@ -1,14 +1,16 @@
 //! After a run: `summary.csv`, `comparison.csv` and the columnar copy `calls.parquet` from
-//! `calls.csv`, and the short table printed at the end (per function and input: wasm vs native
-//! latency, kernel time and energy, at concurrency 1 or else the run's lowest level).
+//! `calls.csv`, and the short table printed at the end (per function and input, a row per
+//! runtime: its latency and energy, and its ratios to the run's reference of latency, kernel
+//! time and energy, at concurrency 1 or else the run's lowest level).
 
 use crate::export::{compare, summarize, write_comparison, write_summary};
-use crate::results::call::{NATIVE, WASM};
+use crate::plot::style::runtime_rank;
 use crate::results::comparison::{find, Metric};
 use crate::results::{ComparisonRow, Metadata, RunData, Status, SummaryRow};
 use crate::stats::{ALPHA, DEFAULT_RESAMPLES};
 use crate::units::{human_duration, Joules};
 use anyhow::Result;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,45 +48,51 @@ pub fn finish_files(dir: &Path, then: impl FnOnce(&RunData)) -> Result<RunData> 
 }
 
 /// Reads a results directory's calls (by cell, in columns), computes its summary and comparison
-/// with the seed and p-value adjustment of its metadata, and writes summary.csv and
-/// comparison.csv.
+/// with the seed, p-value adjustment and reference runtime of its metadata, and writes
+/// summary.csv and comparison.csv.
 pub fn complete(dir: &Path) -> Result<RunData> {
     let (mut data, _) = RunData::read(dir)?;
     let seed = data.seed();
     let adjust = data.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
     data.summary = summarize(&data.calls, DEFAULT_RESAMPLES, seed);
-    data.comparison = compare(&data.calls, DEFAULT_RESAMPLES, seed, adjust);
+    data.comparison = compare(&data.calls, DEFAULT_RESAMPLES, seed, adjust, &data.reference());
     write_summary(&dir.join("summary.csv"), &data.summary)?;
     write_comparison(&dir.join("comparison.csv"), &data.comparison)?;
     Ok(data)
 }
 
-fn median(
-    summary: &[SummaryRow],
-    f: &str,
-    input: &str,
+/// The summary row of a cell.
+fn summary_of<'a>(
+    summary: &'a [SummaryRow],
+    (f, input, concurrency): (&str, &str, u32),
     runtime: &str,
-    concurrency: u32,
-) -> (Option<f64>, Option<f64>) {
+) -> Option<&'a SummaryRow> {
     summary
         .iter()
         .find(|s| s.function == f && s.input == input && s.runtime == runtime && s.concurrency == concurrency)
-        .map(|s| (s.wall_median_ns, s.energy_gross_median_j))
-        .unwrap_or((None, None))
 }
 
 fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Metadata) {
+    crate::out!("{}", table(summary, comparison, meta));
+}
+
+/// The table printed at the end of a run: per function and input, a row per runtime (the
+/// reference first, then the others in the charts' order) with its median latency and energy
+/// per call and its ratios to the run's reference (of whole calls, and of the kernel alone), at
+/// concurrency 1 or else the run's lowest level; the notes under it.
+pub fn table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Metadata) -> String {
+    let mut out = String::new();
+    let reference = meta.reference();
     let label = if meta.energy.label == "measured" {
         "measured"
     } else {
         "ESTIMATED by the model"
     };
     if meta.status != Status::Complete {
-        crate::outln!(
+        let _ = writeln!(
+            out,
             "\nPARTIAL RUN ({}): {} of {} windows measured; the figures below cover only those",
-            meta.status,
-            meta.windows_done,
-            meta.windows_planned
+            meta.status, meta.windows_done, meta.windows_planned
         );
     }
     // One concurrency level: 1 when the run has it, else its lowest (a run of [2, 4] shows 2).
@@ -94,21 +102,28 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
     } else {
         format!(" at concurrency {level}, the run's lowest level")
     };
-    crate::outln!(
-        "\nmedian per call{at} (gross energy {label}, source {}):",
+    let _ = writeln!(
+        out,
+        "\nmedian per call{at} (gross energy {label}, source {}); ratios to the reference, {reference}:",
         meta.energy.source
     );
-    crate::outln!(
-        "{:<20} {:>9} {:>11} {:>11} {:>8} {:>8} {:>11} {:>11} {:>8}",
-        "function",
-        "input",
-        "wasm",
-        "native",
-        "ratio",
-        "kernel",
-        "wasm E",
-        "native E",
-        "ratio"
+    let mut cells: Vec<(&str, &str, u32)> = summary
+        .iter()
+        .filter(|s| s.concurrency == level)
+        .map(|s| (s.function.as_str(), s.input.as_str(), level))
+        .collect();
+    cells.dedup();
+    // The runtime column is as wide as the longest name (a runtime of one's own may be long).
+    let w = summary
+        .iter()
+        .map(|s| s.runtime.chars().count())
+        .chain([7])
+        .max()
+        .unwrap_or(7);
+    let _ = writeln!(
+        out,
+        "{:<20} {:>9}  {:<w$} {:>11} {:>8} {:>8} {:>11} {:>8}",
+        "function", "input", "runtime", "latency", "ratio", "kernel", "energy", "ratio"
     );
     let t = |v: Option<f64>| {
         v.map(|n| human_duration(Duration::from_nanos(n as u64)))
@@ -119,63 +134,94 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
         Some((x, sig)) => format!("{x:.2}{}", if sig == Some(true) { "*" } else { "" }),
         None => "-".into(),
     };
-    let mut cells: Vec<(&str, &str, u32)> = summary
-        .iter()
-        .filter(|s| s.concurrency == level)
-        .map(|s| (s.function.as_str(), s.input.as_str(), level))
-        .collect();
-    cells.dedup();
     for cell in cells {
         let (f, input, _) = cell;
-        let (wl, we) = median(summary, f, input, WASM, level);
-        let (nl, ne) = median(summary, f, input, NATIVE, level);
-        let of = |m: Metric| find(comparison, cell, (WASM, NATIVE), m);
         let agree = !comparison
             .iter()
             .any(|c| (c.function.as_str(), c.input.as_str()) == (f, input) && !c.digests_agree);
-        crate::outln!(
-            "{:<20} {:>9} {:>11} {:>11} {:>8} {:>8} {:>11} {:>11} {:>8}{}",
-            f,
-            input,
-            t(wl),
-            t(nl),
-            r(of(Metric::Latency)),
-            r(of(Metric::KernelTime)),
-            e(we),
-            e(ne),
-            r(of(Metric::Energy)),
-            one_build(summary, f, input, level).unwrap_or(if agree { "" } else { "  OUTPUTS DIFFER" })
-        );
+        let mut note = one_build(summary, f, input, level, &reference).unwrap_or(if agree {
+            String::new()
+        } else {
+            "  OUTPUTS DIFFER".into()
+        });
+        for rt in runtimes_of(summary, cell, &reference) {
+            let s = summary_of(summary, cell, rt);
+            let of = |m: Metric| {
+                if rt == reference {
+                    "ref".to_string()
+                } else {
+                    r(find(comparison, cell, (rt, &reference), m))
+                }
+            };
+            let _ = writeln!(
+                out,
+                "{:<20} {:>9}  {:<w$} {:>11} {:>8} {:>8} {:>11} {:>8}{}",
+                f,
+                input,
+                rt,
+                t(s.and_then(|s| s.wall_median_ns)),
+                of(Metric::Latency),
+                of(Metric::KernelTime),
+                e(s.and_then(|s| s.energy_gross_median_j)),
+                of(Metric::Energy),
+                std::mem::take(&mut note)
+            );
+        }
     }
-    crate::outln!(
-        "ratio = wasm / native of whole calls (the FaaS question); kernel = of the marked kernel alone (code speed); \
-         * = 95% bootstrap CI excludes 1 and the {}-adjusted Mann-Whitney p < 0.05 (comparison.csv has every runtime pair, metric and Cliff's delta)",
+    let _ = writeln!(
+        out,
+        "ratio = runtime / {reference} of whole calls (the FaaS question); kernel = of the marked kernel alone (code speed); \
+         ref = the reference; * = 95% bootstrap CI excludes 1 and the {}-adjusted Mann-Whitney p < 0.05 \
+         (comparison.csv has every runtime pair, metric and Cliff's delta)",
         meta.p_adjust()
     );
     if let Some(w) = few_windows(comparison) {
-        crate::outln!("{w}");
+        let _ = writeln!(out, "{w}");
     }
     if !meta.digest_mismatches.is_empty() {
-        crate::outln!("output mismatches: {}", meta.digest_mismatches.join("; "));
+        let _ = writeln!(out, "output mismatches: {}", meta.digest_mismatches.join("; "));
     }
+    out
 }
 
-/// For a function of one's own with one build: which runtime alone ran it (so the row has no
-/// ratio); `None` when both ran.
-fn one_build(summary: &[SummaryRow], function: &str, input: &str, level: u32) -> Option<&'static str> {
-    let ran = |rt: &str| {
-        summary
-            .iter()
-            .any(|s| s.function == function && s.input == input && s.runtime == rt && s.concurrency == level)
-    };
-    // Only where the run has the other runtime at all (a run of wasm-cold and native has no
-    // warm wasm anywhere).
-    let in_run = |rt: &str| summary.iter().any(|s| s.runtime == rt);
-    match (ran("wasm"), ran("native")) {
-        (true, false) if in_run("native") => Some("  wasm only: no native build"),
-        (false, true) if in_run("wasm") => Some("  native only: no wasm build"),
-        _ => None,
-    }
+/// The runtimes a cell ran under, the reference first, then the others in the charts' order.
+fn runtimes_of<'a>(
+    summary: &'a [SummaryRow],
+    (f, input, level): (&str, &str, u32),
+    reference: &str,
+) -> Vec<&'a str> {
+    let mut rts: Vec<&str> = summary
+        .iter()
+        .filter(|s| s.function == f && s.input == input && s.concurrency == level)
+        .map(|s| s.runtime.as_str())
+        .collect();
+    rts.sort_by_key(|rt| (*rt != reference, runtime_rank(rt)));
+    rts.dedup();
+    rts
+}
+
+/// For a function that did not run under every runtime of the run (one of one's own with one
+/// build): which runtimes alone ran it and which did not, e.g. "  wasm only: no native build";
+/// `None` when every runtime ran it.
+fn one_build(
+    summary: &[SummaryRow],
+    function: &str,
+    input: &str,
+    level: u32,
+    reference: &str,
+) -> Option<String> {
+    let ran = runtimes_of(summary, (function, input, level), reference);
+    // Only the runtimes the run has at all (a run of wasm-cold and native has no warm wasm
+    // anywhere).
+    let mut missing: Vec<&str> = summary
+        .iter()
+        .map(|s| s.runtime.as_str())
+        .filter(|rt| !ran.contains(rt))
+        .collect();
+    missing.sort_by_key(|rt| (*rt != reference, runtime_rank(rt)));
+    missing.dedup();
+    (!ran.is_empty() && !missing.is_empty())
+        .then(|| format!("  {} only: no {} build", ran.join("/"), missing.join("/")))
 }
 
 /// A warning when an energy ratio rests on fewer than 4 windows a side: the Mann-Whitney test

@@ -4,9 +4,9 @@
 //! table (Holm by default, Benjamini–Hochberg on request), Cliff's delta with its interval, and
 //! whether the outputs agreed.
 //!
-//! The pairs: every runtime against `native` (the reference), and the Wasm variants against
-//! warm `wasm` (`wasm-cold / wasm`: the cost of a cold start; `wasm-simd128 / wasm`: what
-//! `simd128` buys). The metrics: `latency` and `energy` of whole calls (the FaaS question) and
+//! The pairs: every runtime against the run's reference (its config's `reference`, `native` by
+//! default), and the Wasm variants against warm `wasm` (`wasm-cold / wasm`: the cost of a cold
+//! start; `wasm-simd128 / wasm`: what `simd128` buys), each pair once. The metrics: `latency` and `energy` of whole calls (the FaaS question) and
 //! `kernel_time` and `kernel_energy` of the marked kernel (the code-speed question). A metric
 //! neither side has a sample of (no markers, no energy) has no row. A difference is significant
 //! when its interval excludes 1 and its adjusted p-value is below 0.05.
@@ -19,10 +19,17 @@ use crate::results::{CallRow, ComparisonRow};
 use crate::stats::adjust::PAdjust;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every comparison row of the run, ordered by function, input (natural order), concurrency,
-/// pair, metric; every interval uses `resamples` resamples drawn from `seed`; the p-values are
-/// adjusted over the whole table by `adjust`.
-pub fn compare(run: &RunCalls, resamples: usize, seed: u64, adjust: PAdjust) -> Vec<ComparisonRow> {
+/// Every comparison row of the run, each runtime against `reference` (the run's, see
+/// `Metadata::reference`) and the Wasm variants against their base, ordered by function, input
+/// (natural order), concurrency, pair, metric; every interval uses `resamples` resamples drawn
+/// from `seed`; the p-values are adjusted over the whole table by `adjust`.
+pub fn compare(
+    run: &RunCalls,
+    resamples: usize,
+    seed: u64,
+    adjust: PAdjust,
+    reference: &str,
+) -> Vec<ComparisonRow> {
     let mut groups: BTreeMap<(&str, &str, u32), Vec<&CellCalls>> = BTreeMap::new();
     for c in &run.cells {
         groups
@@ -44,7 +51,7 @@ pub fn compare(run: &RunCalls, resamples: usize, seed: u64, adjust: PAdjust) -> 
             .get(&(k.0.to_string(), k.1.to_string()))
             .is_some_and(|d| d.len() == 1);
         let present: BTreeSet<&str> = cells.iter().map(|c| c.runtime.as_str()).collect();
-        for (runtime, reference) in pairs_of(&present) {
+        for (runtime, reference) in pairs_of(&present, reference) {
             let (Some(num), Some(den)) = (
                 cells.iter().find(|c| c.runtime == runtime),
                 cells.iter().find(|c| c.runtime == reference),
@@ -104,6 +111,12 @@ pub fn compare(run: &RunCalls, resamples: usize, seed: u64, adjust: PAdjust) -> 
 }
 
 /// [`compare`] of rows.
-pub fn compare_cells(rows: &[CallRow], resamples: usize, seed: u64, adjust: PAdjust) -> Vec<ComparisonRow> {
-    compare(&RunCalls::from_rows(rows), resamples, seed, adjust)
+pub fn compare_cells(
+    rows: &[CallRow],
+    resamples: usize,
+    seed: u64,
+    adjust: PAdjust,
+    reference: &str,
+) -> Vec<ComparisonRow> {
+    compare(&RunCalls::from_rows(rows), resamples, seed, adjust, reference)
 }

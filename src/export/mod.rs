@@ -27,7 +27,8 @@ pub fn write_comparison(path: &Path, rows: &[ComparisonRow]) -> Result<()> {
 }
 
 /// A run folder read back whole ([`RunData::read`]), with `summary` and `comparison` computed
-/// from its calls where the folder's files are missing or stale.
+/// from its calls where the folder's files are missing or stale (the comparison against the
+/// run's reference).
 pub fn load_run(dir: &Path) -> Result<RunData> {
     let (mut data, stale) = RunData::read(dir)?;
     let seed = data.seed();
@@ -36,7 +37,7 @@ pub fn load_run(dir: &Path) -> Result<RunData> {
     }
     if stale.comparison {
         let adjust = data.meta.as_ref().map(Metadata::p_adjust).unwrap_or_default();
-        data.comparison = compare(&data.calls, DEFAULT_RESAMPLES, seed, adjust);
+        data.comparison = compare(&data.calls, DEFAULT_RESAMPLES, seed, adjust, &data.reference());
     }
     Ok(data)
 }

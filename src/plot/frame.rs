@@ -119,26 +119,37 @@ impl Frame {
             Ok(root.estimate_text_size(&self.title, &font(px))?.0)
         })?;
         root.draw_text(&self.title, &font(title_px), (24, 14))?;
-        let legend_width = |px: f64| -> Result<u32> {
-            let mut total = 0;
-            for item in &self.legend {
-                total += 46 + root.estimate_text_size(&item.label, &font(px))?.0 + 34;
-            }
-            Ok(total.saturating_sub(34))
+        // The legend names every series: on one line when it fits at 60% of its size or more,
+        // else on two (three for very many series) in a smaller font.
+        let widths = |px: f64| -> Result<Vec<u32>> {
+            self.legend
+                .iter()
+                .map(|item| Ok(46 + root.estimate_text_size(&item.label, &font(px))?.0))
+                .collect()
         };
-        let legend_px = fit(room, LABEL_PX, legend_width)?;
-        let mut x = 24i32;
-        let y = 76i32;
-        for item in &self.legend {
-            swatch(root, item, x, y)?;
-            let style = font(legend_px);
-            let (tw, _) = root.estimate_text_size(&item.label, &style)?;
-            root.draw_text(
-                &item.label,
-                &style.pos(Pos::new(HPos::Left, VPos::Center)),
-                (x + 46, y),
-            )?;
-            x += 46 + tw as i32 + 34;
+        let (legend_px, lines) = legend_layout(room, widths)?;
+        let pitch = LEGEND_BAND / lines.len().max(1) as i32;
+        for (k, line) in lines.iter().enumerate() {
+            let mut x = 24i32;
+            let y = if lines.len() == 1 {
+                76
+            } else {
+                LEGEND_TOP + pitch * k as i32 + pitch / 2
+            };
+            for &i in line {
+                let Some(item) = self.legend.get(i) else {
+                    continue;
+                };
+                swatch(root, item, x, y)?;
+                let style = font(legend_px);
+                let (tw, _) = root.estimate_text_size(&item.label, &style)?;
+                root.draw_text(
+                    &item.label,
+                    &style.pos(Pos::new(HPos::Left, VPos::Center)),
+                    (x + 46, y),
+                )?;
+                x += 46 + tw as i32 + 34;
+            }
         }
         let fy = h as i32 - FOOTER as i32 / 2;
         let left = font(NOTE_PX)
@@ -161,6 +172,73 @@ impl Frame {
         root.draw_text(&self.note, &right, (w as i32 - 24, fy + dy))?;
         Ok(root.margin(HEADER, FOOTER, 0, 0))
     }
+}
+
+/// Where the legend's lines go when it takes more than one: from this y (below the title) ...
+const LEGEND_TOP: i32 = 56;
+/// ... over this height (to the top of the panels, `HEADER`).
+const LEGEND_BAND: i32 = HEADER as i32 - LEGEND_TOP - 2;
+/// The smallest font of a legend of several lines.
+const LEGEND_MIN_PX: f64 = 12.0;
+
+/// The legend's font size and its entries (by index) on each line, given each entry's width
+/// (swatch and text) at a font size: one line at the largest size down to 60% of `LABEL_PX` at
+/// which it fits in `room`, else the fewest lines (two, then three) of the largest size, from
+/// 20 px down to `LEGEND_MIN_PX`, at which each line fits; at worst three lines at the least
+/// size, as wide as they come.
+pub fn legend_layout(room: u32, widths: impl Fn(f64) -> Result<Vec<u32>>) -> Result<(f64, Vec<Vec<usize>>)> {
+    const GAP: u32 = 34;
+    let one = fit(room, LABEL_PX, |px| {
+        Ok(widths(px)?
+            .iter()
+            .map(|w| w + GAP)
+            .sum::<u32>()
+            .saturating_sub(GAP))
+    })?;
+    let all = widths(one)?;
+    if all.iter().map(|w| w + GAP).sum::<u32>().saturating_sub(GAP) <= room || all.len() < 2 {
+        return Ok((one, vec![(0..all.len()).collect()]));
+    }
+    // Greedy: each entry on the current line while it fits, else on a new one.
+    let pack = |ws: &[u32]| -> Vec<Vec<usize>> {
+        let mut lines: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut used = 0u32;
+        for (i, &w) in ws.iter().enumerate() {
+            let need = if used == 0 { w } else { used + GAP + w };
+            match lines.last_mut() {
+                Some(line) if need <= room || line.is_empty() => {
+                    line.push(i);
+                    used = need;
+                }
+                _ => {
+                    lines.push(vec![i]);
+                    used = w;
+                }
+            }
+        }
+        lines
+    };
+    for most in [2, 3] {
+        let mut px = 20.0;
+        while px >= LEGEND_MIN_PX {
+            let lines = pack(&widths(px)?);
+            if lines.len() <= most {
+                return Ok((px, lines));
+            }
+            px -= 1.0;
+        }
+    }
+    // More than three lines would run into the panels: three, as evenly filled as may be.
+    let n = all.len();
+    let per = n.div_ceil(3);
+    Ok((
+        LEGEND_MIN_PX,
+        (0..n)
+            .collect::<Vec<_>>()
+            .chunks(per)
+            .map(<[usize]>::to_vec)
+            .collect(),
+    ))
 }
 
 /// The largest font size up to `px` (in steps of 1, down to 60% of it) at which `width(size)`
@@ -542,6 +620,25 @@ impl EstimatePanels<'_> {
 mod tests {
     use super::*;
     use crate::plot::axis::Quantity;
+
+    #[test]
+    fn a_legend_too_long_for_one_line_takes_two_and_names_every_entry() {
+        // Entries 10 px wide per px of font (a 20-letter label at 0.5 em a letter).
+        let widths = |n: usize| move |px: f64| -> Result<Vec<u32>> { Ok(vec![(10.0 * px) as u32; n]) };
+        // Three entries fit on one line at the full size.
+        let (px, lines) = legend_layout(1152, widths(3)).expect("layout");
+        assert_eq!((px, lines), (LABEL_PX, vec![vec![0, 1, 2]]));
+        // Nine do not, even at 60%: two lines at 20 px (five entries of 200 + 4 gaps of 34).
+        let (px, lines) = legend_layout(1152, widths(9)).expect("layout");
+        assert_eq!(px, 20.0);
+        assert_eq!(lines, vec![vec![0, 1, 2, 3, 4], vec![5, 6, 7, 8]]);
+        // Every entry is on a line, once, in order, however many.
+        for n in [12, 20, 40] {
+            let (px, lines) = legend_layout(1152, widths(n)).expect("layout");
+            assert!(lines.len() <= 3 && px >= LEGEND_MIN_PX, "{n}: {px} {lines:?}");
+            assert_eq!(lines.concat(), (0..n).collect::<Vec<_>>(), "{n}");
+        }
+    }
 
     #[test]
     fn every_panel_of_a_chart_gets_one_description_size() {

@@ -1,5 +1,5 @@
 //! Charts of a results directory, drawn with plotters into `RUN/plots/` as SVG and PNG: latency
-//! and energy vs input size, Wasm/native ratios, the start-up phase breakdown, concurrency,
+//! and energy vs input size, ratios of each runtime to the run's reference, the start-up phase breakdown, concurrency,
 //! latency distributions and power over the run (see `docs/charts.md`). A chart without data
 //! for the run is skipped with a reason; `plots/manifest.json` lists what was drawn, skipped and
 //! failed, for the report.
@@ -62,7 +62,7 @@ pub const CHARTS: [ChartInfo; 8] = [
     ChartInfo {
         name: "ratio",
         title: "Ratios of whole calls (the FaaS question)",
-        about: "median(runtime) / median(reference) of latency and gross energy per call (wasm / native, and wasm-cold / wasm where the run has it) per function and input, with 95% bootstrap intervals; filled = significant after the p-value adjustment; the line marks 1 (parity).",
+        about: "median(runtime) / median(reference) of latency and gross energy per call (every runtime against the run's reference, native unless its config names another, and wasm-cold and the other Wasm variants against warm wasm where the run has them) per function and input, with 95% bootstrap intervals; filled = significant after the p-value adjustment; the line marks 1 (parity).",
     },
     ChartInfo {
         name: "kernel-ratio",

@@ -2,8 +2,10 @@
 //! answer two questions: `ratio` compares whole calls (the FaaS question: latency and gross
 //! energy per call) and `kernel-ratio` compares the marked kernel alone (the code-speed
 //! question: kernel time and kernel energy). Each has a time panel and an energy panel; each
-//! runtime pair (`wasm / native`, `wasm-cold / wasm`, …) is a series: the ratio of medians with
-//! its 95% bootstrap interval and a line at 1 (parity). A filled dot is significant (interval
+//! runtime pair is a series in its runtime's colour — every runtime against the run's reference
+//! (`wasm / native`, `node / native`, …; the reference is named in the title and axes), then the
+//! Wasm variants against warm wasm (`wasm-cold / wasm`, …): the ratio of medians with its 95%
+//! bootstrap interval and a line at 1 (parity). A filled dot is significant (interval
 //! excludes 1 and adjusted Mann–Whitney p < 0.05), a hollow one is not.
 
 use super::axis::{log_scale, Axis, Quantity};
@@ -52,7 +54,8 @@ pub fn est_of(c: &ComparisonRow) -> Option<Est> {
 pub struct Series {
     /// `runtime / reference`.
     pub label: String,
-    /// The numerator runtime's colour (a spare Okabe–Ito colour when another series has it).
+    /// The numerator runtime's colour (a spare colour, one no runtime of the chart has, for a
+    /// second series of the same runtime).
     pub color: RGBColor,
 }
 
@@ -78,24 +81,35 @@ pub struct RatioChart {
     pub axes: [Axis; 2],
     /// The panels' titles (the energy one says ESTIMATED for a model estimate).
     pub titles: [String; 2],
+    /// What the x axes show: the ratio of medians to the run's reference.
+    pub x_desc: String,
 }
 
-/// Okabe–Ito colours no runtime has, for a second series of the same numerator.
+/// Okabe–Ito colours no built-in warm runtime of a usual run has, then the other runtimes'
+/// palette: for a second series of the same runtime (`wasm-cold / native` beside
+/// `wasm-cold / wasm`).
 const SPARE: [RGBColor; 3] = [RGBColor(0xD5, 0x5E, 0x00), RGBColor(0xCC, 0x79, 0xA7), GREYS[0]];
 
-fn series_of(pairs: &[(String, String)]) -> Vec<Series> {
-    let mut used: Vec<RGBColor> = Vec::new();
-    let mut spare = SPARE.iter().copied().cycle();
+/// A series per pair, in its runtime's colour ([`runtime_color`], the same as in every other
+/// chart); a runtime's second series in a spare colour that no runtime of the chart has.
+pub fn series_of(pairs: &[(String, String)]) -> Vec<Series> {
+    let own: Vec<RGBColor> = pairs.iter().map(|(rt, _)| runtime_color(rt)).collect();
+    let mut spare = SPARE
+        .iter()
+        .chain(OTHER_COLORS.iter())
+        .copied()
+        .filter(|c| !own.contains(c));
+    let mut seen: Vec<&str> = Vec::new();
     pairs
         .iter()
-        .map(|(rt, reference)| {
-            let own = runtime_color(rt);
-            let color = if used.contains(&own) || own == GREYS[1] {
-                spare.next().unwrap_or(GREYS[1])
+        .zip(&own)
+        .map(|((rt, reference), &color)| {
+            let color = if seen.contains(&rt.as_str()) {
+                spare.next().unwrap_or(GREYS[0])
             } else {
-                own
+                color
             };
-            used.push(color);
+            seen.push(rt);
             Series {
                 label: format!("{rt} / {reference}"),
                 color,
@@ -117,7 +131,8 @@ pub fn build(data: &RunData, scope: Scope) -> Result<RatioChart, String> {
         .filter(|c| c.concurrency == conc && metrics.contains(&c.metric) && c.ratio.is_some())
         .cloned()
         .collect();
-    let pairs = pairs(&of_scope);
+    let reference = data.reference();
+    let pairs = order_pairs(pairs(&of_scope), &reference);
     let rows: Vec<Row> = cells(&of_scope)
         .into_iter()
         .map(|cell| Row {
@@ -132,14 +147,12 @@ pub fn build(data: &RunData, scope: Scope) -> Result<RatioChart, String> {
         .collect();
     if rows.is_empty() {
         return Err(match scope {
-            Scope::Call => {
-                "no function ran under two runtimes that are compared (e.g. wasm and native)".into()
-            }
-            Scope::Kernel => {
-                "no kernel ratio: no function marked its kernel under two runtimes that are compared \
+            Scope::Call => format!(
+                "no function ran under two runtimes that are compared (the reference, {reference}, and another; or wasm and a Wasm variant)"
+            ),
+            Scope::Kernel => "no kernel ratio: no function marked its kernel under two runtimes that are compared \
                  (bench.start/bench.end, see docs/markers.md)"
-                    .into()
-            }
+                .into(),
         });
     }
     let values = |k: usize| -> Vec<f64> {
@@ -160,14 +173,16 @@ pub fn build(data: &RunData, scope: Scope) -> Result<RatioChart, String> {
     legend.push(LegendItem::new("not significant", GREYS[0], Swatch::Hollow));
     let (title, titles) = match scope {
         Scope::Call => (
-            format!("Whole calls (the FaaS question): ratio of medians, 95% CI ({conc} in flight)"),
+            format!(
+                "Whole calls (the FaaS question) relative to {reference}: ratio of medians, 95% CI ({conc} in flight)"
+            ),
             [
                 "Latency per call".to_string(),
                 energy_name("Gross energy per call", data.energy_estimated()),
             ],
         ),
         Scope::Kernel => (
-            format!("Kernel alone (code speed): ratio of medians, 95% CI ({conc} in flight)"),
+            format!("Kernel alone (code speed) relative to {reference}: ratio of medians, 95% CI ({conc} in flight)"),
             [
                 "Kernel time".to_string(),
                 energy_name("Kernel energy", data.energy_estimated()),
@@ -178,6 +193,7 @@ pub fn build(data: &RunData, scope: Scope) -> Result<RatioChart, String> {
         titles,
         frame: super::frame_for(data, title, legend),
         axes: [axis(0), axis(1)],
+        x_desc: format!("Ratio of medians (runtime / {reference})"),
         series,
         rows,
     })
@@ -198,7 +214,7 @@ impl Chart for RatioChart {
             labels: self.rows.iter().map(|r| r.label.clone()).collect(),
             titles: self.titles.clone(),
             axes: [&self.axes[0], &self.axes[1]],
-            x_desc: [0, 1].map(|k| self.axes[k].desc("Ratio of medians")),
+            x_desc: [0, 1].map(|k| self.axes[k].desc(&self.x_desc)),
             reference: [self.axes[0].to(1.0), self.axes[1].to(1.0)],
         };
         panels.draw(&body, |k, chart| {

@@ -1,5 +1,6 @@
-//! The look every chart shares: one colour per runtime (Okabe–Ito, colour-blind safe), neutral
-//! greys for everything else, the figure sizes, the font sizes and the embedded font (DejaVu Sans,
+//! The look every chart shares: one colour per runtime (Okabe–Ito, colour-blind safe, for the
+//! built-in runtimes; one of [`OTHER_COLORS`] for a runtime of one's own, picked by a stable hash
+//! of its name, so that it is the same in every chart and run), neutral greys for everything else, the figure sizes, the font sizes and the embedded font (DejaVu Sans,
 //! `assets/fonts/`), so charts render the same on a machine without system fonts.
 
 use anyhow::{anyhow, Result};
@@ -31,6 +32,23 @@ pub const fn lighter(c: RGBColor) -> RGBColor {
         c.2 + (255 - c.2) / 2,
     )
 }
+/// Colours for runtimes other than the built-in ones (`node`, `wasmi`, `my-rt`, ...), none of
+/// them a built-in runtime's colour or a grey, each at least ΔE 20 (CIELAB) from every other
+/// colour of the charts: indigo, magenta, green, brown, dark teal, red, maroon, navy, violet,
+/// olive. A runtime gets one by the FNV-1a hash of its name ([`runtime_color`]); with ten, two
+/// runtimes of one's own share a colour one time in ten, and the legends name each.
+pub const OTHER_COLORS: [RGBColor; 10] = [
+    RGBColor(0x33, 0x22, 0x88),
+    RGBColor(0xE7, 0x29, 0x8A),
+    RGBColor(0x7F, 0xBF, 0x3F),
+    RGBColor(0x8C, 0x51, 0x0A),
+    RGBColor(0x01, 0x66, 0x5E),
+    RGBColor(0xB2, 0x18, 0x2B),
+    RGBColor(0x67, 0x00, 0x1F),
+    RGBColor(0x08, 0x30, 0x6B),
+    RGBColor(0x76, 0x2A, 0x83),
+    RGBColor(0x99, 0x99, 0x33),
+];
 /// Neutral greys, dark to light, for series that are not a runtime.
 pub const GREYS: [RGBColor; 4] = [
     RGBColor(0x40, 0x40, 0x40),
@@ -85,7 +103,9 @@ pub fn register_fonts() -> Result<()> {
     }
 }
 
-/// The colour of a runtime's series; unknown runtimes get a grey.
+/// The colour of a runtime's series, the same in every chart and run: a built-in runtime's own,
+/// any other one of [`OTHER_COLORS`] chosen by the FNV-1a hash of its name (a fixed hash, not
+/// the standard library's, whose keys are random per process).
 pub fn runtime_color(runtime: &str) -> RGBColor {
     match runtime {
         "wasm" => WASM_COLOR,
@@ -100,8 +120,15 @@ pub fn runtime_color(runtime: &str) -> RGBColor {
         "wasm-opt-size-cold" => lighter(WASM_OPT_SIZE_COLOR),
         "wasm-winch-cold" => lighter(WASM_WINCH_COLOR),
         "wasm-pulley-cold" => lighter(WASM_PULLEY_COLOR),
-        _ => GREYS[1],
+        other => OTHER_COLORS[(fnv1a(other) % OTHER_COLORS.len() as u64) as usize],
     }
+}
+
+/// The 64-bit FNV-1a hash of `s`'s bytes: the same on every machine, build and run.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Runtimes in the order charts list them: wasm, wasm-simd128, wasm-cold, native, the other
@@ -125,6 +152,20 @@ pub fn runtime_rank(runtime: &str) -> (u8, String) {
     (rank, runtime.to_string())
 }
 
+/// Runtime pairs `(runtime, reference)` in the order charts and tables list them: those against
+/// `reference` (the run's) first, by the runtime's rank; then the others (the Wasm variants
+/// against their base) in the order given.
+pub fn order_pairs(mut pairs: Vec<(String, String)>, reference: &str) -> Vec<(String, String)> {
+    pairs.sort_by_cached_key(|(rt, r)| {
+        if r == reference {
+            (false, runtime_rank(rt))
+        } else {
+            (true, (0, String::new()))
+        }
+    });
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +187,51 @@ mod tests {
         assert_eq!(ranks.len(), RuntimeKind::ALL.len());
         assert_eq!(runtime_rank("my-runtime").0, 12);
         assert_eq!(lighter(WASM_WINCH_COLOR), RGBColor(0xEA, 0xAE, 0x7F));
+        // The other runtimes' colours are none of these, and no grey.
+        for c in OTHER_COLORS {
+            assert!(!colours.contains(&(c.0, c.1, c.2)), "{c:?}");
+            assert!(!GREYS.contains(&c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_runtime_of_ones_own_has_a_fixed_colour_of_its_name() {
+        let rgb = |c: RGBColor| (c.0, c.1, c.2);
+        let (node, mine) = (runtime_color("node"), runtime_color("my-rt"));
+        assert_ne!(rgb(node), rgb(mine));
+        for c in [node, mine] {
+            assert!(OTHER_COLORS.contains(&c) && !GREYS.contains(&c), "{c:?}");
+        }
+        // The same name, the same colour, on every call (and in every process: FNV-1a of the
+        // name, checked against the published test vectors).
+        assert_eq!(rgb(runtime_color("node")), rgb(node));
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a("foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(rgb(node), rgb(OTHER_COLORS[(fnv1a("node") % 10) as usize]));
+        assert_eq!(rgb(node), (0x08, 0x30, 0x6B));
+        assert_eq!(rgb(mine), (0x7F, 0xBF, 0x3F));
+    }
+
+    #[test]
+    fn pairs_against_the_reference_come_first_in_rank_order() {
+        let p = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            order_pairs(
+                vec![
+                    p("wasm-cold", "wasm"),
+                    p("node", "native"),
+                    p("wasm", "native"),
+                    p("my-rt", "native")
+                ],
+                "native"
+            ),
+            vec![
+                p("wasm", "native"),
+                p("my-rt", "native"),
+                p("node", "native"),
+                p("wasm-cold", "wasm")
+            ]
+        );
     }
 }

@@ -168,11 +168,13 @@ pub fn setup_differences(a: Option<&Metadata>, b: Option<&Metadata>) -> Vec<Stri
         })
     }
     type Field = fn(&Metadata) -> String;
-    let fields: [(&str, Field); 8] = [
+    let fields: [(&str, Field); 9] = [
         ("energy source", |m| m.energy.source.clone()),
         ("energy label", |m| m.energy.label.clone()),
         ("[energy] settings", energy_table),
         ("config (SHA-256)", |m| m.config_sha256.clone()),
+        // Each run's comparison.csv and report are against its own reference.
+        ("reference runtime", Metadata::reference),
         ("CPU model", |m| m.machine.cpu_model.clone()),
         ("logical cores", |m| m.machine.logical_cores.to_string()),
         ("Nebula commit", |m| m.versions.nebula_git_commit.clone()),

@@ -6,6 +6,7 @@
 
 use super::format::{delta_p, esc, ratio, Column, INTERVAL_NOTE};
 use super::provenance;
+use crate::plot::style::order_pairs;
 use crate::plot::{read_manifest, Manifest, PLOTS_DIR};
 use crate::results::comparison::{cells, find, pairs, Metric};
 use crate::results::RunData;
@@ -248,9 +249,15 @@ fn net_cell(text: String, above_idle: Option<bool>) -> String {
 
 fn comparison_table(h: &mut String, data: &RunData) {
     let adjust = data.comparison.first().map_or("holm", |c| c.p_adjust.as_str());
+    let reference = data.reference();
     let _ = writeln!(
         h,
-        "<h2 id=\"comparison\">Runtime comparisons</h2>\n<p>From <code>comparison.csv</code> (one row per cell, runtime pair and metric): each runtime against its reference as the ratio of medians [95% CI, a bootstrap that resamples measurement windows], and Cliff's delta [95% CI] with the Mann–Whitney p-value adjusted over the whole table ({}). * = the interval excludes 1 and the adjusted p is below 0.05. <em>Latency</em> and <em>energy</em> are of whole calls (the FaaS question: start-up, spawn and I/O included); <em>kernel time</em> and <em>kernel energy</em> are of the code between the kernel's markers (the code-speed question).</p>",
+        "<h2 id=\"comparison\">Runtime comparisons</h2>\n<p id=\"reference\">Every runtime is compared against the run's reference, <b>{}</b>, and the Wasm variants (wasm-cold, other engines and opt levels) against warm wasm as well.</p>",
+        esc(&reference)
+    );
+    let _ = writeln!(
+        h,
+        "<p>From <code>comparison.csv</code> (one row per cell, runtime pair and metric): each runtime against its reference as the ratio of medians [95% CI, a bootstrap that resamples measurement windows], and Cliff's delta [95% CI] with the Mann–Whitney p-value adjusted over the whole table ({}). * = the interval excludes 1 and the adjusted p is below 0.05. <em>Latency</em> and <em>energy</em> are of whole calls (the FaaS question: start-up, spawn and I/O included); <em>kernel time</em> and <em>kernel energy</em> are of the code between the kernel's markers (the code-speed question).</p>",
         esc(adjust_name(adjust))
     );
     let metrics: Vec<Metric> = Metric::ALL
@@ -275,7 +282,7 @@ fn comparison_table(h: &mut String, data: &RunData) {
     columns.push("outputs agree");
     header(h, "comparison-table", &columns, 4);
     for cell in cells(&data.comparison) {
-        for (rt, reference) in pairs(&data.comparison) {
+        for (rt, reference) in order_pairs(pairs(&data.comparison), &reference) {
             let of = |m: Metric| find(&data.comparison, cell, (&rt, &reference), m);
             let Some(lat) = of(Metric::Latency) else {
                 continue;

@@ -1,10 +1,11 @@
 //! The Markdown summary for a README or a paper (`nebula report RUN --markdown`): per function
-//! and input, the median latency and energy per call of wasm and native with 95% intervals, and
-//! the wasm/native ratios of whole calls and of the kernel with their intervals and significance. Every interval is written one way
-//! (`12.3 µs [11.9, 12.8]`, see `format`), latencies in one unit, energies in one unit.
+//! and input, a row per runtime (the run's reference first) with its median latency and energy
+//! per call with 95% intervals, and its ratios to the reference of whole calls and of the kernel
+//! with their intervals and significance. Every interval is written one way (`12.3 µs [11.9,
+//! 12.8]`, see `format`), latencies in one unit, energies in one unit.
 
 use super::format::{ratio, Column, INTERVAL_NOTE};
-use crate::results::call::{NATIVE, WASM};
+use crate::plot::style::runtime_rank;
 use crate::results::comparison::{cells, find, Metric};
 use crate::results::RunData;
 use crate::results::SummaryRow;
@@ -15,6 +16,9 @@ fn cell<'a>(data: &'a RunData, f: &str, input: &str, rt: &str, c: u32) -> Option
         .iter()
         .find(|s| s.function == f && s.input == input && s.runtime == rt && s.concurrency == c)
 }
+
+/// A (function, input, concurrency) of the comparison.
+type Cell<'a> = (&'a str, &'a str, u32);
 
 fn md(s: &str) -> String {
     s.replace('|', "\\|")
@@ -54,52 +58,80 @@ pub fn markdown(data: &RunData) -> String {
     } else {
         "gross"
     };
-    let _ = writeln!(out, "| function | input | c | wasm latency | native latency | wasm/native latency | wasm/native kernel time | wasm energy ({gross}) | native energy ({gross}) | wasm/native energy |");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    let keys: Vec<(&str, &str, u32)> = cells(&data.comparison)
+    let reference = data.reference();
+    let vs = |what: &str| format!("{what} / {}", md(&reference));
+    let _ = writeln!(
+        out,
+        "| function | input | c | runtime | latency | {} | {} | energy ({gross}) | {} |",
+        vs("latency"),
+        vs("kernel time"),
+        vs("energy")
+    );
+    out.push_str("|---|---:|---:|---|---:|---:|---:|---:|---:|\n");
+    // A row per runtime of every cell compared with the reference, the reference first.
+    let rows: Vec<(Cell, &str, Option<&SummaryRow>)> = cells(&data.comparison)
         .into_iter()
-        .filter(|k| find(&data.comparison, *k, (WASM, NATIVE), Metric::Latency).is_some())
+        .flat_map(|k| {
+            let mut rts: Vec<&str> = data
+                .comparison
+                .iter()
+                .filter(|c| c.metric == Metric::Latency && c.reference == reference)
+                .filter(|c| (c.function.as_str(), c.input.as_str(), c.concurrency) == k)
+                .map(|c| c.runtime.as_str())
+                .collect();
+            rts.sort_by_key(|rt| runtime_rank(rt));
+            rts.dedup();
+            let with_reference = (!rts.is_empty()).then_some(reference.as_str());
+            with_reference
+                .into_iter()
+                .chain(rts)
+                .map(move |rt| (k, rt, cell(data, k.0, k.1, rt, k.2)))
+                .collect::<Vec<_>>()
+        })
         .collect();
-    let pairs: Vec<[Option<&SummaryRow>; 2]> = keys
-        .iter()
-        .map(|k| [WASM, NATIVE].map(|rt| cell(data, k.0, k.1, rt, k.2)))
-        .collect();
-    let rows = || pairs.iter().flatten().flatten();
-    let time = Column::time(rows().map(|s| s.wall_median_ns));
-    let energy = Column::energy(rows().map(|s| s.energy_gross_median_j));
-    for (k, [w, n]) in keys.iter().zip(&pairs) {
+    let all = || rows.iter().filter_map(|r| r.2);
+    let time = Column::time(all().map(|s| s.wall_median_ns));
+    let energy = Column::energy(all().map(|s| s.energy_gross_median_j));
+    for (k, rt, s) in &rows {
         let r = |m: Metric| {
-            find(&data.comparison, *k, (WASM, NATIVE), m).map_or("–".into(), |c| {
+            if *rt == reference {
+                return "reference".into();
+            }
+            find(&data.comparison, *k, (rt, &reference), m).map_or("–".into(), |c| {
                 ratio(c.ratio, c.ratio_ci_lo, c.ratio_ci_hi, c.significant)
             })
         };
-        let lat = |s: &Option<&SummaryRow>| {
-            s.map(|s| time.with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns))
-                .unwrap_or("–".into())
-        };
-        let en = |s: &Option<&SummaryRow>| {
-            s.map(|s| {
+        let lat = s
+            .map(|s| time.with_ci(s.wall_median_ns, s.wall_ci_lo_ns, s.wall_ci_hi_ns))
+            .unwrap_or("–".into());
+        let en = s
+            .map(|s| {
                 energy.with_ci(
                     s.energy_gross_median_j,
                     s.energy_gross_ci_lo_j,
                     s.energy_gross_ci_hi_j,
                 )
             })
-            .unwrap_or("–".into())
-        };
+            .unwrap_or("–".into());
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             md(k.0),
             md(k.1),
             k.2,
-            lat(w),
-            lat(n),
+            md(rt),
+            lat,
             r(Metric::Latency),
             r(Metric::KernelTime),
-            en(w),
-            en(n),
+            en,
             r(Metric::Energy),
+        );
+    }
+    if rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNo function ran under the reference, {}, and another runtime.",
+            md(&reference)
         );
     }
     out.push_str(
@@ -108,9 +140,10 @@ pub fn markdown(data: &RunData) -> String {
     let adjust = data.comparison.first().map_or("holm", |c| c.p_adjust.as_str());
     let _ = writeln!(
         out,
-        "Ratio = wasm / native of whole calls (latency, energy: the FaaS question) or of the marked kernel alone \
-         (kernel time: code speed); * = the interval excludes 1 and the Mann–Whitney p, adjusted over every \
-         comparison of the run ({adjust}), is below 0.05. comparison.csv has every runtime pair and metric with Cliff's delta."
+        "Ratio = runtime / {} (the run's reference) of whole calls (latency, energy: the FaaS question) or of the \
+         marked kernel alone (kernel time: code speed); * = the interval excludes 1 and the Mann–Whitney p, adjusted over every \
+         comparison of the run ({adjust}), is below 0.05. comparison.csv has every runtime pair and metric with Cliff's delta.",
+        md(&reference)
     );
     out
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// The runtime every other one is compared against.
+/// The runtime every other one is compared against when the run's config names none (its
+/// `reference` key; see `Metadata::reference`).
 pub const REFERENCE: &str = NATIVE;
 
 /// Wasm variants compared against warm `wasm` as well: (variant, its reference). The other
@@ -31,10 +32,13 @@ pub const VARIANTS: [(&str, &str); 10] = [
 ];
 
 /// The (runtime, reference) pairs among the `present` runtimes of a cell: each against
-/// [`REFERENCE`], then the [`VARIANTS`] against their references.
-pub fn pairs_of<'a>(present: &BTreeSet<&'a str>) -> Vec<(&'a str, &'a str)> {
+/// `reference` (the run's, [`REFERENCE`] by default), then the [`VARIANTS`] against their
+/// references, less those already there either way round (with `reference = "wasm"`,
+/// `wasm-cold / wasm` is a pair against the reference; with `reference = "wasm-cold"`, its
+/// reverse `wasm / wasm-cold` answers the same question).
+pub fn pairs_of<'a>(present: &BTreeSet<&'a str>, reference: &str) -> Vec<(&'a str, &'a str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    if let Some(reference) = present.get(REFERENCE) {
+    if let Some(reference) = present.get(reference) {
         out.extend(
             present
                 .iter()
@@ -44,7 +48,9 @@ pub fn pairs_of<'a>(present: &BTreeSet<&'a str>) -> Vec<(&'a str, &'a str)> {
     }
     for (variant, base) in VARIANTS {
         if let (Some(v), Some(b)) = (present.get(variant), present.get(base)) {
-            out.push((v, b));
+            if !out.contains(&(v, b)) && !out.contains(&(b, v)) {
+                out.push((v, b));
+            }
         }
     }
     out
@@ -232,4 +238,49 @@ pub fn cells(rows: &[ComparisonRow]) -> Vec<(&str, &str, u32)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
+        names.iter().copied().collect()
+    }
+
+    #[test]
+    fn every_runtime_is_paired_with_the_reference_and_variants_with_their_base() {
+        let present = set(&["native", "wasm", "wasm-cold", "node", "my-rt"]);
+        assert_eq!(
+            pairs_of(&present, REFERENCE),
+            vec![
+                ("my-rt", "native"),
+                ("node", "native"),
+                ("wasm", "native"),
+                ("wasm-cold", "native"),
+                ("wasm-cold", "wasm"),
+            ]
+        );
+        // Against wasm, the cold/warm pair is one of the reference's and is not repeated.
+        assert_eq!(
+            pairs_of(&present, "wasm"),
+            vec![
+                ("my-rt", "wasm"),
+                ("native", "wasm"),
+                ("node", "wasm"),
+                ("wasm-cold", "wasm"),
+            ]
+        );
+        // Against wasm-cold, wasm / wasm-cold stands for wasm-cold / wasm.
+        assert_eq!(
+            pairs_of(&set(&["wasm", "wasm-cold"]), "wasm-cold"),
+            vec![("wasm", "wasm-cold")]
+        );
+        // Without the reference only the variants are compared.
+        assert_eq!(
+            pairs_of(&set(&["wasm", "wasm-cold", "node"]), "my-rt"),
+            vec![("wasm-cold", "wasm")]
+        );
+        assert!(pairs_of(&set(&["node"]), "node").is_empty());
+    }
 }

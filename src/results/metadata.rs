@@ -5,7 +5,7 @@
 //! was compiled for, the model's coefficients), every idle baseline measured, and the warnings the run printed.
 
 use super::build::BuildTarget;
-use super::call::DEFAULT_RUNTIMES;
+use super::call::{DEFAULT_RUNTIMES, NATIVE};
 use crate::energy::model::{Model, CCF_AWS_MAX_WATTS_PER_VCPU, CCF_AWS_MIN_WATTS_PER_VCPU};
 use crate::energy::window::Meter;
 use crate::energy::SourceInfo;
@@ -136,6 +136,15 @@ impl Metadata {
         self.config_table()
             .and_then(|t| t.get("p_adjust").and_then(|v| v.as_str()?.parse().ok()))
             .unwrap_or_default()
+    }
+
+    /// The runtime the run compares every other one against (its config's `reference`; `native`
+    /// when it names none, as every run did before the key existed, or when the recorded config
+    /// does not parse).
+    pub fn reference(&self) -> String {
+        self.config_table()
+            .and_then(|t| t.get("reference").and_then(|v| v.as_str().map(str::to_string)))
+            .unwrap_or_else(|| NATIVE.to_string())
     }
 
     /// The runtimes the run's config names (the default ones when it names none); `None` when

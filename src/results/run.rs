@@ -5,7 +5,7 @@
 
 use super::call::{CallRow, RuntimeName};
 use super::cells::{CellCalls, RunCalls};
-use super::comparison::{pairs_of, ComparisonRow, Metric};
+use super::comparison::{pairs_of, ComparisonRow, Metric, REFERENCE};
 use super::files::{header_line, read_rows};
 use super::inputs::InputKind;
 use super::metadata::{self, Metadata, Status};
@@ -220,10 +220,11 @@ impl Counts {
             })
     }
 
-    /// The comparison rows were computed from these calls: every cell whose runtimes form a
-    /// pair has rows and no other cell does, and every latency row counts the ok calls of its
-    /// runtime and its reference.
-    fn match_comparison(&self, rows: &[ComparisonRow]) -> bool {
+    /// The comparison rows were computed from these calls against `reference` (the run's):
+    /// every cell whose runtimes form a pair has rows and no other cell does, every row's pair
+    /// is one of its cell's pairs, and every latency row counts the ok calls of its runtime and
+    /// its reference.
+    fn match_comparison(&self, rows: &[ComparisonRow], reference: &str) -> bool {
         let ok = |f: &str, i: &str, rt: &str, c: u32| {
             let key = (f.to_string(), i.to_string(), rt.to_string(), c);
             self.0.get(&key).map_or(0, |v| v.1)
@@ -235,16 +236,24 @@ impl Counts {
                 .or_default()
                 .insert(k.2.as_str());
         }
-        let paired: BTreeSet<(&str, &str, u32)> = present
+        type Pairs<'a> = Vec<(&'a str, &'a str)>;
+        let pairs: BTreeMap<(&str, &str, u32), Pairs> = present
             .iter()
-            .filter(|(_, rts)| !pairs_of(rts).is_empty())
-            .map(|(k, _)| *k)
+            .map(|(k, rts)| (*k, pairs_of(rts, reference)))
+            .filter(|(_, p)| !p.is_empty())
             .collect();
+        let paired: BTreeSet<(&str, &str, u32)> = pairs.keys().copied().collect();
         let in_rows: BTreeSet<(&str, &str, u32)> = rows
             .iter()
             .map(|c| (c.function.as_str(), c.input.as_str(), c.concurrency))
             .collect();
+        let of_cell = |c: &ComparisonRow| {
+            pairs
+                .get(&(c.function.as_str(), c.input.as_str(), c.concurrency))
+                .is_some_and(|p| p.contains(&(c.runtime.as_str(), c.reference.as_str())))
+        };
         in_rows == paired
+            && rows.iter().all(of_cell)
             && rows.iter().filter(|c| c.metric == Metric::Latency).all(|c| {
                 let count = |rt: &str| ok(&c.function, &c.input, rt, c.concurrency);
                 (count(&c.runtime), count(&c.reference)) == (c.n, c.n_reference)
@@ -306,12 +315,14 @@ impl RunData {
         let summary =
             read_derived::<SummaryRow>(&dir.join("summary.csv"))?.filter(|rows| counts.match_summary(rows));
         // A comparison.csv in the wide form of earlier versions is stale too: it is recomputed
-        // in today's long form.
+        // in today's long form; so is one of pairs against another reference than the run's.
+        let reference = meta
+            .as_ref()
+            .map_or_else(|| REFERENCE.to_string(), Metadata::reference);
         let comparison_path = dir.join("comparison.csv");
         let comparison = match summary {
-            Some(_) if !wide_comparison(&comparison_path) => {
-                read_derived::<ComparisonRow>(&comparison_path)?.filter(|rows| counts.match_comparison(rows))
-            }
+            Some(_) if !wide_comparison(&comparison_path) => read_derived::<ComparisonRow>(&comparison_path)?
+                .filter(|rows| counts.match_comparison(rows, &reference)),
             _ => None,
         };
         let stale = Stale {
@@ -334,6 +345,14 @@ impl RunData {
     /// The run's random seed (its config's; 42 when it has none), as `finish` uses it.
     pub fn seed(&self) -> u64 {
         self.meta.as_ref().map_or(42, Metadata::seed)
+    }
+
+    /// The runtime the run compares every other one against: its config's `reference`, else
+    /// `native` (a run without metadata, or one from before the key existed).
+    pub fn reference(&self) -> String {
+        self.meta
+            .as_ref()
+            .map_or_else(|| REFERENCE.to_string(), Metadata::reference)
     }
 
     /// The run's id (metadata, else the first call, else the directory name).

@@ -8,7 +8,7 @@ use crate::common::median_by_hand;
 use crate::fixture_run::{write_run, Spec};
 use nebula::export::{compare_cells, write_comparison};
 use nebula::results::call::{CallRow, EnergyLabel};
-use nebula::results::comparison::{Metric, Scope};
+use nebula::results::comparison::{Metric, Scope, REFERENCE};
 use nebula::results::files::read_rows;
 use nebula::results::ComparisonRow;
 use nebula::stats::adjust::PAdjust;
@@ -102,7 +102,7 @@ fn kernel_ratio_stands_beside_the_whole_call_ratio() {
         nw.push(n_wall as f64);
         ww.push(w_wall as f64);
     }
-    let c = compare_cells(&rows, RESAMPLES, 1, PAdjust::Holm);
+    let c = compare_cells(&rows, RESAMPLES, 1, PAdjust::Holm, REFERENCE);
     let call_ratio = pick(&c, "wasm", "native", Metric::Latency);
     let kernel_ratio = pick(&c, "wasm", "native", Metric::KernelTime);
     assert_eq!(
@@ -141,7 +141,7 @@ fn cliffs_delta_matches_its_definition_on_overlapping_samples() {
     for (i, &w) in wasm.iter().enumerate() {
         rows.push(call("wasm", i as u32, w, w, 1.0));
     }
-    let c = compare_cells(&rows, RESAMPLES, 1, PAdjust::Holm);
+    let c = compare_cells(&rows, RESAMPLES, 1, PAdjust::Holm, REFERENCE);
     let r = pick(&c, "wasm", "native", Metric::Latency);
     let (a, b): (Vec<f64>, Vec<f64>) = (
         wasm.iter().map(|&x| x as f64).collect(),
@@ -182,8 +182,8 @@ fn separated() -> Vec<CallRow> {
 #[test]
 fn adjusted_p_values_are_holm_or_bh_over_the_whole_table() {
     let rows = separated();
-    let holm = compare_cells(&rows, RESAMPLES, 1, PAdjust::Holm);
-    let bh = compare_cells(&rows, RESAMPLES, 1, PAdjust::BenjaminiHochberg);
+    let holm = compare_cells(&rows, RESAMPLES, 1, PAdjust::Holm, REFERENCE);
+    let bh = compare_cells(&rows, RESAMPLES, 1, PAdjust::BenjaminiHochberg, REFERENCE);
     // 3 pairs x (latency, energy, kernel time, kernel energy).
     assert_eq!(holm.len(), 12);
     let raw: Vec<f64> = holm.iter().map(|r| r.p_value.expect("p")).collect();
@@ -212,7 +212,7 @@ fn adjusted_p_values_are_holm_or_bh_over_the_whole_table() {
 #[test]
 fn the_long_file_reads_back_equal() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rows = compare_cells(&separated(), RESAMPLES, 1, PAdjust::BenjaminiHochberg);
+    let rows = compare_cells(&separated(), RESAMPLES, 1, PAdjust::BenjaminiHochberg, REFERENCE);
     let path = dir.path().join("comparison.csv");
     write_comparison(&path, &rows).expect("write");
     let back: Vec<ComparisonRow> = read_rows(&path).expect("read");

@@ -30,6 +30,7 @@ mod marker_spans;
 mod own_functions;
 mod parquet_copy;
 mod plot_charts;
+mod reference_runtime;
 mod report_browser;
 mod report_compare;
 mod report_html;

@@ -75,10 +75,17 @@ fn markdown_table_has_a_row_per_comparison() {
     let data = nebula::export::load_run(&dir).expect("load");
     let md = nebula::report::markdown(&data);
     let table_rows = md.lines().filter(|l| l.starts_with("| ")).count();
-    // A row per function and input (and the header).
+    // A row per runtime of each function and input, the reference (native) first (and the
+    // header).
     let cells = nebula::results::comparison::cells(&data.comparison).len();
-    assert_eq!(table_rows, cells + 1, "{md}");
-    assert!(md.contains("| alpha | 100000 | 1 |"), "{md}");
+    assert_eq!(table_rows, 2 * cells + 1, "{md}");
+    let native = "| alpha | 100000 | 1 | native |";
+    let wasm = "| alpha | 100000 | 1 | wasm |";
+    assert!(
+        md.find(native).zip(md.find(wasm)).is_some_and(|(n, w)| n < w),
+        "{md}"
+    );
+    assert!(md.contains("| latency / native |"), "{md}");
     assert!(md.contains("ESTIMATE"));
     assert!(md.contains("*"), "significant ratios are starred");
 }
@@ -115,7 +122,7 @@ fn check_intervals(rows: &[Vec<String>], columns: &[usize]) -> usize {
     for row in rows {
         for (k, &c) in columns.iter().enumerate() {
             let cell = row[c].as_str();
-            if cell == "–" {
+            if cell == "–" || cell == "reference" {
                 continue;
             }
             let (v, unit, lo, hi, d) =
@@ -151,18 +158,24 @@ fn intervals_are_written_one_way_with_one_unit_per_column() {
                 .collect()
         })
         .collect();
+    // A row per runtime (wasm, wasm-cold, native) of each function, input and concurrency.
     assert_eq!(
         rows.len(),
-        nebula::results::comparison::cells(&data.comparison).len()
+        3 * nebula::results::comparison::cells(&data.comparison).len()
     );
-    // wasm and native latency share a unit, so do the energies; ratios have none.
-    let latency = check_intervals(&rows, &[3]) + check_intervals(&rows, &[4]);
-    let energy = check_intervals(&rows, &[7]) + check_intervals(&rows, &[8]);
-    let ratios = check_intervals(&rows, &[5]) + check_intervals(&rows, &[6]) + check_intervals(&rows, &[9]);
-    assert!(latency > 0 && energy > 0 && ratios > 0, "{md}");
-    let unit_of = |c: usize| rows.iter().find_map(|r| interval(&r[c]).map(|i| i.1));
-    assert_eq!(unit_of(3), unit_of(4), "wasm and native latency in one unit");
-    assert_eq!(unit_of(7), unit_of(8), "wasm and native energy in one unit");
+    // Every runtime's latency in one column and one unit, so its energy; ratios have none.
+    let latency = check_intervals(&rows, &[4]);
+    let energy = check_intervals(&rows, &[7]);
+    let ratios = check_intervals(&rows, &[5, 6, 8]);
+    assert_eq!(latency, rows.len(), "{md}");
+    assert!(energy > 0 && ratios > 0, "{md}");
+    // The reference's row has no ratio of its own.
+    assert!(
+        rows.iter()
+            .filter(|r| r[3] == "native")
+            .all(|r| [5, 6, 8].iter().all(|&c| r[c] == "reference")),
+        "{md}"
+    );
     assert!(md.contains("energy (gross, ESTIMATED)"), "{md}");
 
     // The HTML summary table writes its intervals the same way.

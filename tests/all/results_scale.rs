@@ -7,6 +7,7 @@
 use crate::fixture_run::{write_run, Spec};
 use nebula::export::{compare, compare_cells, summarize, summarize_cells};
 use nebula::results::cells::RunCalls;
+use nebula::results::comparison::REFERENCE;
 use nebula::results::read_calls;
 use nebula::stats::adjust::PAdjust;
 use nebula::stats::cluster::{median_ci, ratio_ci, Clustered};
@@ -33,8 +34,8 @@ fn the_columnar_reader_holds_the_rows_calls() {
     assert_eq!(columns.digests, from_rows.digests);
     assert_eq!(summarize(&columns, 500, 3), summarize_cells(&rows, 500, 3));
     assert_eq!(
-        compare(&columns, 500, 3, PAdjust::Holm),
-        compare_cells(&rows, 500, 3, PAdjust::Holm)
+        compare(&columns, 500, 3, PAdjust::Holm, REFERENCE),
+        compare_cells(&rows, 500, 3, PAdjust::Holm, REFERENCE)
     );
     // And a row that does not parse names its line and column.
     let text = std::fs::read_to_string(&path).unwrap();

@@ -326,12 +326,13 @@ fn a_run_without_concurrency_1_shows_its_lowest_level_and_the_users_coefficients
         stdout.contains("median per call at concurrency 2, the run's lowest level (gross energy"),
         "{stdout}"
     );
+    // A row per runtime: function, input, runtime, latency, ratio, kernel, energy, ratio.
     let row = stdout
         .lines()
-        .find(|l| l.starts_with("noop "))
-        .unwrap_or_else(|| panic!("no noop row: {stdout}"));
+        .find(|l| l.starts_with("noop ") && l.split_whitespace().nth(2) == Some("wasm"))
+        .unwrap_or_else(|| panic!("no noop wasm row: {stdout}"));
     let cols: Vec<&str> = row.split_whitespace().collect();
-    assert!(cols.len() >= 8 && cols[2] != "-" && cols[4] != "-", "{row}");
+    assert!(cols.len() >= 8 && cols[3] != "-" && cols[5] != "-", "{row}");
     // The coefficients the config gave are not credited to Cloud Carbon Footprint.
     let meta = metadata::read(&dir).unwrap();
     let said = format!("{} {}", meta.energy.why, meta.energy.details.join(" "));

@@ -3,7 +3,7 @@
 use nebula::energy::Split;
 use nebula::export::{compare_cells, summarize_cells, write_comparison, write_summary};
 use nebula::results::call::{CallRow, EnergyLabel};
-use nebula::results::comparison::{Metric, Scope};
+use nebula::results::comparison::{Metric, Scope, REFERENCE};
 use nebula::results::{read_calls, write_calls, ComparisonRow};
 use nebula::stats::adjust::PAdjust;
 
@@ -141,7 +141,7 @@ fn cells_are_in_natural_order() {
         ]
     );
     // Only a/100 ran under two runtimes; its rows come in metric order.
-    let cmp: Vec<String> = compare_cells(&rows, 10, SEED, PAdjust::Holm)
+    let cmp: Vec<String> = compare_cells(&rows, 10, SEED, PAdjust::Holm, REFERENCE)
         .into_iter()
         .map(|r| format!("{}/{}/{}", r.function, r.input, r.metric))
         .collect();
@@ -165,7 +165,7 @@ fn pick<'a>(rows: &'a [ComparisonRow], runtime: &str, reference: &str, metric: M
 
 #[test]
 fn planted_doubling_is_found_and_equal_samples_are_not() {
-    let c = compare_cells(&planted(), RESAMPLES, SEED, PAdjust::Holm);
+    let c = compare_cells(&planted(), RESAMPLES, SEED, PAdjust::Holm, REFERENCE);
     // Pairs wasm/native, wasm-cold/native, wasm-cold/wasm; metrics latency, energy, kernel time
     // (the fixture has no kernel energy).
     assert_eq!(c.len(), 9, "{c:?}");
@@ -206,7 +206,7 @@ fn planted_doubling_is_found_and_equal_samples_are_not() {
 fn missing_runtime_and_disagreeing_digests() {
     let mut rows: Vec<CallRow> = planted().into_iter().filter(|r| r.runtime != "native").collect();
     rows[3].output_digest = "def".into();
-    let c = compare_cells(&rows, RESAMPLES, SEED, PAdjust::Holm);
+    let c = compare_cells(&rows, RESAMPLES, SEED, PAdjust::Holm, REFERENCE);
     // Without native only the cold/warm pair is left.
     assert!(c
         .iter()
@@ -217,7 +217,7 @@ fn missing_runtime_and_disagreeing_digests() {
     let mut rows = planted();
     rows[3].output_digest = "def".into();
     rows[3].ok = false;
-    assert!(compare_cells(&rows, 10, SEED, PAdjust::Holm)
+    assert!(compare_cells(&rows, 10, SEED, PAdjust::Holm, REFERENCE)
         .iter()
         .all(|r| r.digests_agree));
 }
@@ -227,8 +227,8 @@ fn deterministic_for_a_seed() {
     let rows = planted();
     assert_eq!(summarize_cells(&rows, 200, 7), summarize_cells(&rows, 200, 7));
     assert_eq!(
-        compare_cells(&rows, 200, 7, PAdjust::Holm),
-        compare_cells(&rows, 200, 7, PAdjust::Holm)
+        compare_cells(&rows, 200, 7, PAdjust::Holm, REFERENCE),
+        compare_cells(&rows, 200, 7, PAdjust::Holm, REFERENCE)
     );
 }
 
@@ -261,7 +261,11 @@ fn calls_round_trip_and_files_are_written() {
     assert_eq!(text.lines().count(), 4);
 
     let comparison = dir.path().join("comparison.csv");
-    write_comparison(&comparison, &compare_cells(&rows, 100, SEED, PAdjust::Holm)).expect("comparison");
+    write_comparison(
+        &comparison,
+        &compare_cells(&rows, 100, SEED, PAdjust::Holm, REFERENCE),
+    )
+    .expect("comparison");
     let text = std::fs::read_to_string(&comparison).expect("read comparison");
     assert!(text.starts_with("function,input,concurrency,runtime,reference,metric,scope,"));
     // Three pairs by three metrics.
@@ -303,7 +307,7 @@ fn one_value_gives_a_median_but_no_interval() {
         (native.energy_gross_ci_lo_j, native.energy_gross_ci_hi_j),
         (None, None)
     );
-    let c = compare_cells(&rows, RESAMPLES, SEED, PAdjust::Holm);
+    let c = compare_cells(&rows, RESAMPLES, SEED, PAdjust::Holm, REFERENCE);
     // The ratios of the two values remain, without an interval and never significant.
     let lat = pick(&c, "wasm", "native", Metric::Latency);
     assert_eq!(lat.ratio, Some(2.0));
