@@ -10,6 +10,7 @@ pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod provenance;
+pub mod runtimes;
 
 pub use compare::{compare_runs, write_compare, CompareRow, Compared};
 pub use html::{write_html, REPORT};

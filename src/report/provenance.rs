@@ -1,6 +1,6 @@
 //! The provenance of a run in `report.html`: the warnings the run printed (a box near the top,
 //! so that a reader cannot miss them) and, under Metadata, the functions folder, each module
-//! file's SHA-256 (what each was compiled for: `builds`), every idle baseline with the one in
+//! file's SHA-256 (what each was compiled for: `builds`), what ran each runtime (`runtimes`), every idle baseline with the one in
 //! use, the energy model's coefficients when the model was used, and the warnings again. A part
 //! whose key an older `metadata.json` lacks is left out. SHA-256 values are shown in full, in a `<code>` that wraps.
 
@@ -31,6 +31,8 @@ pub fn has_provenance(m: &Metadata) -> bool {
         || !m.energy.baselines.is_empty()
         || m.energy.model.is_some()
         || !m.warnings.is_empty()
+        || !m.engines.is_empty()
+        || !m.command_runtimes.is_empty()
 }
 
 /// The Provenance part of the metadata section; `estimated` when the run's energy is a model
@@ -49,6 +51,7 @@ pub fn provenance(h: &mut String, m: &Metadata, estimated: bool) {
     }
     modules(h, m);
     super::builds::builds(h, m);
+    super::runtimes::runtimes(h, m);
     baselines(h, m, estimated);
     model(h, m);
     if !m.warnings.is_empty() {
