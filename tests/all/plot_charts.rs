@@ -102,7 +102,7 @@ fn every_chart_is_drawn_with_runtime_colours_and_labels() {
 }
 
 /// The text lines of `dir/plots/NAME.svg` (plotters writes each text on a line of its own).
-fn svg_text(dir: &Path, name: &str) -> Vec<String> {
+pub fn svg_text(dir: &Path, name: &str) -> Vec<String> {
     let path = dir.join(PLOTS_DIR).join(format!("{name}.svg"));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -226,15 +226,6 @@ fn the_report_and_console_table_name_every_runtime_against_the_reference() {
     }
 }
 
-fn svg_text(dir: &Path, name: &str) -> Vec<String> {
-    let path = dir.join(PLOTS_DIR).join(format!("{name}.svg"));
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.starts_with('<'))
-        .collect()
-}
 
 #[test]
 fn the_ratio_charts_show_every_runtime_against_the_reference_in_its_colour() {
@@ -244,7 +235,7 @@ fn the_ratio_charts_show_every_runtime_against_the_reference_in_its_colour() {
     let m = nebula::plot::read_manifest(&dir).unwrap();
     assert!(m.failed.is_empty(), "{:?}", m.failed);
     for chart in ["ratio", "kernel-ratio"] {
-        let text = svg_text(&dir, chart);
+        let text = crate::plot_charts::svg_text(&dir, chart);
         assert!(
             text.iter().any(|l| l.contains("relative to wasm")),
             "{chart}: the title does not name the reference: {text:?}"
@@ -271,7 +262,7 @@ fn the_ratio_charts_show_every_runtime_against_the_reference_in_its_colour() {
         }
     }
     // The latency chart draws and names the runtimes of one's own in the same colours.
-    let latency = svg_text(&dir, "latency");
+    let latency = crate::plot_charts::svg_text(&dir, "latency");
     assert!(latency.iter().any(|l| l == "node") && latency.iter().any(|l| l == "my-rt"));
     let img = image::open(dir.join(PLOTS_DIR).join("latency.png"))
         .unwrap()
