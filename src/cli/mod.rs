@@ -7,6 +7,7 @@ mod compare;
 mod energy_args;
 mod functions;
 mod invoke;
+mod merge;
 mod parquet;
 mod plot;
 mod report;
@@ -70,6 +71,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Change in median latency and energy per cell from run A to run B, with CIs.
     Compare(compare::CompareArgs),
+    /// Join the shards of a study (or runs of one config on several machines) into one run.
+    Merge(merge::MergeArgs),
     /// (Re)write RUN/calls.parquet, the columnar copy of RUN/calls.csv for pandas, polars and R.
     Parquet(parquet::ParquetArgs),
 }
@@ -99,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Parquet(a) => parquet::run(a),
+        Command::Merge(a) => merge::run(a),
     };
     // Write the log lines still queued before the final error, so that stderr stays in order.
     drop(log);

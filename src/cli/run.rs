@@ -43,6 +43,15 @@ pub struct RunArgs {
     /// key; recorded with the config).
     #[arg(long, value_name = "FILE", conflicts_with = "resume")]
     suite: Option<PathBuf>,
+    /// Measure part I of N of the config's cells (1 <= I <= N), for a study spread over
+    /// machines: each (function, input, concurrency) with all its runtimes goes to one part.
+    /// `nebula merge` joins the parts' folders into one run.
+    #[arg(long, value_name = "I/N", conflicts_with = "resume")]
+    shard: Option<String>,
+    /// With --shard: the study's id, the same for all its shards (default: the config's name
+    /// and the first 12 hex digits of its SHA-256, after --set).
+    #[arg(long, value_name = "ID", requires = "shard")]
+    study: Option<String>,
 }
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
@@ -70,7 +79,14 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             toml::Value::String(file.display().to_string())
         ));
     }
-    let plan = config::load(path, &overrides, &suite)?;
+    let mut plan = config::load(path, &overrides, &suite)?;
+    if let Some(text) = &a.shard {
+        let study = a.study.clone().unwrap_or_else(|| {
+            let hash = crate::digest::sha256_hex(plan.toml.as_bytes());
+            format!("{}-{}", plan.config.name, &hash[..12])
+        });
+        plan.shard = Some(metadata::Shard::parse(text, study).map_err(|e| anyhow::anyhow!("--shard: {e}"))?);
+    }
     // From here on the suite is the plan's: with the functions of one's own the config defines.
     let suite = plan.suite.clone();
     if a.dry_run {
@@ -207,13 +223,15 @@ fn resume(
         .config_dir
         .as_deref()
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let plan = config::parse_in(
+    let mut plan = config::parse_in(
         &format!("{}/metadata.json (config_toml)", dir.display()),
         &meta.config_toml,
         &[],
         suite,
         &base,
     )?;
+    // A shard resumes as the same part of its study.
+    plan.shard = meta.shard.clone();
     let done = output::recover(dir)?;
     meta.windows_done = done.done.len();
     meta.resumed.push(Timestamp::now());
@@ -233,6 +251,16 @@ fn resume(
 fn dry_run(plan: &Plan, suite: &Suite) -> Result<()> {
     let cells = matrix::cells(plan);
     let windows = cells.len() * plan.config.repetitions as usize;
+    if let Some(s) = &plan.shard {
+        crate::outln!(
+            "shard {}/{} of study {}: {} of the config's {} cells",
+            s.index,
+            s.count,
+            s.study,
+            cells.len(),
+            matrix::all_cells(plan).len()
+        );
+    }
     crate::outln!(
         "{} cells x {} repetitions = {windows} windows",
         cells.len(),

@@ -81,6 +81,24 @@ fn print_table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Meta
 /// per call and its ratios to the run's reference (of whole calls, and of the kernel alone), at
 /// concurrency 1 or else the run's lowest level; the notes under it.
 pub fn table(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Metadata) -> String {
+    let mut machines: Vec<&str> = summary.iter().map(|s| s.machine.as_str()).collect();
+    machines.sort_unstable();
+    machines.dedup();
+    if machines.len() < 2 {
+        return table_of(summary, comparison, meta);
+    }
+    // A run of several machines (`nebula merge`): a table per machine, ratios within it.
+    let mut out = String::new();
+    for m in machines {
+        let s: Vec<SummaryRow> = summary.iter().filter(|r| r.machine == m).cloned().collect();
+        let c: Vec<ComparisonRow> = comparison.iter().filter(|r| r.machine == m).cloned().collect();
+        let _ = write!(out, "\nmachine {m}:{}", table_of(&s, &c, meta));
+    }
+    out
+}
+
+/// [`table`] of one machine's rows.
+fn table_of(summary: &[SummaryRow], comparison: &[ComparisonRow], meta: &Metadata) -> String {
     let mut out = String::new();
     let reference = meta.reference();
     let label = if meta.energy.label == "measured" {

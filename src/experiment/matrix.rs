@@ -42,9 +42,47 @@ pub struct Visit {
     pub repetition: u32,
 }
 
-/// All cells, in config order. A function of one's own with one build runs only on the
-/// runtimes it has a build for.
+/// The plan's cells in config order, those of its shard alone when it has one (see
+/// [`shard_of`]). A function of one's own with one build runs only on the runtimes it has a
+/// build for.
 pub fn cells(plan: &Plan) -> Vec<Cell> {
+    let all = all_cells(plan);
+    let Some(shard) = &plan.shard else {
+        return all;
+    };
+    let groups = groups(&all);
+    all.into_iter()
+        .filter(|c| shard_of(&groups, c, shard.count) == shard.index)
+        .enumerate()
+        .map(|(index, c)| Cell { index, ..c })
+        .collect()
+}
+
+/// The (function, input, concurrency) groups of `cells`, in order of first appearance.
+fn groups(cells: &[Cell]) -> Vec<(String, String, u32)> {
+    let mut out: Vec<(String, String, u32)> = Vec::new();
+    for c in cells {
+        let g = (c.function.clone(), c.input.clone(), c.concurrency);
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    out
+}
+
+/// The shard (1..=count) that measures `cell`: the cells of one (function, input,
+/// concurrency) stay together, so that the runtimes a comparison pairs run on one machine;
+/// the groups, in config order, are dealt to the shards in turn.
+pub fn shard_of(groups: &[(String, String, u32)], cell: &Cell, count: u32) -> u32 {
+    let g = groups
+        .iter()
+        .position(|g| g.0 == cell.function && g.1 == cell.input && g.2 == cell.concurrency)
+        .unwrap_or(0);
+    (g as u32 % count.max(1)) + 1
+}
+
+/// Every cell of the plan, whatever its shard.
+pub fn all_cells(plan: &Plan) -> Vec<Cell> {
     let mut out = Vec::new();
     for (function, inputs) in &plan.functions {
         for input in inputs {

@@ -14,6 +14,7 @@ pub mod contention;
 pub mod finish;
 pub mod http;
 pub mod matrix;
+pub mod merge;
 pub mod provenance;
 pub mod rundir;
 pub mod runner;

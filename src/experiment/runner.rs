@@ -672,6 +672,7 @@ fn window_rows(
         steal_ms: m.contention.steal_ms,
         steal_fraction: m.contention.steal_fraction,
         load_avg_1m: m.contention.load_avg_1m,
+        machine: crate::results::metadata::machine_id().to_string(),
         ..WindowRow::default()
     };
     match window {
@@ -761,6 +762,8 @@ pub fn new_metadata(plan: &Plan, suite: &Suite, run_id: &str) -> Metadata {
             Some(_) => Vec::new(),
             None => runtime::engine::engine_settings(&plan.runtimes),
         },
+        shard: plan.shard.clone(),
+        merged: Vec::new(),
         command_runtimes: plan
             .runtimes
             .iter()

@@ -30,18 +30,25 @@ pub fn compare(
     adjust: PAdjust,
     reference: &str,
 ) -> Vec<ComparisonRow> {
-    let mut groups: BTreeMap<(&str, &str, u32), Vec<&CellCalls>> = BTreeMap::new();
+    // Both sides of a pair are of one machine: a merged run of several has its pairs per machine.
+    let mut groups: BTreeMap<(&str, &str, u32, &str), Vec<&CellCalls>> = BTreeMap::new();
     for c in &run.cells {
         groups
-            .entry((c.function.as_str(), c.input.as_str(), c.concurrency))
+            .entry((
+                c.function.as_str(),
+                c.input.as_str(),
+                c.concurrency,
+                c.machine.as_str(),
+            ))
             .or_default()
             .push(c);
     }
-    let mut keys: Vec<(&str, &str, u32)> = groups.keys().copied().collect();
+    let mut keys: Vec<(&str, &str, u32, &str)> = groups.keys().copied().collect();
     keys.sort_by(|a, b| {
         a.0.cmp(b.0)
             .then_with(|| natural_cmp(a.1, b.1))
             .then_with(|| a.2.cmp(&b.2))
+            .then_with(|| a.3.cmp(b.3))
     });
     let mut out: Vec<(ComparisonRow, super::contrast::Contrast)> = Vec::new();
     for k in keys {
@@ -95,6 +102,7 @@ pub fn compare(
                     cliffs_delta_ci_hi: c.delta.and_then(|d| d.hi),
                     digests_agree,
                     energy_label,
+                    machine: k.3.to_string(),
                 };
                 out.push((row, c));
             }

@@ -138,6 +138,7 @@ fn columns() -> Vec<Column> {
         col("ok", Data::Bool(|r| r.ok, Vec::new())),
         text("error_kind", |r| &r.error_kind),
         text("error", |r| &r.error),
+        text("machine", |r| &r.machine),
     ]
 }
 

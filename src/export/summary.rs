@@ -138,6 +138,7 @@ fn summary_row(cell: &CellCalls, resamples: usize, seed: u64) -> SummaryRow {
     );
     let n = cell.ok();
     SummaryRow {
+        machine: cell.machine.clone(),
         cell: distinct_joined(cell.cell_names.iter().map(String::as_str)),
         function: cell.function.clone(),
         runtime: cell.runtime.clone(),

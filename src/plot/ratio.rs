@@ -12,7 +12,7 @@ use super::axis::{log_scale, Axis, Quantity};
 use super::data::energy_name;
 use super::frame::{estimate_dot, Chart, EstimatePanels, Frame, LegendItem, Swatch};
 use super::style::*;
-use crate::results::comparison::{cells, find, pairs, Metric, Scope};
+use crate::results::comparison::{cells, pairs, Metric, Scope};
 use crate::results::ComparisonRow;
 use crate::results::RunData;
 use anyhow::Result;
@@ -133,18 +133,41 @@ pub fn build(data: &RunData, scope: Scope) -> Result<RatioChart, String> {
         .collect();
     let reference = data.reference();
     let pairs = order_pairs(pairs(&of_scope), &reference);
-    let rows: Vec<Row> = cells(&of_scope)
-        .into_iter()
-        .map(|cell| Row {
-            label: format!("{} {}", cell.0, data.input_kind(cell.0).category(cell.1)),
-            ests: pairs
-                .iter()
-                .map(|(rt, reference)| {
-                    metrics.map(|m| find(&of_scope, cell, (rt, reference), m).and_then(est_of))
+    // A run of several machines (`nebula merge`): a row per machine under each function and
+    // input, so that the same ratio is seen across machines.
+    let mut machines: Vec<&str> = of_scope.iter().map(|c| c.machine.as_str()).collect();
+    machines.sort_unstable();
+    machines.dedup();
+    let several = machines.len() > 1;
+    let mut rows: Vec<Row> = Vec::new();
+    for cell in cells(&of_scope) {
+        for m in &machines {
+            let mine: Vec<&ComparisonRow> = of_scope.iter().filter(|c| c.machine == *m).collect();
+            let find_m = |pair: (&str, &str), metric: Metric| {
+                mine.iter().copied().find(|c| {
+                    (c.function.as_str(), c.input.as_str(), c.concurrency) == cell
+                        && (c.runtime.as_str(), c.reference.as_str()) == pair
+                        && c.metric == metric
                 })
-                .collect(),
-        })
-        .collect();
+            };
+            if !mine
+                .iter()
+                .any(|c| (c.function.as_str(), c.input.as_str(), c.concurrency) == cell)
+            {
+                continue;
+            }
+            let label = format!("{} {}", cell.0, data.input_kind(cell.0).category(cell.1));
+            rows.push(Row {
+                label: if several { format!("{label} · {m}") } else { label },
+                ests: pairs
+                    .iter()
+                    .map(|(rt, reference)| {
+                        metrics.map(|metric| find_m((rt, reference), metric).and_then(est_of))
+                    })
+                    .collect(),
+            });
+        }
+    }
     if rows.is_empty() {
         return Err(match scope {
             Scope::Call => format!(

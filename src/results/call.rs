@@ -234,6 +234,10 @@ pub struct CallRow {
     pub error_kind: String,
     /// The error message, with the guest's last stderr line; empty when ok.
     pub error: String,
+    /// The machine that made the call (a stable host id, see `metadata::machine_id`); empty
+    /// in older runs.
+    #[serde(default)]
+    pub machine: String,
 }
 
 /// Where a call sits in a run: what the outcome alone does not know.

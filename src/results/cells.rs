@@ -79,6 +79,9 @@ impl NaN for f32 {
 /// One cell's (function, input, runtime, concurrency) calls, in columns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CellCalls {
+    /// The machine that ran it (empty in older runs): a merged run of several machines has a
+    /// cell per machine.
+    pub machine: String,
     /// The function.
     pub function: String,
     /// The input.
@@ -228,7 +231,7 @@ pub struct RunCalls {
     pub rows: usize,
     /// (label, source) of the first row with an energy label.
     pub first_label: Option<(String, String)>,
-    index: HashMap<(String, String, String, u32), usize>,
+    index: HashMap<(String, String, String, String, u32), usize>,
     last: Option<usize>,
 }
 
@@ -238,7 +241,13 @@ impl RunCalls {
         let mut run = RunCalls::default();
         for r in rows {
             run.add(
-                (&r.function, &r.input, r.runtime.as_str(), r.concurrency),
+                (
+                    &r.machine,
+                    &r.function,
+                    &r.input,
+                    r.runtime.as_str(),
+                    r.concurrency,
+                ),
                 &Call {
                     cell: Some(&r.cell),
                     label: label_str(r.energy_label),
@@ -271,13 +280,25 @@ impl RunCalls {
         self.rows == 0
     }
 
-    fn add(&mut self, key: (&str, &str, &str, u32), c: &Call<'_>, (digest, error_kind): (&str, &str)) {
+    /// The machines of the run's cells, in order of first appearance.
+    pub fn machines(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.cells {
+            if !out.contains(&c.machine.as_str()) {
+                out.push(&c.machine);
+            }
+        }
+        out
+    }
+
+    fn add(&mut self, key: (&str, &str, &str, &str, u32), c: &Call<'_>, (digest, error_kind): (&str, &str)) {
         self.rows += 1;
         if self.first_label.is_none() && !c.label.is_empty() {
             self.first_label = Some((c.label.to_string(), c.source.to_string()));
         }
         let same = |cell: &CellCalls| {
             (
+                cell.machine.as_str(),
                 cell.function.as_str(),
                 cell.input.as_str(),
                 cell.runtime.as_str(),
@@ -287,15 +308,22 @@ impl RunCalls {
         let i = match self.last.filter(|&i| self.cells.get(i).is_some_and(same)) {
             Some(i) => i,
             None => {
-                let owned = (key.0.to_string(), key.1.to_string(), key.2.to_string(), key.3);
+                let owned = (
+                    key.0.to_string(),
+                    key.1.to_string(),
+                    key.2.to_string(),
+                    key.3.to_string(),
+                    key.4,
+                );
                 let next = self.cells.len();
                 let i = *self.index.entry(owned).or_insert(next);
                 if i == next {
                     self.cells.push(CellCalls {
-                        function: key.0.to_string(),
-                        input: key.1.to_string(),
-                        runtime: key.2.to_string(),
-                        concurrency: key.3,
+                        machine: key.0.to_string(),
+                        function: key.1.to_string(),
+                        input: key.2.to_string(),
+                        runtime: key.3.to_string(),
+                        concurrency: key.4,
                         first_line: self.rows + 1,
                         ..CellCalls::default()
                     });
@@ -308,7 +336,7 @@ impl RunCalls {
             cell.add(c);
         }
         if c.ok || error_kind == "digest-mismatch" {
-            let k = (key.0.to_string(), key.1.to_string());
+            let k = (key.1.to_string(), key.2.to_string());
             let set = self.digests.entry(k).or_default();
             if !set.contains(digest) {
                 set.insert(digest.to_string());
@@ -339,6 +367,8 @@ impl RunCalls {
             })
         };
         let cols = Columns {
+            // Older runs have no `machine` column: one machine, unnamed.
+            machine: col("machine").ok(),
             function: col("function")?,
             input: col("input")?,
             runtime: col("runtime")?,
@@ -404,6 +434,7 @@ impl<R: Read> Read for Counted<R> {
 
 /// Positions of the columns read.
 struct Columns {
+    machine: Option<usize>,
     function: usize,
     input: usize,
     runtime: usize,
@@ -485,6 +516,10 @@ impl Columns {
             ],
         };
         let key = (
+            match self.machine {
+                Some(m) => text(rec, m, "machine")?,
+                None => "",
+            },
             text(rec, self.function, "function")?,
             text(rec, self.input, "input")?,
             text(rec, self.runtime, "runtime")?,

@@ -198,6 +198,10 @@ pub struct ComparisonRow {
     /// Energy rows: the distinct energy labels of the calls compared, joined by `+`; empty on time
     /// rows.
     pub energy_label: String,
+    /// The machine both sides ran on (a stable host id); a merged run of several machines has
+    /// its rows per machine. Empty in older runs.
+    #[serde(default)]
+    pub machine: String,
 }
 
 /// The row of `rows` for this cell, pair and metric.

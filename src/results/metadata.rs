@@ -96,6 +96,57 @@ pub struct Metadata {
     /// the program found, its version and whether kernel time was measured on it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command_runtimes: Vec<CommandRecord>,
+    /// The part of a study's cells this run measured (`nebula run --shard I/N`); absent for a
+    /// whole run. A merged run lists the shards it holds in `merged`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// The runs a merged run was made of (`nebula merge`); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<MergedPart>,
+}
+
+/// A shard of a study: `index` of `count` (1-based), and the study it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// Which part, 1..=count.
+    pub index: u32,
+    /// Into how many parts the study's cells are split.
+    pub count: u32,
+    /// The study's id, the same in all its shards (`--study`, else derived from the config).
+    pub study: String,
+}
+
+impl Shard {
+    /// `I/N` (1 <= I <= N) with the study's id.
+    pub fn parse(text: &str, study: String) -> Result<Shard, String> {
+        let bad = || {
+            format!("'{text}' is not I/N with 1 <= I <= N: use e.g. --shard 1/4 (the first of four parts)")
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count, study })
+    }
+}
+
+/// One run of a merged run: its folder, run id, shard and machine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MergedPart {
+    /// The folder it was read from.
+    pub dir: String,
+    /// Its run id.
+    pub run_id: String,
+    /// Its shard; `None` for a whole run.
+    pub shard: Option<Shard>,
+    /// The machine it ran on.
+    pub machine: Machine,
+    /// Its energy source and label.
+    pub energy: String,
 }
 
 /// A function's input as its suite manifest describes it (`input_label`, `input_unit`).
@@ -281,6 +332,10 @@ pub struct Machine {
     /// that `/proc/cpuinfo` lists); empty in older runs.
     #[serde(default)]
     pub cpu_features: Vec<String>,
+    /// The machine's stable id, as the `machine` column of calls.csv and windows.csv holds it
+    /// ([`machine_id`]); empty in older runs.
+    #[serde(default)]
+    pub id: String,
 }
 
 /// The energy source a run used, as `metadata.json` records it.
@@ -437,8 +492,33 @@ impl Machine {
             turbo,
             virtualized: field("flags").map(|f| f.split_whitespace().any(|x| x == "hypervisor")),
             cpu_features: super::build::host_features(&cpuinfo),
+            id: machine_id().to_string(),
         }
     }
+}
+
+/// The variable that sets this machine's id (tests; or a name of one's choosing).
+pub const MACHINE_ID_ENV: &str = "NEBULA_MACHINE_ID";
+
+/// This machine's stable id, the `machine` column of every row it writes: `$NEBULA_MACHINE_ID`,
+/// else the short hostname and 8 hex digits of the SHA-256 of `/etc/machine-id` (of the
+/// hostname where there is none), e.g. `node07-3fa2b1c4`: stable across runs and reboots, and
+/// apart for two hosts of one name.
+pub fn machine_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        if let Some(id) = std::env::var(MACHINE_ID_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            return id.trim().to_string();
+        }
+        let host = read_trim("/proc/sys/kernel/hostname").unwrap_or_else(|| "host".into());
+        let short = host.split('.').next().unwrap_or("host").to_string();
+        let seed = read_trim("/etc/machine-id").unwrap_or_else(|| host.clone());
+        let hash = crate::digest::sha256_hex(seed.as_bytes());
+        format!("{short}-{}", &hash[..8])
+    })
 }
 
 impl EnergyMeta {

@@ -127,4 +127,8 @@ pub struct SummaryRow {
     pub energy_label: String,
     /// Distinct sources of the cell's rows joined by `+`.
     pub energy_source: String,
+    /// The machine that ran the cell (a stable host id); a merged run of several machines has
+    /// a row per machine. Empty in older runs.
+    #[serde(default)]
+    pub machine: String,
 }

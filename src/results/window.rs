@@ -65,4 +65,7 @@ pub struct WindowRow {
     /// The 1-minute load average when the window opened.
     #[serde(default)]
     pub load_avg_1m: Option<f64>,
+    /// The machine that measured the window (a stable host id); empty in older runs.
+    #[serde(default)]
+    pub machine: String,
 }

@@ -40,6 +40,7 @@ impl CallRow {
                 .as_ref()
                 .map(|e| error_text(e, &o.stderr_tail))
                 .unwrap_or_default(),
+            machine: crate::results::metadata::machine_id().to_string(),
             ..CallRow::default()
         }
     }

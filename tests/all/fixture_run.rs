@@ -174,6 +174,7 @@ pub fn meta(run_id: &str) -> Metadata {
             turbo: None,
             virtualized: Some(true),
             cpu_features: vec!["sse2".into(), "avx2".into(), "sha_ni".into()],
+            id: String::new(),
         },
         energy: EnergyMeta {
             source: "model".into(),
@@ -210,6 +211,8 @@ pub fn meta(run_id: &str) -> Metadata {
         build_notes: Default::default(),
         config_dir: None,
         command_runtimes: Vec::new(),
+        shard: None,
+        merged: Vec::new(),
         engines: vec![],
     }
 }

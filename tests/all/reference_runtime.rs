@@ -226,7 +226,6 @@ fn the_report_and_console_table_name_every_runtime_against_the_reference() {
     }
 }
 
-
 #[test]
 fn the_ratio_charts_show_every_runtime_against_the_reference_in_its_colour() {
     let tmp = tempfile::tempdir().unwrap();

@@ -56,6 +56,9 @@ pub struct Plan {
     pub suite: Suite,
     /// The folder the config's relative paths start from (the config file's).
     pub base: std::path::PathBuf,
+    /// The part of the cells this run measures (`nebula run --shard I/N`); `None`: all.
+    /// Not a config key, so that every shard of a study has the same config hash.
+    pub shard: Option<crate::results::metadata::Shard>,
 }
 
 /// A config error: where, which key, what is wrong and how to fix it.

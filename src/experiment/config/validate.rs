@@ -248,6 +248,7 @@ pub(super) fn validate(
         server_sched,
         suite,
         base: base.to_path_buf(),
+        shard: None,
     })
 }
 

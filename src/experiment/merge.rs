@@ -1,0 +1,406 @@
+//! `nebula merge`: the runs of one study (its shards, or whole runs of one config on several
+//! machines) joined into one run. The parts must belong together: one config (its hash), the
+//! same function builds (their SHA-256), all complete, shards of one study and split, each
+//! given once. Every cell of the config must be there, and none twice on one machine; each
+//! missing or repeated cell is named. The calls and windows are concatenated (window ids
+//! renumbered so that they stay unique, the run id the merged one's, the `machine` column
+//! kept), and the summaries, comparison, charts and report are computed anew: a merged run is
+//! a run that `plot`, `report` and `compare` read.
+
+use super::config;
+use super::matrix;
+use crate::results::metadata::{self, MergedPart, Metadata, Status};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The files a part's rows come from.
+const CALLS: &str = "calls.csv";
+const WINDOWS: &str = "windows.csv";
+
+/// One part as read: its folder and metadata, and the cells its windows measured, per machine.
+struct Part {
+    dir: PathBuf,
+    meta: Metadata,
+    /// (machine, cell) of its windows.
+    cells: BTreeSet<(String, String)>,
+}
+
+/// Merge the runs in `dirs` into the new folder `out`; returns the merged run's metadata.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Metadata> {
+    if dirs.len() < 2 {
+        bail!("give at least two run folders to merge (the shards of a study, or runs of one config on several machines)");
+    }
+    let parts: Vec<Part> = dirs.iter().map(|d| read_part(d)).collect::<Result<_>>()?;
+    check_together(&parts)?;
+    check_cells(&parts)?;
+    super::rundir::precheck(out)?;
+    let folder = super::rundir::create_at(out)?;
+    let first = &parts[0].meta;
+    let run_id = super::rundir::new_run_id(&format!("{}-merged", first.name));
+    let mut offset = 0u64;
+    let mut calls = 0usize;
+    let calls_path = out.join(CALLS);
+    let windows_path = out.join(WINDOWS);
+    let mut calls_out = Joiner::create(&calls_path, &header_of::<crate::results::CallRow>())?;
+    let mut windows_out = Joiner::create(&windows_path, &header_of::<crate::results::WindowRow>())?;
+    for p in &parts {
+        let machine = if p.meta.machine.id.is_empty() {
+            p.meta.machine.hostname.clone()
+        } else {
+            p.meta.machine.id.clone()
+        };
+        let max_calls = calls_out.append(&p.dir.join(CALLS), &run_id, offset, &machine)?;
+        let max_windows = windows_out.append(&p.dir.join(WINDOWS), &run_id, offset, &machine)?;
+        calls += calls_out.rows_last;
+        offset += max_calls.max(max_windows).map_or(0, |m| m + 1);
+    }
+    calls_out.finish()?;
+    windows_out.finish()?;
+    let meta = merged_metadata(&parts, &run_id, calls)?;
+    metadata::write(out, &meta)?;
+    drop(folder);
+    Ok(meta)
+}
+
+fn read_part(dir: &Path) -> Result<Part> {
+    let meta = metadata::read(dir).with_context(|| format!("cannot merge {}", dir.display()))?;
+    if meta.status != Status::Complete {
+        bail!(
+            "{} is not complete ({:?}, {} of {} windows): finish it first with nebula run --resume {}",
+            dir.display(),
+            meta.status,
+            meta.windows_done,
+            meta.windows_planned,
+            dir.display()
+        );
+    }
+    let path = dir.join(WINDOWS);
+    let mut rdr = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let cell = col("cell").ok_or_else(|| anyhow!("{}: no `cell` column", path.display()))?;
+    let machine_col = col("machine");
+    let own = if meta.machine.id.is_empty() {
+        meta.machine.hostname.clone()
+    } else {
+        meta.machine.id.clone()
+    };
+    let mut cells = BTreeSet::new();
+    for r in rdr.records() {
+        let r = r.with_context(|| format!("cannot read {}", path.display()))?;
+        let m = machine_col
+            .and_then(|i| r.get(i))
+            .filter(|m| !m.is_empty())
+            .unwrap_or(&own);
+        cells.insert((m.to_string(), r.get(cell).unwrap_or_default().to_string()));
+    }
+    Ok(Part {
+        dir: dir.to_path_buf(),
+        meta,
+        cells,
+    })
+}
+
+/// One config, the same builds, shards of one study given once each (or whole runs alone).
+fn check_together(parts: &[Part]) -> Result<()> {
+    let first = &parts[0];
+    let builds = |p: &Part| -> BTreeMap<(String, String), String> {
+        p.meta
+            .modules
+            .iter()
+            .map(|m| ((m.function.clone(), m.build.clone()), m.sha256.clone()))
+            .collect()
+    };
+    let first_builds = builds(first);
+    for p in &parts[1..] {
+        if p.meta.config_sha256 != first.meta.config_sha256 {
+            bail!(
+                "{} and {} ran different configs (config_sha256 {} and {}): merge only the runs of one config (with the same --set overrides)",
+                first.dir.display(),
+                p.dir.display(),
+                short(&first.meta.config_sha256),
+                short(&p.meta.config_sha256)
+            );
+        }
+        for (key, sha) in builds(p) {
+            if let Some(other) = first_builds.get(&key).filter(|o| **o != sha) {
+                bail!(
+                    "the {} build of '{}' differs: {} in {}, {} in {}. Fix: merge only runs of the same builds (copy one build of the functions to every machine)",
+                    key.1,
+                    key.0,
+                    short(other),
+                    first.dir.display(),
+                    short(&sha),
+                    p.dir.display()
+                );
+            }
+        }
+    }
+    let shards: Vec<_> = parts.iter().map(|p| p.meta.shard.as_ref()).collect();
+    match (shards.iter().all(Option::is_some), shards.iter().all(Option::is_none)) {
+        (true, _) => {
+            let s0 = shards[0].ok_or_else(|| anyhow!("internal: no shard"))?;
+            let mut seen: BTreeMap<u32, &Path> = BTreeMap::new();
+            for (p, s) in parts.iter().zip(&shards) {
+                let s = s.ok_or_else(|| anyhow!("internal: no shard"))?;
+                if s.study != s0.study || s.count != s0.count {
+                    bail!(
+                        "{} is shard {}/{} of study {}, {} shard {}/{} of study {}: merge the shards of one study",
+                        first.dir.display(),
+                        s0.index,
+                        s0.count,
+                        s0.study,
+                        p.dir.display(),
+                        s.index,
+                        s.count,
+                        s.study
+                    );
+                }
+                if let Some(d) = seen.insert(s.index, &p.dir) {
+                    bail!(
+                        "shard {}/{} is given twice: {} and {}. Fix: give each shard's folder once",
+                        s.index,
+                        s.count,
+                        d.display(),
+                        p.dir.display()
+                    );
+                }
+            }
+        }
+        (_, true) => {}
+        _ => bail!("some of the folders are shards (--shard) and some whole runs: merge the shards of one study, or whole runs"),
+    }
+    Ok(())
+}
+
+/// Every cell of the config present, none twice on one machine; each one at fault named.
+fn check_cells(parts: &[Part]) -> Result<()> {
+    let first = &parts[0].meta;
+    let base = first
+        .config_dir
+        .as_deref()
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let suite = crate::suite::Suite::load_default()?;
+    let mut plan = config::parse_in(
+        &format!("{}/metadata.json (config_toml)", parts[0].dir.display()),
+        &first.config_toml,
+        &[],
+        &suite,
+        &base,
+    )?;
+    let expected = matrix::all_cells(&plan);
+    let mut problems = Vec::new();
+    let mut by_machine: BTreeMap<(&str, &str), &Path> = BTreeMap::new();
+    for p in parts {
+        for (m, c) in &p.cells {
+            if let Some(d) = by_machine.insert((m, c), &p.dir) {
+                problems.push(format!(
+                    "cell {c} on machine {m} is in both {} and {}",
+                    d.display(),
+                    p.dir.display()
+                ));
+            }
+        }
+    }
+    let present: BTreeSet<&str> = parts
+        .iter()
+        .flat_map(|p| p.cells.iter().map(|(_, c)| c.as_str()))
+        .collect();
+    let sharded = first.shard.clone();
+    plan.shard = None;
+    let groups: Vec<(String, String, u32)> = {
+        let mut g: Vec<(String, String, u32)> = Vec::new();
+        for c in &expected {
+            let k = (c.function.clone(), c.input.clone(), c.concurrency);
+            if !g.contains(&k) {
+                g.push(k);
+            }
+        }
+        g
+    };
+    for c in expected.iter().filter(|c| !present.contains(c.id().as_str())) {
+        let whose = match &sharded {
+            Some(s) => format!(" (shard {}/{})", matrix::shard_of(&groups, c, s.count), s.count),
+            None => String::new(),
+        };
+        problems.push(format!("cell {} is missing{whose}", c.id()));
+    }
+    if !parts.iter().all(|p| p.meta.shard.is_some()) {
+        // Whole runs: each must hold every cell.
+        for p in parts {
+            let own: BTreeSet<&str> = p.cells.iter().map(|(_, c)| c.as_str()).collect();
+            for c in expected.iter().filter(|c| !own.contains(c.id().as_str())) {
+                problems.push(format!("cell {} is missing from {}", c.id(), p.dir.display()));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let n = problems.len();
+    let shown: Vec<String> = problems.into_iter().take(20).collect();
+    bail!(
+        "the runs do not make one study: {}{}. Fix: give every shard's folder once (a missing shard: run it with nebula run --shard I/N --study {}), or finish the run that lacks cells",
+        shown.join("; "),
+        if n > 20 { format!("; and {} more", n - 20) } else { String::new() },
+        sharded.map_or_else(|| "ID".to_string(), |s| s.study)
+    )
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+/// The merged run's record: the first part's, with the parts listed, their counts added and
+/// their warnings and mismatches kept (each warning naming its part).
+fn merged_metadata(parts: &[Part], run_id: &str, calls: usize) -> Result<Metadata> {
+    let mut m = parts[0].meta.clone();
+    m.run_id = run_id.to_string();
+    m.shard = None;
+    m.cells = parts.iter().map(|p| p.meta.cells).sum();
+    m.windows_planned = parts.iter().map(|p| p.meta.windows_planned).sum();
+    m.windows_done = parts.iter().map(|p| p.meta.windows_done).sum();
+    m.started = parts
+        .iter()
+        .map(|p| p.meta.started)
+        .min()
+        .unwrap_or_else(metadata::Timestamp::now);
+    m.ended = parts.iter().filter_map(|p| p.meta.ended).max();
+    m.status = Status::Complete;
+    m.digest_mismatches = parts
+        .iter()
+        .flat_map(|p| p.meta.digest_mismatches.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    m.warnings = parts
+        .iter()
+        .flat_map(|p| {
+            p.meta
+                .warnings
+                .iter()
+                .map(move |w| format!("{}: {w}", p.meta.run_id))
+        })
+        .collect();
+    let sources: BTreeSet<String> = parts.iter().map(|p| p.meta.energy.label.clone()).collect();
+    if sources.len() > 1 {
+        m.warnings.push(format!(
+            "the parts' energy is of different kinds ({}): compare energy within a machine, not across",
+            sources.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    m.merged = parts
+        .iter()
+        .map(|p| MergedPart {
+            dir: p.dir.display().to_string(),
+            run_id: p.meta.run_id.clone(),
+            shard: p.meta.shard.clone(),
+            machine: p.meta.machine.clone(),
+            energy: format!("{} ({})", p.meta.energy.source, p.meta.energy.label),
+        })
+        .collect();
+    let _ = calls;
+    Ok(m)
+}
+
+/// The CSV header serde writes for `T` (the current columns, in order).
+fn header_of<T: serde::Serialize + Default>() -> Vec<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if w.serialize(T::default()).is_err() {
+        return Vec::new();
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let first = text.lines().next().unwrap_or_default().to_string();
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(first.as_bytes());
+    r.records()
+        .next()
+        .and_then(|r| r.ok())
+        .map(|r| r.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// A CSV written from the rows of several files of one kind, each mapped onto its columns.
+struct Joiner {
+    path: PathBuf,
+    tmp: PathBuf,
+    header: Vec<String>,
+    out: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    rows_last: usize,
+}
+
+impl Joiner {
+    fn create(path: &Path, header: &[String]) -> Result<Joiner> {
+        let tmp = path.with_extension("csv.tmp");
+        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+        out.write_record(header)?;
+        Ok(Joiner {
+            path: path.to_path_buf(),
+            tmp,
+            header: header.to_vec(),
+            out,
+            rows_last: 0,
+        })
+    }
+
+    /// Appends the rows of `from`: `run_id` set to `run_id`, `window_id` moved up by `offset`,
+    /// an empty `machine` set to `machine`. Returns the largest window id read.
+    fn append(&mut self, from: &Path, run_id: &str, offset: u64, machine: &str) -> Result<Option<u64>> {
+        let mut rdr =
+            csv::Reader::from_path(from).with_context(|| format!("cannot read {}", from.display()))?;
+        let headers = rdr.byte_headers()?.clone();
+        let map: Vec<Option<usize>> = self
+            .header
+            .iter()
+            .map(|h| headers.iter().position(|x| x == h.as_bytes()))
+            .collect();
+        let at = |name: &str| self.header.iter().position(|h| h == name);
+        let (run_col, window_col, machine_col) = (at("run_id"), at("window_id"), at("machine"));
+        let mut rec = csv::ByteRecord::new();
+        let mut row = csv::ByteRecord::new();
+        let mut max = None;
+        let mut line = 1usize;
+        self.rows_last = 0;
+        while rdr
+            .read_byte_record(&mut rec)
+            .map_err(|e| anyhow!("{}: line {}: {e}", from.display(), line + 1))?
+        {
+            line += 1;
+            row.clear();
+            for (i, src) in map.iter().enumerate() {
+                let field = src.and_then(|s| rec.get(s)).unwrap_or_default();
+                if Some(i) == run_col {
+                    row.push_field(run_id.as_bytes());
+                } else if Some(i) == window_col {
+                    let id: u64 = std::str::from_utf8(field)
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .ok_or_else(|| {
+                            anyhow!("{}: line {line}: `window_id` is not a number", from.display())
+                        })?;
+                    max = max.max(Some(id));
+                    row.push_field((id + offset).to_string().as_bytes());
+                } else if Some(i) == machine_col && field.is_empty() {
+                    row.push_field(machine.as_bytes());
+                } else {
+                    row.push_field(field);
+                }
+            }
+            self.out.write_byte_record(&row)?;
+            self.rows_last += 1;
+        }
+        Ok(max)
+    }
+
+    fn finish(self) -> Result<()> {
+        let mut w = self.out;
+        w.flush()?;
+        drop(w);
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
