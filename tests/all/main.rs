@@ -42,6 +42,7 @@ mod runtime_wasm;
 mod server_browser;
 mod server_cli;
 mod server_http;
+mod slurm_cluster;
 mod soak_server;
 mod stats_export;
 mod stats_props;
