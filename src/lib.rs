@@ -4,12 +4,14 @@
 //! Layout: `runtime/` (wasm, wasm-cold, native behind one trait), `energy/` (powercap, perf, model
 //! behind one trait), `experiment/` (configs and the orchestrator), `export/` (CSV and JSON files),
 //! `stats/` (summaries, bootstrap intervals, comparisons), `plot/` and `report/` (charts and the HTML
-//! report), `server/` (the FaaS server), `cli/` (the command line).
+//! report), `server/` (the FaaS server), `cluster/` (a study split across the nodes of a Slurm cluster),
+//! `cli/` (the command line).
 
 pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod cluster;
 pub mod digest;
 pub mod energy;
 pub mod experiment;

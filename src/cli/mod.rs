@@ -15,6 +15,7 @@ mod run;
 mod runtimes;
 mod sensors;
 mod serve;
+mod slurm;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -75,6 +76,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// (Re)write RUN/calls.parquet, the columnar copy of RUN/calls.csv for pandas, polars and R.
     Parquet(parquet::ParquetArgs),
+    /// Write (and --submit) Slurm jobs that run a config as N shards, one node each, then merge them.
+    Slurm(slurm::SlurmArgs),
 }
 
 /// The `nebula` command: parses the command line, sets up logging on stderr (`--log-format`,
@@ -103,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => compare::run(a),
         Command::Parquet(a) => parquet::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Slurm(a) => slurm::run(a),
     };
     // Write the log lines still queued before the final error, so that stderr stays in order.
     drop(log);

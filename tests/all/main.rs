@@ -43,6 +43,7 @@ mod server_browser;
 mod server_cli;
 mod server_http;
 mod shards;
+mod slurm_cluster;
 mod soak_server;
 mod stats_export;
 mod stats_props;
