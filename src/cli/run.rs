@@ -86,6 +86,12 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             format!("{}-{}", plan.config.name, &hash[..12])
         });
         plan.shard = Some(metadata::Shard::parse(text, study).map_err(|e| anyhow::anyhow!("--shard: {e}"))?);
+        if matrix::cells(&plan).is_empty() {
+            let groups = matrix::groups(&matrix::all_cells(&plan)).len();
+            bail!(
+                "--shard {text}: this part has no cells: the config has {groups} function/input/concurrency group(s), and a shard measures each whole. Fix: split it into {groups} shard(s) or fewer"
+            );
+        }
     }
     // From here on the suite is the plan's: with the functions of one's own the config defines.
     let suite = plan.suite.clone();

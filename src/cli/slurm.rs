@@ -59,13 +59,16 @@ pub fn run(a: SlurmArgs) -> Result<ExitCode> {
     let config_path = absolute(&a.config)?;
     // The config is checked here, before anything is queued: a bad one is refused with its fix.
     let plan = config::load(&config_path, &a.set, &suite)?;
-    let cells = matrix::cells(&plan).len();
-    if a.shards as usize > cells {
+    let all = matrix::cells(&plan);
+    let cells = all.len();
+    // A shard gets each (function, input, concurrency) whole, with all its runtimes.
+    let groups = matrix::groups(&all).len();
+    if a.shards as usize > groups {
         bail!(
-            "--shards {}: {} has only {cells} cell{}, and each shard needs at least one; use --shards {cells} or fewer",
+            "--shards {}: {} has only {groups} function/input/concurrency group{} (a shard measures each with all its runtimes), and each shard needs at least one; use --shards {groups} or fewer",
             a.shards,
             config_path.display(),
-            if cells == 1 { "" } else { "s" }
+            if groups == 1 { "" } else { "s" }
         );
     }
     let id = match a.study {

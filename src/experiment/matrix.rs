@@ -58,8 +58,9 @@ pub fn cells(plan: &Plan) -> Vec<Cell> {
         .collect()
 }
 
-/// The (function, input, concurrency) groups of `cells`, in order of first appearance.
-fn groups(cells: &[Cell]) -> Vec<(String, String, u32)> {
+/// The (function, input, concurrency) groups of `cells`, in order of first appearance: the
+/// units a shard gets whole, so a study splits into at most as many shards.
+pub fn groups(cells: &[Cell]) -> Vec<(String, String, u32)> {
     let mut out: Vec<(String, String, u32)> = Vec::new();
     for c in cells {
         let g = (c.function.clone(), c.input.clone(), c.concurrency);

@@ -25,7 +25,7 @@ idle_baseline = "0s"
 source = "model"
 [[function]]
 name = "fibonacci"
-sizes = [10]
+sizes = [10, 20]
 "#;
 
 /// The `--set` whose quoting must survive the scripts: brackets and double quotes.
@@ -340,7 +340,7 @@ fn more_shards_than_cells_or_a_bad_value_are_refused_before_anything_is_written(
     assert!(
         stderr(&o).contains("--shards 3:")
             && stderr(&o)
-                .contains("has only 2 cells, and each shard needs at least one; use --shards 2 or fewer"),
+                .contains("has only 2 function/input/concurrency groups (a shard measures each with all its runtimes), and each shard needs at least one; use --shards 2 or fewer"),
         "{}",
         stderr(&o)
     );
@@ -667,7 +667,7 @@ fn a_study_sharded_on_slurm_and_merged_has_the_cells_and_windows_of_an_unsharded
     let whole = tmp.path().join("whole");
     crate::experiment_run::run_to(&whole, &config, &[]);
     let want_windows = rows_per_cell(&whole.join("windows.csv"));
-    assert_eq!(want_windows.len(), 2, "{want_windows:?}");
+    assert_eq!(want_windows.len(), 4, "{want_windows:?}");
     assert!(want_windows.values().all(|&n| n == 2), "{want_windows:?}");
     assert_eq!(rows_per_cell(&merged.join("windows.csv")), want_windows);
     let cells = |p: &Path| rows_per_cell(p).into_keys().collect::<BTreeSet<_>>();
