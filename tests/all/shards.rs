@@ -272,3 +272,50 @@ fn two_machines_runs_merged_have_summaries_and_comparisons_per_machine() {
         "{text}"
     );
 }
+
+#[test]
+fn a_shard_resumes_as_the_same_part_of_its_study() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("study.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let s2 = tmp.path().join("s2");
+    run_as("node-b", &cfg, &s2, &["--shard", "2/2"]);
+    let (full, _) = cells_and_windows(&s2);
+    // Cut the shard back to its first window, as a run stopped there leaves it.
+    let cut = |file: &str| {
+        let text = std::fs::read_to_string(s2.join(file)).unwrap();
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let header = rdr.headers().unwrap().clone();
+        let w = header.iter().position(|h| h == "window_id").unwrap();
+        let mut out = csv::Writer::from_path(s2.join(file)).unwrap();
+        out.write_record(&header).unwrap();
+        for r in rdr.records().map(|r| r.unwrap()).filter(|r| &r[w] == "0") {
+            out.write_record(&r).unwrap();
+        }
+        out.flush().unwrap();
+    };
+    cut("calls.csv");
+    cut("windows.csv");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s2.join("metadata.json")).unwrap()).unwrap();
+    meta["status"] = "interrupted".into();
+    meta["windows_done"] = 1.into();
+    std::fs::write(s2.join("metadata.json"), meta.to_string()).unwrap();
+    for f in ["summary.csv", "comparison.csv", "report.html"] {
+        std::fs::remove_file(s2.join(f)).unwrap();
+    }
+    let o = nebula()
+        .env("NEBULA_MACHINE_ID", "node-b")
+        .arg("run")
+        .arg("--resume")
+        .arg(&s2)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (resumed, machines) = cells_and_windows(&s2);
+    assert_eq!(resumed, full, "the shard's own cells, every window, and no other cell");
+    assert_eq!(machines, BTreeSet::from(["node-b".to_string()]));
+    let meta = nebula::results::metadata::read(&s2).unwrap();
+    assert_eq!(meta.shard.map(|s| (s.index, s.count)), Some((2, 2)));
+}
