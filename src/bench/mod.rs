@@ -8,6 +8,7 @@
 pub mod baseline;
 pub mod floor;
 pub mod http;
+pub mod merge;
 pub mod results;
 pub mod runtimes;
 pub mod threads;

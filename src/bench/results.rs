@@ -180,7 +180,7 @@ pub fn generate(dir: &Path, calls: u64, seed: u64) -> Result<()> {
 }
 
 /// Runs `nebula ARGS` as a child and measures its wall time and peak resident memory.
-fn measure(args: &[&str]) -> Result<Step> {
+pub(super) fn measure(args: &[&str]) -> Result<Step> {
     let exe = std::env::current_exe().context("cannot find the nebula binary to run")?;
     let start = Instant::now();
     let child = std::process::Command::new(&exe)
@@ -210,8 +210,10 @@ fn measure(args: &[&str]) -> Result<Step> {
 }
 
 /// The benchmark: generate `calls` rows into `dir` (a fresh temporary folder when `None`,
-/// removed afterwards), then measure the end of a run, `report` and `plot` on it.
-pub fn run(calls: u64, dir: Option<PathBuf>) -> Result<(Vec<Step>, u64)> {
+/// removed afterwards), then measure the end of a run, `report` and `plot` on it; with
+/// `merge`, instead split it into two shards and measure their merge and the merged run's
+/// report and charts (`merge.rs`).
+pub fn run(calls: u64, dir: Option<PathBuf>, merge: bool) -> Result<(Vec<Step>, u64)> {
     let (dir, temp) = match dir {
         Some(d) => (d, None),
         None => {
@@ -235,6 +237,13 @@ pub fn run(calls: u64, dir: Option<PathBuf>) -> Result<(Vec<Step>, u64)> {
     };
     let d = dir.display().to_string();
     let mut steps = vec![gen];
+    if merge {
+        steps.extend(super::merge::steps(&dir)?);
+        if let Some(t) = temp {
+            let _ = std::fs::remove_dir_all(t);
+        }
+        return Ok((steps, size));
+    }
     for args in [
         vec!["bench", "--finish-run", d.as_str()],
         vec!["report", d.as_str()],

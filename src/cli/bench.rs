@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// A suite file of one's own, for --runtimes: its [[runtime]] tables are measured too.
     #[arg(long, value_name = "FILE", requires = "runtimes")]
     suite: Option<std::path::PathBuf>,
+    /// With --results: split the synthetic run into two shards and measure `nebula merge` of
+    /// them, then `report` and `plot` of the merged run.
+    #[arg(long, requires = "results")]
+    merge: bool,
     /// With --results: write the synthetic run into this folder and keep it (default: a
     /// temporary folder, removed after).
     #[arg(long, value_name = "DIR", requires = "results")]
@@ -55,7 +59,7 @@ pub fn run(a: BenchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(n) = a.results {
-        let (steps, _) = crate::bench::results::run(n, a.keep.clone())?;
+        let (steps, _) = crate::bench::results::run(n, a.keep.clone(), a.merge)?;
         if a.json {
             crate::outln!("{}", serde_json::to_string_pretty(&steps)?);
         } else {

@@ -20,7 +20,7 @@ use std::str::FromStr;
 
 /// The contents of a run's `metadata.json`: what ran, where, with which energy source and versions,
 /// and how far it got.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Metadata {
     /// The run id `<name>-<YYYYMMDD-HHMMSS>-<6 hex>` (the run folder's name).
     pub run_id: String,
@@ -225,10 +225,11 @@ impl Metadata {
 
 /// Where a run stands: being set up, measuring, or ended with every window (`complete`) or
 /// before (`interrupted`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Set up: the metadata is written, no window measured yet.
+    #[default]
     Starting,
     /// Measuring windows (a run killed outright is left so).
     Running,
@@ -273,7 +274,7 @@ impl fmt::Display for Status {
 
 /// A time in metadata.json: UTC, written as RFC 3339 with milliseconds
 /// (`2026-12-04T20:17:14.123Z`); any RFC 3339 time reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
@@ -311,7 +312,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 /// The machine a run measured on, probed from `/proc` and `/sys` when it starts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Machine {
     /// The CPU's model name from `/proc/cpuinfo` (`unknown` when absent).
     pub cpu_model: String,
@@ -339,7 +340,7 @@ pub struct Machine {
 }
 
 /// The energy source a run used, as `metadata.json` records it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EnergyMeta {
     /// The source's name: `powercap`, `perf` or `model`.
     pub source: String,
@@ -433,7 +434,7 @@ pub struct ModuleFile {
 }
 
 /// The versions of what measured and what was measured.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Versions {
     /// Nebula's crate version.
     pub nebula: String,

@@ -314,7 +314,10 @@ fn a_shard_resumes_as_the_same_part_of_its_study() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (resumed, machines) = cells_and_windows(&s2);
-    assert_eq!(resumed, full, "the shard's own cells, every window, and no other cell");
+    assert_eq!(
+        resumed, full,
+        "the shard's own cells, every window, and no other cell"
+    );
     assert_eq!(machines, BTreeSet::from(["node-b".to_string()]));
     let meta = nebula::results::metadata::read(&s2).unwrap();
     assert_eq!(meta.shard.map(|s| (s.index, s.count)), Some((2, 2)));
