@@ -15,22 +15,13 @@ use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const CONFIG: &str = r#"name = "study"
-runtimes = ["wasm", "native"]
-repetitions = 2
-warmup = 0
-min_window = "5ms"
-cooldown = "0s"
-idle_baseline = "0s"
-[energy]
-source = "model"
-[[function]]
-name = "fibonacci"
-sizes = [10, 20]
-[[function]]
-name = "sha256"
-sizes = [100]
-"#;
+/// Slurm's tiny study (fibonacci at two inputs) and sha256: three groups of two cells.
+fn config() -> String {
+    format!(
+        "{}[[function]]\nname = \"sha256\"\nsizes = [100]\n",
+        crate::slurm_cluster::TINY
+    )
+}
 
 /// `nebula run` of `cfg` into `out` as machine `machine`, with `extra` arguments.
 fn run_as(machine: &str, cfg: &Path, out: &Path, extra: &[&str]) {
@@ -121,7 +112,7 @@ proptest! {
 fn merged_shards_hold_the_cells_and_windows_of_the_whole_run() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("study.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, config()).unwrap();
     let (s1, s2, whole, merged) = (
         tmp.path().join("s1"),
         tmp.path().join("s2"),
@@ -166,7 +157,7 @@ fn merged_shards_hold_the_cells_and_windows_of_the_whole_run() {
 
     // Another config's run is refused, naming both folders.
     let other = tmp.path().join("other.toml");
-    std::fs::write(&other, CONFIG.replace("repetitions = 2", "repetitions = 1")).unwrap();
+    std::fs::write(&other, config().replace("repetitions = 2", "repetitions = 1")).unwrap();
     let o2 = tmp.path().join("o2");
     run_as("node-b", &other, &o2, &["--shard", "2/2"]);
     let out = merge(&[&s1, &o2], &tmp.path().join("y"));
@@ -201,7 +192,7 @@ fn merged_shards_hold_the_cells_and_windows_of_the_whole_run() {
 fn two_machines_runs_merged_have_summaries_and_comparisons_per_machine() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("study.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, config()).unwrap();
     let (a, b, merged) = (tmp.path().join("a"), tmp.path().join("b"), tmp.path().join("m"));
     run_as("intel-1", &cfg, &a, &[]);
     run_as("amd-1", &cfg, &b, &[]);
@@ -277,7 +268,7 @@ fn two_machines_runs_merged_have_summaries_and_comparisons_per_machine() {
 fn a_shard_resumes_as_the_same_part_of_its_study() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("study.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
+    std::fs::write(&cfg, config()).unwrap();
     let s2 = tmp.path().join("s2");
     run_as("node-b", &cfg, &s2, &["--shard", "2/2"]);
     let (full, _) = cells_and_windows(&s2);

@@ -13,8 +13,8 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// One function, one input, two runtimes: two cells of two short windows.
-const TINY: &str = r#"name = "tiny"
+/// One function, two inputs, two runtimes: four cells of two short windows each.
+pub const TINY: &str = r#"name = "tiny"
 runtimes = ["wasm", "native"]
 repetitions = 2
 warmup = 0
@@ -335,41 +335,32 @@ fn more_shards_than_cells_or_a_bad_value_are_refused_before_anything_is_written(
     let tmp = tempfile::tempdir().unwrap();
     let config = write(&tmp.path().join("tiny.toml"), TINY);
     let c = text(&config);
+    // Each refusal: the arguments after the config, and what its message says.
+    let cases: [(&[&str], &str); 4] = [
+        (&["--shards", "3"], "--shards 3: "),
+        (
+            &["--shards", "2", "--study", "a b"],
+            "--study \"a b\": a study id is 1 to 100 letters",
+        ),
+        (
+            &["--shards", "2", "--time", "2 h"],
+            "--time \"2 h\" is not one word",
+        ),
+        // A bad --set is the config's error, with its fix.
+        (&["--shards", "2", "--set", "repetitions=0"], "Fix:"),
+    ];
+    for (args, says) in cases {
+        let mut argv = vec![c.as_str(), "--results", "r"];
+        argv.extend_from_slice(args);
+        let o = slurm(tmp.path(), &argv);
+        assert!(!o.status.success(), "{args:?} accepted");
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
     let o = slurm(tmp.path(), &[&c, "--shards", "3", "--results", "r"]);
-    assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("--shards 3:")
-            && stderr(&o)
-                .contains("has only 2 function/input/concurrency groups (a shard measures each with all its runtimes), and each shard needs at least one; use --shards 2 or fewer"),
-        "{}",
-        stderr(&o)
-    );
-    let o = slurm(
-        tmp.path(),
-        &[&c, "--shards", "2", "--results", "r", "--study", "a b"],
-    );
-    assert!(
-        stderr(&o).contains("--study \"a b\": a study id is 1 to 100 letters"),
-        "{}",
-        stderr(&o)
-    );
-    let o = slurm(
-        tmp.path(),
-        &[&c, "--shards", "2", "--results", "r", "--time", "2 h"],
-    );
-    assert!(
-        stderr(&o).contains("--time \"2 h\" is not one word"),
-        "{}",
-        stderr(&o)
-    );
-    // A bad --set is the config's error, with its fix.
-    let o = slurm(
-        tmp.path(),
-        &[&c, "--shards", "2", "--results", "r", "--set", "repetitions=0"],
-    );
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("repetitions") && stderr(&o).contains("Fix:"),
+        stderr(&o).contains(
+            "has only 2 function/input/concurrency groups (a shard measures each with all its runtimes), and each shard needs at least one; use --shards 2 or fewer"
+        ),
         "{}",
         stderr(&o)
     );
