@@ -328,7 +328,7 @@ struct Joiner {
     path: PathBuf,
     tmp: PathBuf,
     header: Vec<String>,
-    out: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    out: std::io::BufWriter<std::fs::File>,
     rows_last: usize,
 }
 
@@ -336,8 +336,12 @@ impl Joiner {
     fn create(path: &Path, header: &[String]) -> Result<Joiner> {
         let tmp = path.with_extension("csv.tmp");
         let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-        let mut out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
-        out.write_record(header)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(header)?;
+            w.flush()?;
+        }
         Ok(Joiner {
             path: path.to_path_buf(),
             tmp,
@@ -353,6 +357,11 @@ impl Joiner {
         let mut rdr =
             csv::Reader::from_path(from).with_context(|| format!("cannot read {}", from.display()))?;
         let headers = rdr.byte_headers()?.clone();
+        if headers.len() == self.header.len()
+            && headers.iter().zip(&self.header).all(|(a, b)| a == b.as_bytes())
+        {
+            return self.append_raw(from, run_id, offset, machine);
+        }
         let map: Vec<Option<usize>> = self
             .header
             .iter()
@@ -365,6 +374,7 @@ impl Joiner {
         let mut max = None;
         let mut line = 1usize;
         self.rows_last = 0;
+        let mut out = csv::Writer::from_writer(&mut self.out);
         while rdr
             .read_byte_record(&mut rec)
             .map_err(|e| anyhow!("{}: line {}: {e}", from.display(), line + 1))?
@@ -390,17 +400,143 @@ impl Joiner {
                     row.push_field(field);
                 }
             }
-            self.out.write_byte_record(&row)?;
+            out.write_byte_record(&row)?;
+            self.rows_last += 1;
+        }
+        out.flush()?;
+        Ok(max)
+    }
+
+    /// [`Joiner::append`] of a file with this very header: each record's bytes are copied as
+    /// they are but for the three fields changed, found by a quote-aware scan (a quoted field
+    /// may hold commas and newlines), without parsing the others.
+    fn append_raw(&mut self, from: &Path, run_id: &str, offset: u64, machine: &str) -> Result<Option<u64>> {
+        use std::io::{BufRead, Write};
+        let at = |name: &str| self.header.iter().position(|h| h == name).unwrap_or(usize::MAX);
+        let (run_col, window_col, machine_col) = (at("run_id"), at("window_id"), at("machine"));
+        let file = std::fs::File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+        let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+        let out = &mut self.out;
+        let mut rec: Vec<u8> = Vec::with_capacity(1024);
+        let mut starts: Vec<usize> = Vec::with_capacity(self.header.len() + 1);
+        let mut number = itoa::Buffer::new();
+        let (mut max, mut line, mut header_done) = (None, 0usize, false);
+        self.rows_last = 0;
+        loop {
+            rec.clear();
+            // A record: lines until its quotes are balanced.
+            loop {
+                let n = input.read_until(b'\n', &mut rec)?;
+                line += 1;
+                if n == 0 || rec.iter().filter(|&&b| b == b'"').count() % 2 == 0 {
+                    break;
+                }
+            }
+            if rec.is_empty() {
+                break;
+            }
+            if !header_done {
+                header_done = true;
+                continue;
+            }
+            let body = rec.strip_suffix(b"\n").unwrap_or(&rec);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            starts.clear();
+            starts.push(0);
+            let mut quoted = false;
+            for (i, &b) in body.iter().enumerate() {
+                match b {
+                    b'"' => quoted = !quoted,
+                    b',' if !quoted => starts.push(i + 1),
+                    _ => {}
+                }
+            }
+            if starts.len() != self.header.len() {
+                bail!(
+                    "{}: line {line}: {} fields where the header has {}",
+                    from.display(),
+                    starts.len(),
+                    self.header.len()
+                );
+            }
+            for (i, &start) in starts.iter().enumerate() {
+                let end = starts.get(i + 1).map_or(body.len(), |next| next - 1);
+                let field = &body[start..end];
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                if i == run_col {
+                    out.write_all(run_id.as_bytes())?;
+                } else if i == window_col {
+                    let id: u64 = std::str::from_utf8(field)
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .ok_or_else(|| {
+                            anyhow!("{}: line {line}: `window_id` is not a number", from.display())
+                        })?;
+                    max = max.max(Some(id));
+                    out.write_all(number.format(id + offset).as_bytes())?;
+                } else if i == machine_col && field.is_empty() {
+                    out.write_all(machine.as_bytes())?;
+                } else {
+                    out.write_all(field)?;
+                }
+            }
+            out.write_all(b"\n")?;
             self.rows_last += 1;
         }
         Ok(max)
     }
 
     fn finish(self) -> Result<()> {
+        use std::io::Write;
         let mut w = self.out;
         w.flush()?;
         drop(w);
         std::fs::rename(&self.tmp, &self.path)
             .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path copies a record's bytes but for the fields it changes, quoted commas and
+    /// newlines included; the general path (another header) gives the same rows.
+    #[test]
+    fn rows_are_joined_with_ids_moved_and_quoted_fields_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let header: Vec<String> = ["run_id", "window_id", "cell", "error", "machine"]
+            .map(String::from)
+            .to_vec();
+        let a = tmp.path().join("a.csv");
+        std::fs::write(&a, "run_id,window_id,cell,error,machine\nr1,0,\"f/1,2/wasm/c1\",\"line one\nline, two \"\"q\"\"\",\nr1,3,f/3/native/c1,,m-a\n").unwrap();
+        let b = tmp.path().join("b.csv");
+        std::fs::write(&b, "machine,cell,window_id,run_id,error\n,f/4/wasm/c1,1,r2,\n").unwrap();
+        let out = tmp.path().join("out.csv");
+        let mut j = Joiner::create(&out, &header).unwrap();
+        assert_eq!(j.append(&a, "merged", 10, "m-x").unwrap(), Some(3));
+        assert_eq!(j.append(&b, "merged", 14, "m-y").unwrap(), Some(1));
+        j.finish().unwrap();
+        let rows: Vec<Vec<String>> = csv::Reader::from_path(&out)
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                vec![
+                    "merged",
+                    "10",
+                    "f/1,2/wasm/c1",
+                    "line one\nline, two \"q\"",
+                    "m-x"
+                ],
+                vec!["merged", "13", "f/3/native/c1", "", "m-a"],
+                vec!["merged", "15", "f/4/wasm/c1", "", "m-y"],
+            ]
+        );
     }
 }
