@@ -510,11 +510,11 @@ mod tests {
         let header: Vec<String> = ["run_id", "window_id", "cell", "error", "machine"]
             .map(String::from)
             .to_vec();
-        let a = tmp.path().join("a.csv");
+        let a = tmp.path().join("part-a");
         std::fs::write(&a, "run_id,window_id,cell,error,machine\nr1,0,\"f/1,2/wasm/c1\",\"line one\nline, two \"\"q\"\"\",\nr1,3,f/3/native/c1,,m-a\n").unwrap();
-        let b = tmp.path().join("b.csv");
+        let b = tmp.path().join("part-b");
         std::fs::write(&b, "machine,cell,window_id,run_id,error\n,f/4/wasm/c1,1,r2,\n").unwrap();
-        let out = tmp.path().join("out.csv");
+        let out = tmp.path().join("joined");
         let mut j = Joiner::create(&out, &header).unwrap();
         assert_eq!(j.append(&a, "merged", 10, "m-x").unwrap(), Some(3));
         assert_eq!(j.append(&b, "merged", 14, "m-y").unwrap(), Some(1));
