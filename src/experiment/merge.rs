@@ -39,25 +39,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Metadata> {
     let first = &parts[0].meta;
     let run_id = super::rundir::new_run_id(&format!("{}-merged", first.name));
     let mut offset = 0u64;
-    let mut calls = 0usize;
     let calls_path = out.join(CALLS);
     let windows_path = out.join(WINDOWS);
     let mut calls_out = Joiner::create(&calls_path, &header_of::<crate::results::CallRow>())?;
     let mut windows_out = Joiner::create(&windows_path, &header_of::<crate::results::WindowRow>())?;
     for p in &parts {
-        let machine = if p.meta.machine.id.is_empty() {
-            p.meta.machine.hostname.clone()
-        } else {
-            p.meta.machine.id.clone()
-        };
+        let machine = machine_of(&p.meta);
         let max_calls = calls_out.append(&p.dir.join(CALLS), &run_id, offset, &machine)?;
         let max_windows = windows_out.append(&p.dir.join(WINDOWS), &run_id, offset, &machine)?;
-        calls += calls_out.rows_last;
         offset += max_calls.max(max_windows).map_or(0, |m| m + 1);
     }
     calls_out.finish()?;
     windows_out.finish()?;
-    let meta = merged_metadata(&parts, &run_id, calls)?;
+    let meta = merged_metadata(&parts, &run_id)?;
     metadata::write(out, &meta)?;
     drop(folder);
     Ok(meta)
@@ -81,11 +75,7 @@ fn read_part(dir: &Path) -> Result<Part> {
     let col = |name: &str| headers.iter().position(|h| h == name);
     let cell = col("cell").ok_or_else(|| anyhow!("{}: no `cell` column", path.display()))?;
     let machine_col = col("machine");
-    let own = if meta.machine.id.is_empty() {
-        meta.machine.hostname.clone()
-    } else {
-        meta.machine.id.clone()
-    };
+    let own = machine_of(&meta);
     let mut cells = BTreeSet::new();
     for r in rdr.records() {
         let r = r.with_context(|| format!("cannot read {}", path.display()))?;
@@ -254,7 +244,7 @@ fn short(sha: &str) -> &str {
 
 /// The merged run's record: the first part's, with the parts listed, their counts added and
 /// their warnings and mismatches kept (each warning naming its part).
-fn merged_metadata(parts: &[Part], run_id: &str, calls: usize) -> Result<Metadata> {
+fn merged_metadata(parts: &[Part], run_id: &str) -> Result<Metadata> {
     let mut m = parts[0].meta.clone();
     m.run_id = run_id.to_string();
     m.shard = None;
@@ -300,8 +290,25 @@ fn merged_metadata(parts: &[Part], run_id: &str, calls: usize) -> Result<Metadat
             energy: format!("{} ({})", p.meta.energy.source, p.meta.energy.label),
         })
         .collect();
-    let _ = calls;
     Ok(m)
+}
+
+/// A row's `window_id` field (`line` of `from`, for the error).
+fn window_id(field: &[u8], from: &Path, line: usize) -> Result<u64> {
+    std::str::from_utf8(field)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| anyhow!("{}: line {line}: `window_id` is not a number", from.display()))
+}
+
+/// The machine a part's rows without a `machine` value were measured on: its metadata's id,
+/// or its hostname in runs from before the id was recorded.
+fn machine_of(meta: &Metadata) -> String {
+    if meta.machine.id.is_empty() {
+        meta.machine.hostname.clone()
+    } else {
+        meta.machine.id.clone()
+    }
 }
 
 /// The CSV header serde writes for `T` (the current columns, in order).
@@ -329,7 +336,6 @@ struct Joiner {
     tmp: PathBuf,
     header: Vec<String>,
     out: std::io::BufWriter<std::fs::File>,
-    rows_last: usize,
 }
 
 impl Joiner {
@@ -347,7 +353,6 @@ impl Joiner {
             tmp,
             header: header.to_vec(),
             out,
-            rows_last: 0,
         })
     }
 
@@ -373,7 +378,6 @@ impl Joiner {
         let mut row = csv::ByteRecord::new();
         let mut max = None;
         let mut line = 1usize;
-        self.rows_last = 0;
         let mut out = csv::Writer::from_writer(&mut self.out);
         while rdr
             .read_byte_record(&mut rec)
@@ -386,12 +390,7 @@ impl Joiner {
                 if Some(i) == run_col {
                     row.push_field(run_id.as_bytes());
                 } else if Some(i) == window_col {
-                    let id: u64 = std::str::from_utf8(field)
-                        .ok()
-                        .and_then(|t| t.parse().ok())
-                        .ok_or_else(|| {
-                            anyhow!("{}: line {line}: `window_id` is not a number", from.display())
-                        })?;
+                    let id = window_id(field, from, line)?;
                     max = max.max(Some(id));
                     row.push_field((id + offset).to_string().as_bytes());
                 } else if Some(i) == machine_col && field.is_empty() {
@@ -401,7 +400,6 @@ impl Joiner {
                 }
             }
             out.write_byte_record(&row)?;
-            self.rows_last += 1;
         }
         out.flush()?;
         Ok(max)
@@ -421,7 +419,6 @@ impl Joiner {
         let mut starts: Vec<usize> = Vec::with_capacity(self.header.len() + 1);
         let mut number = itoa::Buffer::new();
         let (mut max, mut line, mut header_done) = (None, 0usize, false);
-        self.rows_last = 0;
         loop {
             rec.clear();
             // A record: lines until its quotes are balanced.
@@ -468,12 +465,7 @@ impl Joiner {
                 if i == run_col {
                     out.write_all(run_id.as_bytes())?;
                 } else if i == window_col {
-                    let id: u64 = std::str::from_utf8(field)
-                        .ok()
-                        .and_then(|t| t.parse().ok())
-                        .ok_or_else(|| {
-                            anyhow!("{}: line {line}: `window_id` is not a number", from.display())
-                        })?;
+                    let id = window_id(field, from, line)?;
                     max = max.max(Some(id));
                     out.write_all(number.format(id + offset).as_bytes())?;
                 } else if i == machine_col && field.is_empty() {
@@ -483,7 +475,6 @@ impl Joiner {
                 }
             }
             out.write_all(b"\n")?;
-            self.rows_last += 1;
         }
         Ok(max)
     }
